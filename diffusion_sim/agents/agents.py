@@ -1,0 +1,198 @@
+"""City and government agents: each applies the mechanisms to itself.
+
+This is the model as a student reads it. Every rule calls the same mechanism
+function the vectorized engine calls, on one agent's numbers; each step has a
+decide phase (read the state at the start of the step) and an apply phase
+(write the next state), so the order in which agents act changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from diffusion_sim.mechanisms import abandonment, hierarchical, horizontal, innovation, vertical
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel
+from diffusion_sim.setup import NO_MANDATE
+
+if TYPE_CHECKING:
+    from diffusion_sim.agents.model import DiffusionModel
+
+
+class GovernmentAgent(mesa.Agent):
+    """A region, nation, bloc or global authority over some cities."""
+
+    model: DiffusionModel
+
+    def __init__(self, model: DiffusionModel, index: int, name: str, level: str) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = name
+        self.level = level
+        self.cities: list[CityAgent] = []
+        self.population = 0
+        self.stance = vertical.NEUTRAL
+        self.preempts = False
+        self.adopted = False
+        self.mandate = False
+        self.mandate_step = NO_MANDATE
+        self.can_mandate = False
+        self.next_channel = -1
+
+    @property
+    def preempting(self) -> bool:
+        return self.stance == vertical.HOSTILE and self.preempts
+
+    def support(self) -> int:
+        """Top-down support this government gives the cities under it."""
+        return int(vertical.support(self.stance, self.adopted))
+
+    def decide(self) -> None:
+        """Bottom-up pressure from my cities, or my own harmonization."""
+        self.next_channel = -1
+        if self.adopted:
+            return
+        mech = self.model.scenario.mechanisms
+        h_bottom_up = h_harmonize = 0.0
+        if mech.vertical.enabled:
+            adopted = [city for city in self.cities if city.adopted]
+            population_share = (
+                sum(city.population for city in adopted) / self.population
+                if self.population > 0
+                else 0.0
+            )
+            lobbying_share = sum(1 for city in adopted if city.lobbying) / len(self.cities)
+            h_bottom_up = vertical.government_hazard(
+                population_share,
+                lobbying_share,
+                self.model.setup.response[self.stance + 1],
+                mech.vertical.bottom_up_rate,
+                mech.vertical.lobbying_weight,
+            )
+        if mech.hierarchical.enabled:
+            h_harmonize = hierarchical.harmonization_hazard(
+                self.stance, mech.hierarchical.government_rate
+            )
+        u = self.model.u_gov[self.index]
+        self.next_channel = choose_channel(u, [h_bottom_up, h_harmonize])
+
+    def apply(self) -> None:
+        if self.next_channel >= 0:
+            self.model.government_adopts(self, ("vertical", "hierarchical")[self.next_channel])
+
+
+class CityAgent(mesa.Agent):
+    """A municipality that may adopt the policy, and may drop it."""
+
+    model: DiffusionModel
+
+    def __init__(self, model: DiffusionModel, index: int) -> None:
+        super().__init__(model)
+        world, setup = model.setup.world, model.setup
+        self.index = index
+        self.name = str(world.city_names[index])
+        self.population = int(world.population[index])
+        self.capacity = float(world.capacity[index])
+        self.leaning = float(world.leaning[index])
+        self.readiness = float(setup.readiness[index])
+        self.threshold = float(setup.threshold[index])
+        self.defiant = bool(setup.defiant[index])
+        self.governments: list[GovernmentAgent] = []
+        self.influencers: list[tuple[CityAgent, float]] = []
+        """Cities whose adoption weighs on me, with their integer-valued weight."""
+        self.total_influence = 0.0
+        self.monitored = False
+        self.lobbying = False
+        self.adopted = False
+        self.channel = -1
+        self.adoption_step = -1
+        self.next_change = 0
+        self.next_channel = -1
+
+    # What the governments above me do to me.
+    def under_mandate_since(self) -> int:
+        """Step at which the earliest mandate over me was issued (NO_MANDATE if none)."""
+        steps = [g.mandate_step for g in self.governments if g.mandate and g.adopted]
+        return min(steps, default=NO_MANDATE)
+
+    def preempted(self) -> bool:
+        return any(g.preempting for g in self.governments)
+
+    def decide(self) -> None:
+        """Compute my hazards from the state at the start of the step and draw my fate."""
+        model, mech = self.model, self.model.scenario.mechanisms
+        t = model.steps
+        u = model.u_city[self.index]
+        hierarchy_on = mech.hierarchical.enabled
+        preempted = hierarchy_on and self.preempted()
+        mandate_since = self.under_mandate_since() if hierarchy_on else NO_MANDATE
+        blocked = preempted and not self.defiant
+        self.next_change, self.next_channel = 0, -1
+
+        if self.adopted:
+            h_abandon = 0.0
+            if mech.abandonment.enabled and mandate_since >= t:
+                h_abandon = (
+                    abandonment.abandonment_hazard(
+                        self.monitored, mech.abandonment.rate, mech.abandonment.monitoring_reduction
+                    )
+                    * 1.0
+                )
+            h_preempt = hierarchical.preemption_hazard(
+                preempted, self.defiant, mech.hierarchical.preemption_enforcement
+            )
+            channel = choose_channel(u, [h_abandon, h_preempt])
+            if channel >= 0:
+                self.next_change, self.next_channel = -1, channel + len(ADOPTION_CHANNELS)
+            return
+
+        factor = 1.0
+        if mech.vertical.enabled:
+            n_hostile = sum(1 for g in self.governments if g.stance == vertical.HOSTILE)
+            factor = float(model.setup.deterrence[n_hostile])
+        if blocked:
+            factor = 0.0
+
+        h_innovation = 0.0
+        if mech.innovation.enabled:
+            h_innovation = (
+                innovation.innovation_hazard(self.capacity, self.leaning, mech.innovation.rate)
+                * factor
+            )
+        h_horizontal = 0.0
+        if mech.horizontal.enabled:
+            pressure = sum(weight for city, weight in self.influencers if city.adopted)
+            if mech.horizontal.rule == "threshold":
+                h_horizontal = horizontal.threshold_hazard(
+                    pressure, self.total_influence, self.threshold, model.boost_now()
+                )
+            else:
+                h_horizontal = horizontal.contagion_hazard(pressure, model.boost_now())
+            h_horizontal = h_horizontal * factor
+        h_vertical = 0.0
+        if mech.vertical.enabled:
+            total_support = float(sum(g.support() for g in self.governments))
+            h_vertical = (
+                vertical.top_down_hazard(total_support, self.readiness, mech.vertical.top_down_rate)
+                * factor
+            )
+        h_hierarchical = 0.0
+        if hierarchy_on:
+            elapsed = t - mandate_since - 1
+            h_hierarchical = hierarchical.compliance_hazard(
+                elapsed, mech.hierarchical.compliance_steps
+            ) * (0.0 if blocked else 1.0)
+        channel = choose_channel(u, [h_innovation, h_horizontal, h_vertical, h_hierarchical])
+        if channel >= 0:
+            self.next_change, self.next_channel = 1, channel
+
+    def apply(self) -> None:
+        if self.next_change == 1:
+            self.adopted, self.channel, self.adoption_step = (
+                True,
+                self.next_channel,
+                self.model.steps,
+            )
+        elif self.next_change == -1:
+            self.adopted, self.channel = False, self.next_channel

@@ -1,0 +1,188 @@
+"""The agents engine: a Mesa model with a CityAgent per city and a GovernmentAgent per government.
+
+It reads the same :class:`~diffusion_sim.setup.Setup` and draws the same
+vectors in the same order as the vectorized engine (one uniform per city, then
+one per government, at the start of each step), so a scenario and seed give
+the same trajectory on both, event for event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mesa
+import numpy as np
+from mesa.agent import AgentSet
+
+from diffusion_sim.agents.agents import CityAgent, GovernmentAgent
+from diffusion_sim.mechanisms import innovation, vertical
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.scenario import LEVELS, Scenario
+from diffusion_sim.setup import NO_MANDATE, Setup
+from diffusion_sim.trajectory import (
+    ADOPT,
+    DROP,
+    GOV_ADOPT,
+    GOV_STANCE,
+    GOV_WITHDRAW,
+    Recorder,
+    Trajectory,
+)
+
+INNOVATION = ADOPTION_CHANNELS.index("innovation")
+
+
+class DiffusionModel(mesa.Model):
+    """Policy diffusion among cities under governments, agent by agent.
+
+    Parameters
+    ----------
+    setup : Setup
+        The resolved world and scenario (see :func:`diffusion_sim.setup.build_setup`).
+    rng : numpy.random.Generator
+        The run's generator, already advanced past the setup's draws.
+    """
+
+    def __init__(self, setup: Setup, rng: np.random.Generator) -> None:
+        # Mesa would draw from a Generator to seed its stdlib `random`, which
+        # would shift our stream; the model never uses `random`, so seed it apart.
+        super().__init__(seed=setup.world.seed)
+        self.rng = rng
+        self.setup = setup
+        self.scenario: Scenario = setup.scenario
+        self.recorder = Recorder()
+        self.boost, self.boost_until = 1.0, -1
+        self.u_city = np.empty(0)
+        self.u_gov = np.empty(0)
+
+        self.city_agents = [CityAgent(self, i) for i in range(setup.n_cities)]
+        self.government_agents = [
+            GovernmentAgent(self, k, name, LEVELS[setup.gov_level[k]])
+            for k, name in enumerate(setup.gov_names)
+        ]
+        for k, agent in enumerate(self.government_agents):
+            agent.stance = int(setup.gov_stance0[k])
+            agent.preempts = bool(setup.gov_preempts0[k])
+            agent.can_mandate = bool(setup.gov_can_mandate[k])
+        for row in setup.city_gov:
+            for city, gov in zip(self.city_agents, row, strict=True):
+                if gov < setup.n_governments:
+                    city.governments.append(self.government_agents[gov])
+                    self.government_agents[gov].cities.append(city)
+        for gov in self.government_agents:
+            gov.cities.sort(key=lambda c: c.index)
+            gov.population = sum(c.population for c in gov.cities)
+        self.cities = AgentSet(self.city_agents, random=self.random)
+        self.governments = AgentSet(self.government_agents, random=self.random)
+
+        self.network_sizes = setup.initial_network_sizes()
+        self.networks_changed()
+        for gov in self.government_agents:
+            if setup.gov_adopted0[gov.index]:
+                self.government_adopts(gov, "event")
+        self.cities_adopt([self.city_agents[i] for i in setup.pioneers])
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "adopters": lambda m: sum(c.adopted for c in m.city_agents),
+                "governments_adopted": lambda m: sum(g.adopted for g in m.government_agents),
+            }
+        )
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------ bookkeeping
+    def boost_now(self) -> float:
+        return self.boost if self.steps <= self.boost_until else 1.0
+
+    def networks_changed(self) -> None:
+        """Give every city its influencers and memberships for the active networks."""
+        influence = self.setup.influence(self.network_sizes)
+        monitored, lobbying = self.setup.network_flags(self.network_sizes)
+        by_source = influence.by_source
+        for city in self.city_agents:
+            city.influencers = []
+            city.monitored, city.lobbying = bool(monitored[city.index]), bool(lobbying[city.index])
+        for source in self.city_agents:
+            start, end = by_source.indptr[source.index], by_source.indptr[source.index + 1]
+            for target, weight in zip(
+                by_source.indices[start:end], by_source.data[start:end], strict=True
+            ):
+                self.city_agents[target].influencers.append((source, float(weight)))
+        for city in self.city_agents:
+            city.total_influence = sum(weight for _, weight in city.influencers)
+
+    def cities_adopt(self, cities: list[CityAgent]) -> None:
+        fresh = sorted((c for c in cities if not c.adopted), key=lambda c: c.index)
+        for city in fresh:
+            city.adopted, city.channel, city.adoption_step = True, INNOVATION, self.steps
+        self.recorder.cities(
+            self.steps, np.array([c.index for c in fresh]), ADOPT, np.full(len(fresh), INNOVATION)
+        )
+
+    def government_adopts(self, gov: GovernmentAgent, channel: str) -> None:
+        gov.adopted = True
+        gov.mandate = gov.can_mandate
+        gov.mandate_step = self.steps if gov.mandate else NO_MANDATE
+        self.recorder.government(self.steps, gov.index, GOV_ADOPT, channel, int(gov.mandate))
+
+    def apply_events(self) -> None:
+        """The scenario's timeline: what happens at this step before anyone decides."""
+        t = self.steps
+        for event in self.setup.events.get(t, ()):
+            gov = self.government_agents[event.government] if event.government >= 0 else None
+            if event.kind == "stance":
+                gov.stance = event.stance
+                gov.preempts = event.preempts and event.stance == vertical.HOSTILE
+                self.recorder.government(t, gov.index, GOV_STANCE, "event", event.stance)
+            elif event.kind == "government_adopts" and not gov.adopted:
+                self.government_adopts(gov, "event")
+            elif event.kind == "government_withdraws" and gov.adopted:
+                gov.adopted, gov.mandate, gov.mandate_step = False, False, NO_MANDATE
+                self.recorder.government(t, gov.index, GOV_WITHDRAW, "event")
+            elif event.kind in ("network_founded", "network_opens"):
+                net = self.setup.world.networks[event.network]
+                size = net.size if event.kind == "network_founded" else event.size
+                self.network_sizes[event.network] = min(size, len(net.ranking))
+                self.networks_changed()
+            elif event.kind == "summit":
+                self.boost, self.boost_until = event.boost, t + event.duration - 1
+            elif event.kind == "pioneers":
+                taken = np.array([c.adopted for c in self.city_agents])
+                taken[list(event.cities)] = True
+                world = self.setup.world
+                top = innovation.top_pioneers(world.capacity, world.leaning, event.count, taken)
+                chosen = set(event.cities) | {int(i) for i in top}
+                self.cities_adopt([self.city_agents[i] for i in chosen])
+
+    # ------------------------------------------------------------------- step
+    def step(self) -> None:
+        """One synchronous step: events, draws, everyone decides, then everyone applies."""
+        self.apply_events()
+        self.u_city = self.rng.random(len(self.city_agents))
+        self.u_gov = self.rng.random(len(self.government_agents))
+        self.cities.do("decide")
+        self.governments.do("decide")
+        self.cities.do("apply")
+        adopting = [c for c in self.city_agents if c.next_change == 1]
+        dropping = [c for c in self.city_agents if c.next_change == -1]
+        self.recorder.cities(
+            self.steps,
+            np.array([c.index for c in adopting]),
+            ADOPT,
+            np.array([c.next_channel for c in adopting]),
+        )
+        self.recorder.cities(
+            self.steps,
+            np.array([c.index for c in dropping]),
+            DROP,
+            np.array([c.next_channel for c in dropping]),
+        )
+        self.governments.do("apply")
+        self.datacollector.collect(self)
+
+    def run(self, steps: int, progress: Callable[[int], None] | None = None) -> Trajectory:
+        for _ in range(steps):
+            self.step()
+            if progress is not None:
+                progress(self.steps)
+        return self.recorder.finish(steps)

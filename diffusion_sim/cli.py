@@ -1,0 +1,239 @@
+"""The command line: ``diffusion-sim run | scenarios | validate``.
+
+Bad input (a missing file, malformed TOML, an unknown key, a value out of
+range) prints one clear message and exits with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from diffusion_sim.errors import InputError
+
+EXIT_INPUT = 2
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _scenario_dirs() -> list[Path]:
+    """Where shipped scenarios live: ./scenarios, then the package checkout's."""
+    seen, dirs = set(), []
+    for folder in (Path.cwd() / "scenarios", SCENARIO_DIR):
+        if folder.is_dir() and folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            dirs.append(folder)
+    return dirs
+
+
+def resolve_scenario_path(name: str) -> Path:
+    """A path as given, or the name of a shipped scenario (with or without .toml)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    for folder in _scenario_dirs():
+        for candidate in (folder / name, folder / f"{name}.toml"):
+            if candidate.is_file():
+                return candidate
+    return path  # load_scenario reports it missing, naming the path
+
+
+def _parse_sets(items: Sequence[str]) -> dict[str, Any]:
+    from diffusion_sim.scenario import parse_value
+
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--set takes KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = parse_value(value.strip())
+    return overrides
+
+
+def _load(args: argparse.Namespace):
+    from diffusion_sim.scenario import load_scenario
+
+    scenario = load_scenario(resolve_scenario_path(args.scenario))
+    overrides = _parse_sets(args.set or [])
+    if getattr(args, "steps", None) is not None:
+        overrides["run.steps"] = args.steps
+    if getattr(args, "replicates", None) is not None:
+        overrides["run.replicates"] = args.replicates
+    if getattr(args, "seed", None) is not None:
+        overrides["run.seed"] = args.seed
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def _progress_bar(total: int, label: str):
+    from tqdm.auto import tqdm
+
+    # delay: no bar at all for runs that finish within a couple of seconds.
+    return tqdm(total=total, desc=label, unit="step", delay=1.5, leave=False, file=sys.stderr)
+
+
+def format_summary(summary: dict[str, Any], unit: str) -> str:
+    channels = ", ".join(f"{k} {v}" for k, v in summary["adopters_by_channel"].items())
+    governments = ", ".join(f"{k} {v}" for k, v in summary["governments_adopted"].items()) or "none"
+    t50 = summary["time_to_50pct"]
+    t50_text = "not reached" if t50 != t50 else f"{t50:.0f} {unit}s"
+    return "\n".join(
+        [
+            f"  share of cities adopted      {summary['share_cities']:.1%}",
+            f"  share of population covered  {summary['share_population']:.1%}",
+            f"  leaders / followers / laggards  {summary['share_leaders']:.1%} / "
+            f"{summary['share_followers']:.1%} / {summary['share_laggards']:.1%}",
+            f"  time to 50% of cities        {t50_text}",
+            f"  adopters by channel          {channels}",
+            f"  abandonments                 {summary['abandonments']}",
+            f"  governments adopted          {governments}",
+        ]
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from diffusion_sim.results import timestamp
+    from diffusion_sim.simulation import simulate, simulate_ensemble
+
+    scenario = _load(args)
+    out_root = Path(args.out) if args.out else Path("results")
+    folder = out_root / f"{scenario.name}-{timestamp()}"
+    steps, replicates = scenario.run.steps, scenario.run.replicates
+    print(
+        f"{scenario.name}: {scenario.world.n_cities} cities, {steps} steps "
+        f"({scenario.run.step_unit}s), {replicates} replicate(s), engine {args.engine}, "
+        f"seed {scenario.run.seed}"
+    )
+    if replicates == 1:
+        with _progress_bar(steps, scenario.name) as bar:
+            result = simulate(scenario, engine=args.engine, progress=lambda t: bar.update(1))
+        print(format_summary(result.summary(), scenario.run.step_unit))
+        result.save(folder)
+    else:
+        with _progress_bar(replicates, scenario.name) as bar:
+            bar.unit = "replicate"
+            ensemble = simulate_ensemble(
+                scenario, engine=args.engine, progress=lambda i: bar.update(1)
+            )
+        table = ensemble.summaries()
+        print(f"  mean over {replicates} replicates (5%-95%):")
+        for column in ("share_cities", "share_population", "time_to_50pct"):
+            values = table[column]
+            print(
+                f"  {column:<28} {values.mean():.3f} "
+                f"({values.quantile(0.05):.3f}-{values.quantile(0.95):.3f})"
+            )
+        ensemble.save(folder)
+    print(f"results in {folder}")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from diffusion_sim.scenario import load_scenario
+
+    found = False
+    for folder in _scenario_dirs():
+        for path in sorted(folder.glob("*.toml")):
+            if path.name.startswith("_"):  # bases that scenarios extend
+                continue
+            found = True
+            question = ""
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.startswith("#"):
+                    question = line.lstrip("# ").strip()
+                    break
+            try:
+                load_scenario(path)
+                status = ""
+            except InputError:
+                status = "  [invalid: run 'diffusion-sim validate' on it]"
+            print(f"{path.stem:<28} {question}{status}")
+    if not found:
+        print("no scenarios found (looked in ./scenarios)")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from diffusion_sim.scenario import explain
+
+    if args.explain:
+        rows = explain()
+        width = max(len(r["key"]) for r in rows)
+        for row in rows:
+            default = row["default"]
+            default_text = "" if default == "" else f"default {default!r}"
+            allowed = f"; allowed {row['allowed']}" if row["allowed"] else ""
+            print(f"{row['key']:<{width}}  {row['meaning']} [{default_text}{allowed}]")
+        if not args.scenario:
+            return 0
+    if not args.scenario:
+        raise InputError("validate needs a SCENARIO (or --explain)")
+    scenario = _load(args)
+    import numpy as np
+
+    from diffusion_sim.setup import build_setup
+    from diffusion_sim.simulation import build_world
+
+    # Names in events and overrides are only known once the world exists.
+    if scenario.world.n_cities <= 200_000:
+        build_setup(scenario, build_world(scenario), np.random.default_rng(0))
+    print(
+        f"{scenario.source}: valid ({scenario.world.n_cities} cities, {scenario.run.steps} steps)"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diffusion-sim",
+        description="Simulate how a local policy spreads among cities and up to governments "
+        "(Kern's horizontal, vertical, hierarchical and embedded upscaling).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a scenario and save its results")
+    run.add_argument("scenario", help="a scenario file, or the name of a shipped one")
+    run.add_argument("--seed", type=int, help="seed of the run (default: run.seed)")
+    run.add_argument("--replicates", type=int, help="replicates (default: run.replicates)")
+    run.add_argument("--engine", choices=("vectorized", "agents"), default="vectorized")
+    run.add_argument("--steps", type=int, help="steps (default: run.steps)")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a parameter by dotted key, e.g. mechanisms.horizontal.rule=contagion",
+    )
+    run.add_argument("--out", help="folder for results (default: ./results)")
+    run.set_defaults(func=cmd_run)
+
+    scenarios = sub.add_parser("scenarios", help="list the shipped scenarios and their questions")
+    scenarios.set_defaults(func=cmd_scenarios)
+
+    validate = sub.add_parser("validate", help="check a scenario file without running it")
+    validate.add_argument("scenario", nargs="?", help="a scenario file")
+    validate.add_argument("--set", action="append", metavar="KEY=VALUE")
+    validate.add_argument(
+        "--explain",
+        action="store_true",
+        help="list every parameter with its meaning, default and range",
+    )
+    validate.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

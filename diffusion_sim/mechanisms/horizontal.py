@@ -1,0 +1,115 @@
+"""Horizontal upscaling: peer influence over city-city ties.
+
+Influence of an adopter j on a city i is w_ij x prestige_j, with
+prestige_j = (population_j / mean population)^alpha: large cities act as norm
+entrepreneurs (Foster & Swiney 2021). Weights are fixed-point integers held in
+floats, so sums are exact in any order and both engines compare the same
+numbers at a threshold's boundary (docs/ODD.md, "Exact arithmetic").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+INFLUENCE_UNITS = 2.0**20
+"""Resolution of influence weights: the largest tie weighs 2^20 units."""
+
+LOG_ESCAPE_UNITS = 2.0**20
+"""Resolution of contagion's log-escape weights, in units per nat."""
+
+MAX_PERSUASION = 1.0 - 2.0**-20
+"""Persuasion probabilities are capped just below 1 so their logs stay finite."""
+
+
+def prestige(population: np.ndarray, alpha: float) -> np.ndarray:
+    """(population / mean population)^alpha; alpha = 0 makes every city count alike."""
+    population = np.asarray(population, dtype=np.float64)
+    if alpha == 0:
+        return np.ones_like(population)
+    return (population / population.mean()) ** alpha
+
+
+def influence_weights(ties: sp.csr_array, source_prestige: np.ndarray) -> sp.csr_array:
+    """Integer-valued influence weights q_ij = round(w_ij prestige_j / max x 2^20), at least 1.
+
+    Returns the matrix indexed [source j, target i] (CSR by source), so that the
+    cities a new adopter influences are one row.
+    """
+    by_source = sp.csr_array(ties.T.multiply(source_prestige[:, None]))
+    by_source.eliminate_zeros()
+    if by_source.nnz:
+        scale = INFLUENCE_UNITS / by_source.data.max()
+        by_source.data = np.maximum(1.0, np.round(by_source.data * scale))
+    return by_source
+
+
+def log_escape_weights(
+    ties: sp.csr_array, source_prestige: np.ndarray, strength: float
+) -> sp.csr_array:
+    """Integer-valued -log(1 - strength x w_ij x prestige_j) x 2^20, CSR by source.
+
+    An adopting neighbour j persuades i with probability p_ij = strength x w_ij x
+    prestige_j (capped below 1); i escapes all of them with probability
+    prod_j (1 - p_ij) = exp(-sum_j log-escape_ij).
+    """
+    by_source = sp.csr_array(ties.T.multiply(source_prestige[:, None]))
+    by_source.eliminate_zeros()
+    persuasion = np.minimum(strength * by_source.data, MAX_PERSUASION)
+    by_source.data = np.round(-np.log1p(-persuasion) * LOG_ESCAPE_UNITS)
+    by_source.eliminate_zeros()
+    return by_source
+
+
+def threshold_hazard(
+    pressure: np.ndarray, total: np.ndarray, threshold: np.ndarray, boost: float = 1.0
+) -> np.ndarray:
+    """1 where the weighted share of adopting neighbours x boost reaches the threshold, else 0.
+
+    share = pressure / total is a correctly rounded division of exact integers,
+    so 7 adopters of 100 against a threshold of 0.07 adopt, on every engine.
+    Cities with no ties never adopt this way.
+    """
+    if np.ndim(pressure) == 0:  # one city (the agents engine): the same arithmetic
+        return 1.0 if total > 0 and pressure / total * boost >= threshold else 0.0
+    pressure = np.asarray(pressure, dtype=np.float64)
+    total = np.asarray(total, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, pressure / np.where(total > 0, total, 1.0), 0.0)
+    reached = (share * boost >= threshold) & (total > 0)
+    return reached.astype(np.float64)
+
+
+def contagion_hazard(log_escape: np.ndarray, boost: float = 1.0) -> np.ndarray:
+    """h = min(1, boost x (1 - exp(-log_escape / 2^20))): independent persuasion by each adopter."""
+    # numpy's exp on both engines: libm's may differ from it in the last bit.
+    escaped = np.exp(-np.asarray(log_escape, dtype=np.float64) / LOG_ESCAPE_UNITS)
+    hazard = np.minimum(1.0, boost * (1.0 - escaped))
+    return float(hazard) if np.ndim(log_escape) == 0 else hazard
+
+
+def draw_thresholds(
+    uniforms: np.ndarray,
+    readiness: np.ndarray,
+    distribution: str,
+    mean: float,
+    spread: float,
+    readiness_effect: float,
+) -> np.ndarray:
+    """Per-city thresholds from one uniform per city (drawn whatever the rule).
+
+    theta_i = clip(mean + noise_i - readiness_effect x (readiness_i - 0.5), 0, 1):
+    cities able and willing to act need fewer adopting peers, so leaders follow
+    leaders and laggards hold out (Kern 2019). The uniforms are drawn even when
+    unused so that switching rules keeps the other random numbers (common
+    random numbers across scenarios).
+    """
+    from scipy.special import ndtri
+
+    if distribution == "normal":
+        noise = spread * ndtri(np.clip(uniforms, 1e-12, 1 - 1e-12))
+    elif distribution == "uniform":
+        noise = spread * (2.0 * uniforms - 1.0)
+    else:
+        noise = np.zeros_like(uniforms)
+    return np.clip(mean + noise - readiness_effect * (readiness - 0.5), 0.0, 1.0)

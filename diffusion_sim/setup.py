@@ -1,0 +1,299 @@
+"""What a run reads: the world and scenario resolved into arrays both engines share.
+
+A :class:`Setup` is built once per run from a world, a scenario and the run's
+generator (which it advances by exactly two vectors: thresholds and defiance),
+then read, never written, by either engine. Tie matrices are cached by the set
+of active networks, so a network founded mid-run costs one rebuild.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+from diffusion_sim.errors import InputError
+from diffusion_sim.mechanisms import horizontal, vertical
+from diffusion_sim.mechanisms.innovation import top_pioneers
+from diffusion_sim.networks import comember_ties
+from diffusion_sim.scenario import LEVELS, Scenario
+from diffusion_sim.world import World
+
+NO_MANDATE = np.iinfo(np.int32).max
+"""mandate step of a government without a mandate (never starts)."""
+
+
+@dataclass(frozen=True)
+class ResolvedEvent:
+    """A scenario event with names turned into indices."""
+
+    step: int
+    kind: str
+    government: int = -1
+    network: int = -1
+    stance: int = 0
+    preempts: bool = False
+    size: int = 0
+    boost: float = 1.0
+    duration: int = 1
+    cities: tuple[int, ...] = ()
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Influence:
+    """Horizontal tie weights for one configuration of active networks."""
+
+    by_source: sp.csr_array
+    """Row j: the cities an adopter j influences, with integer-valued weights."""
+    total: np.ndarray
+    """Per city: the sum of its incoming weights (the threshold rule's denominator)."""
+
+
+@dataclass(eq=False)
+class Setup:
+    """Arrays and tables a run reads; see the module docstring."""
+
+    scenario: Scenario
+    world: World
+    threshold: np.ndarray
+    defiant: np.ndarray
+    gov_names: tuple[str, ...]
+    gov_level: np.ndarray
+    city_gov: np.ndarray
+    """(levels present, N) government index of each city per level; G means none."""
+    gov_stance0: np.ndarray
+    gov_preempts0: np.ndarray
+    gov_adopted0: np.ndarray
+    gov_can_mandate: np.ndarray
+    events: dict[int, list[ResolvedEvent]]
+    pioneers: np.ndarray
+    _influence_cache: dict = field(default_factory=dict)
+
+    @property
+    def n_cities(self) -> int:
+        return self.world.n_cities
+
+    @property
+    def n_governments(self) -> int:
+        return len(self.gov_names)
+
+    @cached_property
+    def gov_population(self) -> np.ndarray:
+        """Inhabitants under each government (length G + 1; the last is 'none')."""
+        totals = np.zeros(self.n_governments + 1)
+        for row in self.city_gov:
+            totals += np.bincount(row, weights=self.world.population, minlength=len(totals))
+        return totals
+
+    @cached_property
+    def gov_cities(self) -> np.ndarray:
+        """Number of cities under each government (length G + 1)."""
+        counts = np.zeros(self.n_governments + 1)
+        for row in self.city_gov:
+            counts += np.bincount(row, minlength=len(counts))
+        return counts
+
+    @cached_property
+    def readiness(self) -> np.ndarray:
+        """sqrt(capacity x leaning): the quantity Kern's ladder is cut from."""
+        return np.sqrt(self.world.capacity * self.world.leaning)
+
+    @cached_property
+    def deterrence(self) -> np.ndarray:
+        return vertical.deterrence_factors(
+            self.scenario.mechanisms.vertical.deterrence, len(self.city_gov)
+        )
+
+    @cached_property
+    def response(self) -> np.ndarray:
+        """Bottom-up response of a government, indexed by stance + 1."""
+        v = self.scenario.mechanisms.vertical
+        return np.array([v.hostile_response, v.neutral_response, v.supportive_response])
+
+    def initial_network_sizes(self) -> dict[int, int]:
+        """Active networks at step 0 and their sizes."""
+        return {k: net.size for k, net in enumerate(self.world.networks) if net.founded_step == 0}
+
+    def influence(self, network_sizes: dict[int, int]) -> Influence:
+        """Tie weights with the given networks active (cached)."""
+        key = tuple(sorted(network_sizes.items()))
+        if key not in self._influence_cache:
+            self._influence_cache[key] = self._build_influence(network_sizes)
+        return self._influence_cache[key]
+
+    def _build_influence(self, network_sizes: dict[int, int]) -> Influence:
+        h = self.scenario.mechanisms.horizontal
+        world, n = self.world, self.n_cities
+        weights = {"proximity": h.proximity_weight, "twinning": h.twinning_weight}
+        ties = sp.csr_array((n, n), dtype=np.float64)
+        for name, layer in world.layers.items():
+            ties = ties + weights.get(name, 1.0) * layer
+        for k, size in network_sizes.items():
+            net = world.networks[k]
+            rng = np.random.default_rng([world.seed, k, size])
+            group = world.country[net.members(size)] if net.rule == "national" else None
+            layer = comember_ties(net.members(size), n, net.max_ties_per_member, rng, group)
+            ties = ties + (h.network_weight * net.tie_weight) * layer
+        ties = sp.csr_array(ties)
+        ties.eliminate_zeros()
+        source_prestige = horizontal.prestige(world.population, h.prestige_alpha)
+        if h.rule == "contagion":
+            by_source = horizontal.log_escape_weights(ties, source_prestige, h.strength)
+        else:
+            by_source = horizontal.influence_weights(ties, source_prestige)
+        by_source.sort_indices()
+        total = np.bincount(by_source.indices, weights=by_source.data, minlength=n)
+        return Influence(by_source=by_source, total=total)
+
+    def network_flags(self, network_sizes: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Per city: member of an active monitoring network; of an active lobbying one."""
+        monitored = np.zeros(self.n_cities, dtype=bool)
+        lobbying = np.zeros(self.n_cities, dtype=bool)
+        for k, size in network_sizes.items():
+            net = self.world.networks[k]
+            if net.monitors:
+                monitored[net.members(size)] = True
+            if net.lobbies:
+                lobbying[net.members(size)] = True
+        return monitored, lobbying
+
+
+def _resolve(name: str, names: tuple[str, ...] | list[str], what: str, key: str, source) -> int:
+    try:
+        return list(names).index(name)
+    except ValueError:
+        close = difflib.get_close_matches(name, list(names), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        shown = ", ".join(list(names)[:8]) + (", ..." if len(names) > 8 else "")
+        raise InputError(
+            f"key '{key}': no {what} named {name!r}{hint} Known: {shown}", source=source
+        ) from None
+
+
+def build_governments(world: World, levels: tuple[str, ...]):
+    """Governments of the levels present: names, level codes, and each city's per level."""
+    n = world.n_cities
+    names: list[str] = []
+    level_codes: list[int] = []
+    city_gov_rows = []
+    for level in LEVELS:
+        if level not in levels:
+            continue
+        if level == "region":
+            labels, members = list(world.region_names), world.region.astype(np.int64)
+        elif level == "nation":
+            labels, members = list(world.country_names), world.country.astype(np.int64)
+        elif level == "bloc":
+            if not world.in_bloc.any():
+                continue
+            labels, members = [world.bloc_name], np.where(world.in_bloc, 0, -1)
+        else:
+            labels, members = [world.global_name], np.zeros(n, dtype=np.int64)
+        offset = len(names)
+        names.extend(labels)
+        level_codes.extend([LEVELS.index(level)] * len(labels))
+        city_gov_rows.append(np.where(members >= 0, members + offset, -1))
+    g = len(names)
+    city_gov = np.vstack(city_gov_rows) if city_gov_rows else np.empty((0, n), dtype=np.int64)
+    city_gov = np.where(city_gov < 0, g, city_gov).astype(np.int64)
+    return tuple(names), np.asarray(level_codes, dtype=np.int8), city_gov
+
+
+def build_setup(scenario: Scenario, world: World, rng: np.random.Generator) -> Setup:
+    """Resolve a scenario on a world; draws thresholds then defiance from ``rng``."""
+    from diffusion_sim.mechanisms.hierarchical import defiance
+
+    source = scenario.source
+    mech = scenario.mechanisms
+    n = world.n_cities
+    threshold_uniforms = rng.random(n)
+    defiance_uniforms = rng.random(n)
+    t = mech.horizontal.thresholds
+    if world.threshold is not None:
+        threshold = np.asarray(world.threshold, dtype=np.float64)
+    else:
+        threshold = horizontal.draw_thresholds(
+            threshold_uniforms,
+            np.sqrt(world.capacity * world.leaning),  # readiness, as in the ladder
+            t.distribution,
+            t.mean,
+            t.spread,
+            t.readiness_effect,
+        )
+    defiant = defiance(defiance_uniforms, world.leaning, mech.hierarchical.defiance)
+
+    gov_names, gov_level, city_gov = build_governments(world, scenario.governments.levels)
+    g = len(gov_names)
+    stance = np.array(
+        [
+            vertical.STANCE_CODES[scenario.governments.default_stance(LEVELS[lv])]
+            for lv in gov_level
+        ],
+        dtype=np.int8,
+    )
+    preempts = np.zeros(g, dtype=bool)
+    adopted = np.zeros(g, dtype=bool)
+    for name, override in scenario.governments.overrides.items():
+        k = _resolve(name, gov_names, "government", f"governments.overrides.{name}", source)
+        if override.stance is not None:
+            stance[k] = vertical.STANCE_CODES[override.stance]
+        preempts[k] = override.preempts
+        adopted[k] = override.adopted
+    mandate_levels = {LEVELS.index(lv) for lv in mech.hierarchical.mandate_levels}
+    can_mandate = np.array(
+        [mech.hierarchical.enabled and lv in mandate_levels for lv in gov_level], dtype=bool
+    )
+
+    network_names = [net.name for net in world.networks]
+    city_names = list(world.city_names)
+    events: dict[int, list[ResolvedEvent]] = {}
+    for i, event in enumerate(scenario.events):
+        key = f"events[{i}]"
+        fields: dict = {"step": event.step, "kind": event.kind}
+        if hasattr(event, "government"):
+            fields["government"] = _resolve(
+                event.government, gov_names, "government", f"{key}.government", source
+            )
+        if hasattr(event, "network"):
+            fields["network"] = _resolve(
+                event.network, network_names, "network", f"{key}.network", source
+            )
+        if event.kind == "stance":
+            fields.update(stance=vertical.STANCE_CODES[event.stance], preempts=event.preempts)
+        elif event.kind == "network_opens":
+            fields["size"] = event.size
+        elif event.kind == "summit":
+            fields.update(boost=event.boost, duration=event.duration)
+        elif event.kind == "pioneers":
+            fields["cities"] = tuple(
+                _resolve(c, city_names, "city", f"{key}.cities", source) for c in event.cities
+            )
+            fields["count"] = event.count
+        events.setdefault(event.step, []).append(ResolvedEvent(**fields))
+
+    named = [
+        _resolve(c, city_names, "city", "pioneers.cities", source) for c in scenario.pioneers.cities
+    ]
+    chosen = np.zeros(n, dtype=bool)
+    chosen[named] = True
+    top = top_pioneers(world.capacity, world.leaning, scenario.pioneers.count, exclude=chosen)
+    pioneers = np.sort(np.concatenate([np.asarray(named, dtype=np.int64), top]))
+    return Setup(
+        scenario=scenario,
+        world=world,
+        threshold=threshold,
+        defiant=defiant,
+        gov_names=gov_names,
+        gov_level=gov_level,
+        city_gov=city_gov,
+        gov_stance0=stance,
+        gov_preempts0=preempts,
+        gov_adopted0=adopted,
+        gov_can_mandate=can_mandate,
+        events=events,
+        pioneers=pioneers,
+    )

@@ -1,0 +1,196 @@
+"""The public entry points: build a world, run one scenario, run an ensemble."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from diffusion_sim.errors import InputError
+from diffusion_sim.networks import build_networks
+from diffusion_sim.results import Result, build_result, ensemble_band, make_manifest, write_manifest
+from diffusion_sim.scenario import Scenario
+from diffusion_sim.setup import build_setup
+from diffusion_sim.world import World
+
+Engine = Literal["vectorized", "agents"]
+SeedLike = int | np.random.SeedSequence | None
+
+
+def build_world(scenario: Scenario, seed: int | None = None) -> World:
+    """The scenario's world, built from ``world.seed`` (else ``seed``, else ``run.seed``).
+
+    The world's random numbers come from their own seed, so replicates that
+    differ in the run's seed share one world.
+    """
+    spec = scenario.world
+    world_seed = (
+        spec.seed if spec.seed is not None else (seed if seed is not None else scenario.run.seed)
+    )
+    if spec.generator == "synthetic":
+        from diffusion_sim.synthetic import synthetic_world
+
+        world = synthetic_world(spec, world_seed)
+    else:
+        raise InputError(
+            f"key 'world.generator': generator {spec.generator!r} is not available in "
+            "this version; allowed: 'synthetic'",
+            source=scenario.source,
+        )
+    return attach_networks(world, scenario)
+
+
+def attach_networks(world: World, scenario: Scenario) -> World:
+    """Add the scenario's networks to a world that has none (memberships from the world's seed)."""
+    if world.networks or not scenario.networks:
+        return world
+    rng = np.random.default_rng([world.seed, 1])
+    return world.with_networks(build_networks(world, scenario.networks, rng))
+
+
+def _seed_sequence(seed: SeedLike, scenario: Scenario) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    return np.random.SeedSequence(scenario.run.seed if seed is None else seed)
+
+
+def _seed_info(sequence: np.random.SeedSequence) -> dict:
+    return {"entropy": sequence.entropy, "spawn_key": list(sequence.spawn_key)}
+
+
+def simulate(
+    scenario: Scenario,
+    seed: SeedLike = None,
+    *,
+    engine: Engine = "vectorized",
+    world: World | None = None,
+    steps: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Run a scenario once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`load_scenario`, possibly with overrides.
+    seed : int or SeedSequence, optional
+        Seed of the run's generator; defaults to ``scenario.run.seed``.
+    engine : {"vectorized", "agents"}
+        Both give the same trajectory for the same seed.
+    world : World, optional
+        Bring your own world (e.g. :meth:`World.from_graph`); else built from the scenario.
+    steps : int, optional
+        Overrides ``scenario.run.steps``.
+    """
+    started = time.perf_counter()
+    sequence = _seed_sequence(seed, scenario)
+    if world is None:
+        world = build_world(
+            scenario, seed=sequence.entropy if isinstance(sequence.entropy, int) else None
+        )
+    else:
+        world = attach_networks(world, scenario)
+    rng = np.random.default_rng(sequence)
+    setup = build_setup(scenario, world, rng)
+    n_steps = scenario.run.steps if steps is None else steps
+    if engine == "vectorized":
+        from diffusion_sim.engine import VectorizedEngine
+
+        trajectory = VectorizedEngine(setup, rng).run(n_steps, progress)
+    elif engine == "agents":
+        try:
+            from diffusion_sim.agents.model import DiffusionModel
+        except ImportError as exc:  # pragma: no cover - mesa is a core dependency
+            raise InputError(f"the agents engine needs mesa: {exc}") from None
+        trajectory = DiffusionModel(setup, rng).run(n_steps, progress)
+    else:
+        raise InputError(f"unknown engine {engine!r}; allowed: 'vectorized', 'agents'")
+    manifest = make_manifest(setup, engine, _seed_info(sequence), time.perf_counter() - started)
+    return build_result(setup, trajectory, manifest)
+
+
+@dataclass(eq=False)
+class Ensemble:
+    """Replicates of one scenario with seeds spawned from one SeedSequence."""
+
+    results: list[Result]
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """All replicates' timeseries, stacked with a 'replicate' column."""
+        return pd.concat(
+            [r.timeseries.assign(replicate=i) for i, r in enumerate(self.results)],
+            ignore_index=True,
+        )
+
+    @property
+    def band(self) -> pd.DataFrame:
+        """Mean and 5-95% band per step."""
+        return ensemble_band(self.timeseries)
+
+    def summaries(self) -> pd.DataFrame:
+        rows = []
+        for i, result in enumerate(self.results):
+            row = {k: v for k, v in result.summary().items() if not isinstance(v, dict)}
+            for k, v in result.summary()["adopters_by_channel"].items():
+                row[f"adopters_{k}"] = v
+            rows.append({"replicate": i, **row})
+        return pd.DataFrame(rows)
+
+    def save(self, folder: str | Path) -> Path:
+        """Each replicate in its own subfolder, the ensemble tables beside them, manifest last."""
+        import os
+        import shutil
+
+        from diffusion_sim.plotting import plot_band
+
+        folder = Path(folder)
+        staging = folder.with_name(f".{folder.name}.partial")
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+        for i, result in enumerate(self.results):
+            result.save(staging / f"replicate-{i:03d}")
+        self.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
+        self.band.to_parquet(staging / "band.parquet", index=False)
+        self.summaries().to_parquet(staging / "summaries.parquet", index=False)
+        plot_band(self.band, staging / "band.png", title=self.manifest.get("scenario_name", ""))
+        write_manifest(staging, self.manifest)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+        return folder
+
+
+def simulate_ensemble(
+    scenario: Scenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    *,
+    engine: Engine = "vectorized",
+    world: World | None = None,
+    steps: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Ensemble:
+    """Replicates on one world, seeds from ``SeedSequence(seed).spawn(replicates)``."""
+    started = time.perf_counter()
+    root_seed = scenario.run.seed if seed is None else seed
+    n = scenario.run.replicates if replicates is None else replicates
+    root = np.random.SeedSequence(root_seed)
+    world = world if world is not None else build_world(scenario, seed=root_seed)
+    results = []
+    for i, child in enumerate(root.spawn(n)):
+        results.append(simulate(scenario, child, engine=engine, world=world, steps=steps))
+        if progress is not None:
+            progress(i + 1)
+    manifest = dict(results[0].manifest)
+    manifest["seed"] = {"root": root_seed, "replicates": [_seed_info(c) for c in root.spawn(0)]}
+    manifest["seed"]["replicates"] = [r.manifest["seed"] for r in results]
+    manifest["wall_time_s"] = round(time.perf_counter() - started, 4)
+    return Ensemble(results=results, manifest=manifest)

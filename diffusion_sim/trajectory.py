@@ -1,0 +1,72 @@
+"""The raw record of a run, the same shape from either engine.
+
+A run is fully described by its change events (step, who, +1 adopt / -1 drop,
+channel) plus the setup; every table in :mod:`diffusion_sim.results` is
+derived from them, so the engines' agreement is checked on this record alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from diffusion_sim.mechanisms.embedded import CHANNELS
+
+ADOPT, DROP = 1, -1
+GOV_ADOPT, GOV_WITHDRAW, GOV_STANCE = 1, -1, 0
+
+
+@dataclass(eq=False)
+class Trajectory:
+    """Concatenated change events of a run."""
+
+    steps: int
+    city_step: np.ndarray
+    city: np.ndarray
+    city_change: np.ndarray
+    city_channel: np.ndarray
+    gov_step: np.ndarray
+    gov: np.ndarray
+    gov_change: np.ndarray
+    gov_channel: np.ndarray
+    gov_value: np.ndarray
+    """For stance changes: the new stance code; for adoptions: 1 if with a mandate."""
+
+
+class Recorder:
+    """Collects change events step by step; cheap to append, concatenated once."""
+
+    def __init__(self) -> None:
+        self._city: list[tuple[np.ndarray, ...]] = []
+        self._gov: list[tuple] = []
+
+    def cities(self, step: int, cities: np.ndarray, change: int, channels: np.ndarray) -> None:
+        if len(cities):
+            self._city.append(
+                (
+                    np.full(len(cities), step, dtype=np.int32),
+                    np.asarray(cities, dtype=np.int64),
+                    np.full(len(cities), change, dtype=np.int8),
+                    np.asarray(channels, dtype=np.int8),
+                )
+            )
+
+    def government(self, step: int, gov: int, change: int, channel: str, value: int = 0) -> None:
+        self._gov.append((step, gov, change, CHANNELS.index(channel), value))
+
+    def finish(self, steps: int) -> Trajectory:
+        if self._city:
+            parts = [np.concatenate(column) for column in zip(*self._city, strict=True)]
+        else:
+            parts = [np.empty(0, dtype=t) for t in (np.int32, np.int64, np.int8, np.int8)]
+        gov = np.array(self._gov, dtype=np.int64).reshape(-1, 5)
+        return Trajectory(
+            steps,
+            *parts,
+            gov_step=gov[:, 0].astype(np.int32),
+            gov=gov[:, 1],
+            gov_change=gov[:, 2].astype(np.int8),
+            gov_channel=gov[:, 3].astype(np.int8),
+            gov_value=gov[:, 4].astype(np.int8),
+        )

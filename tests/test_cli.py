@@ -1,0 +1,127 @@
+"""The command line end to end, as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT
+
+
+def cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "diffusion_sim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_run_prints_a_summary_and_saves_a_complete_result(tmp_path):
+    done = cli(
+        "run",
+        "embedded",
+        "--steps",
+        "20",
+        "--set",
+        "world.n_cities=400",
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "share of cities adopted" in done.stdout
+    assert "adopters by channel" in done.stdout
+    (folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert folder.name.startswith("embedded-")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["scenario"]["world"]["n_cities"] == 400
+    assert manifest["scenario"]["run"]["seed"] == 3
+    assert manifest["engine"] == "vectorized" and "numpy" in manifest["versions"]
+    timeseries = pd.read_parquet(folder / "timeseries.parquet")
+    assert len(timeseries) == 21
+    assert (folder / "adoption.png").stat().st_size > 10_000
+    for table in ("events", "cities", "governments"):
+        assert len(pd.read_parquet(folder / f"{table}.parquet")) > 0
+
+
+def test_run_with_replicates_saves_an_ensemble(tmp_path):
+    done = cli(
+        "run",
+        "horizontal",
+        "--steps",
+        "10",
+        "--replicates",
+        "3",
+        "--set",
+        "world.n_cities=300",
+        "--out",
+        str(tmp_path),
+        "--engine",
+        "agents",
+    )
+    assert done.returncode == 0, done.stderr
+    (folder,) = list(tmp_path.iterdir())
+    assert {p.name for p in folder.iterdir()} >= {
+        "manifest.json",
+        "band.parquet",
+        "band.png",
+        "replicate-000",
+        "replicate-002",
+    }
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert len(manifest["seed"]["replicates"]) == 3
+
+
+def test_scenarios_lists_the_shipped_ones_with_their_questions():
+    done = cli("scenarios")
+    assert done.returncode == 0
+    for name in ("horizontal", "vertical", "hierarchical", "embedded"):
+        assert name in done.stdout
+    assert "_synthetic_world" not in done.stdout
+    assert "?" in done.stdout
+
+
+def test_validate_and_explain():
+    assert cli("validate", "scenarios/embedded.toml").returncode == 0
+    done = cli("validate", "--explain")
+    assert done.returncode == 0 and "mechanisms.horizontal.strength" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", "no-such-scenario.toml"), "no such scenario file"),
+        (
+            ("run", "embedded", "--set", "mechanisms.horizontal.strenght=0.3"),
+            "did you mean 'strength'",
+        ),
+        (("run", "embedded", "--set", "run.steps=-4"), "run.steps"),
+        (
+            ("run", "embedded", "--set", "mechanisms.horizontal.rule=osmosis"),
+            "'threshold' or 'contagion'",
+        ),
+        (("run", "embedded", "--set", "novalue"), "KEY=VALUE"),
+        (("validate", "BAD"), "invalid scenario"),
+    ],
+)
+def test_bad_input_exits_2_with_one_message_and_no_traceback(tmp_path, args, message):
+    (tmp_path / "BAD").write_text("[world]\nn_cities = 'lots'\n")
+    args = tuple(str(tmp_path / "BAD") if a == "BAD" else a for a in args)
+    done = cli(*args, "--out", str(tmp_path)) if args[0] == "run" else cli(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name != "BAD"]  # nothing written
+
+
+def test_help_everywhere():
+    for args in (("--help",), ("run", "--help"), ("scenarios", "--help"), ("validate", "--help")):
+        done = cli(*args)
+        assert done.returncode == 0 and "usage" in done.stdout
