@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def format_summary(summary: dict[str, Any], unit: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from diffusion_sim.results import timestamp
-    from diffusion_sim.simulation import simulate, simulate_ensemble
+    from diffusion_sim.simulation import ensemble_of, iter_replicates, simulate
 
     scenario = _load(args)
     out_root = Path(args.out) if args.out else Path("results")
@@ -111,11 +112,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(result.summary(), scenario.run.step_unit))
         result.save(folder)
     else:
-        with _progress_bar(replicates, scenario.name) as bar:
-            bar.unit = "replicate"
-            ensemble = simulate_ensemble(
-                scenario, engine=args.engine, progress=lambda i: bar.update(1)
-            )
+        started, results = time.perf_counter(), []
+        try:
+            with _progress_bar(replicates, scenario.name) as bar:
+                bar.unit = "replicate"
+                for result in iter_replicates(scenario, engine=args.engine):
+                    results.append(result)
+                    bar.update(1)
+        except KeyboardInterrupt:
+            if results:
+                partial = ensemble_of(
+                    results, scenario.run.seed, time.perf_counter() - started, complete=False
+                )
+                kept = partial.save(folder.with_name(folder.name + "-interrupted"))
+                print(
+                    f"interrupted: {len(results)} of {replicates} replicates kept in {kept} "
+                    "(manifest says complete: false)",
+                    file=sys.stderr,
+                )
+            raise
+        ensemble = ensemble_of(results, scenario.run.seed, time.perf_counter() - started, True)
         table = ensemble.summaries()
         print(f"  mean over {replicates} replicates (5%-95%):")
         for column in ("share_cities", "share_population", "time_to_50pct"):
@@ -231,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("interrupted; nothing half-written was kept", file=sys.stderr)
+        print("interrupted; no unfinished run was saved as complete", file=sys.stderr)
         return 130
 
 

@@ -148,6 +148,7 @@ def make_manifest(setup: Setup, engine: str, seed_info: dict, wall_time: float) 
         },
         "versions": versions(),
         "wall_time_s": round(wall_time, 4),
+        "complete": True,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

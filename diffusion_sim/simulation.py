@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -168,6 +168,37 @@ class Ensemble:
         return folder
 
 
+def iter_replicates(
+    scenario: Scenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    *,
+    engine: Engine = "vectorized",
+    world: World | None = None,
+    steps: int | None = None,
+) -> Iterator[Result]:
+    """Replicates one by one on one world, seeds from ``SeedSequence(seed).spawn(n)``.
+
+    A caller interrupted half-way keeps every replicate already yielded.
+    """
+    root_seed = scenario.run.seed if seed is None else seed
+    n = scenario.run.replicates if replicates is None else replicates
+    world = world if world is not None else build_world(scenario, seed=root_seed)
+    for child in np.random.SeedSequence(root_seed).spawn(n):
+        yield simulate(scenario, child, engine=engine, world=world, steps=steps)
+
+
+def ensemble_of(
+    results: list[Result], root_seed: int, wall_time: float, complete: bool
+) -> Ensemble:
+    """An :class:`Ensemble` from finished replicates, with its manifest."""
+    manifest = dict(results[0].manifest)
+    manifest["seed"] = {"root": root_seed, "replicates": [r.manifest["seed"] for r in results]}
+    manifest["wall_time_s"] = round(wall_time, 4)
+    manifest["complete"] = complete
+    return Ensemble(results=results, manifest=manifest)
+
+
 def simulate_ensemble(
     scenario: Scenario,
     replicates: int | None = None,
@@ -180,17 +211,12 @@ def simulate_ensemble(
 ) -> Ensemble:
     """Replicates on one world, seeds from ``SeedSequence(seed).spawn(replicates)``."""
     started = time.perf_counter()
-    root_seed = scenario.run.seed if seed is None else seed
-    n = scenario.run.replicates if replicates is None else replicates
-    root = np.random.SeedSequence(root_seed)
-    world = world if world is not None else build_world(scenario, seed=root_seed)
     results = []
-    for i, child in enumerate(root.spawn(n)):
-        results.append(simulate(scenario, child, engine=engine, world=world, steps=steps))
+    for result in iter_replicates(
+        scenario, replicates, seed, engine=engine, world=world, steps=steps
+    ):
+        results.append(result)
         if progress is not None:
-            progress(i + 1)
-    manifest = dict(results[0].manifest)
-    manifest["seed"] = {"root": root_seed, "replicates": [_seed_info(c) for c in root.spawn(0)]}
-    manifest["seed"]["replicates"] = [r.manifest["seed"] for r in results]
-    manifest["wall_time_s"] = round(time.perf_counter() - started, 4)
-    return Ensemble(results=results, manifest=manifest)
+            progress(len(results))
+    root_seed = scenario.run.seed if seed is None else seed
+    return ensemble_of(results, root_seed, time.perf_counter() - started, complete=True)
