@@ -11,6 +11,8 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -83,25 +85,36 @@ class Result:
         Files go to a hidden sibling first and the folder appears complete in
         one rename, so an interrupted save never looks finished.
         """
-        folder = Path(folder)
-        staging = folder.with_name(f".{folder.name}.partial")
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        for name in ("timeseries", "events", "cities", "governments", "government_events"):
-            getattr(self, name).to_parquet(staging / f"{name}.parquet", index=False)
         from diffusion_sim.plotting import plot_channels
 
-        plot_channels(
-            self.timeseries, staging / "adoption.png", title=self.manifest.get("scenario_name", "")
-        )
-        write_manifest(staging, self.manifest)
-        os.replace(staging, folder) if not folder.exists() else _replace_dir(staging, folder)
+        folder = Path(folder)
+        with staged(folder) as staging:
+            for name in ("timeseries", "events", "cities", "governments", "government_events"):
+                getattr(self, name).to_parquet(staging / f"{name}.parquet", index=False)
+            title = self.manifest.get("scenario_name", "")
+            plot_channels(self.timeseries, staging / "adoption.png", title=title)
+            write_manifest(staging, self.manifest)
         return folder
 
 
-def _replace_dir(staging: Path, folder: Path) -> None:
-    shutil.rmtree(folder)
+@contextmanager
+def staged(folder: Path) -> Iterator[Path]:
+    """A hidden sibling folder to write into, renamed to ``folder`` only once complete.
+
+    An interrupted write leaves no folder that looks finished (and removes its
+    staging); an existing folder of the same name is replaced.
+    """
+    staging = folder.with_name(f".{folder.name}.partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if folder.exists():
+        shutil.rmtree(folder)
     os.replace(staging, folder)
 
 

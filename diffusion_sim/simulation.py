@@ -13,7 +13,14 @@ import pandas as pd
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.networks import build_networks
-from diffusion_sim.results import Result, build_result, ensemble_band, make_manifest, write_manifest
+from diffusion_sim.results import (
+    Result,
+    build_result,
+    ensemble_band,
+    make_manifest,
+    staged,
+    write_manifest,
+)
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.setup import build_setup
 from diffusion_sim.world import World
@@ -145,26 +152,18 @@ class Ensemble:
 
     def save(self, folder: str | Path) -> Path:
         """Each replicate in its own subfolder, the ensemble tables beside them, manifest last."""
-        import os
-        import shutil
-
         from diffusion_sim.plotting import plot_band
 
         folder = Path(folder)
-        staging = folder.with_name(f".{folder.name}.partial")
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        for i, result in enumerate(self.results):
-            result.save(staging / f"replicate-{i:03d}")
-        self.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
-        self.band.to_parquet(staging / "band.parquet", index=False)
-        self.summaries().to_parquet(staging / "summaries.parquet", index=False)
-        plot_band(self.band, staging / "band.png", title=self.manifest.get("scenario_name", ""))
-        write_manifest(staging, self.manifest)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+        with staged(folder) as staging:
+            for i, result in enumerate(self.results):
+                result.save(staging / f"replicate-{i:03d}")
+            self.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
+            self.band.to_parquet(staging / "band.parquet", index=False)
+            self.summaries().to_parquet(staging / "summaries.parquet", index=False)
+            title = self.manifest.get("scenario_name", "")
+            plot_band(self.band, staging / "band.png", title=title)
+            write_manifest(staging, self.manifest)
         return folder
 
 
