@@ -272,12 +272,10 @@ def build_result(setup: Setup, trajectory: Trajectory, manifest: dict | None = N
     final_change = np.zeros(n, dtype=np.int8)
     final_change[has] = trajectory.city_change[last[has]]
     cities["adopted"] = final_change == ADOPT
+    final_channel = np.full(n, len(CHANNELS), dtype=np.int64)  # one past the end: none
+    final_channel[has] = trajectory.city_channel[last[has]]
     cities["channel"] = pd.Categorical(
-        np.where(
-            has,
-            np.asarray(CHANNELS, dtype=object)[trajectory.city_channel[np.maximum(last, 0)]],
-            None,
-        ),
+        np.asarray((*CHANNELS, None), dtype=object)[final_channel],
         categories=CHANNELS,
     )
     adoption_step = np.full(n, -1, dtype=np.int64)
@@ -286,7 +284,9 @@ def build_result(setup: Setup, trajectory: Trajectory, manifest: dict | None = N
         ::-1
     ]
     cities["first_adoption_step"] = adoption_step
-    cities["last_change_step"] = np.where(has, trajectory.city_step[np.maximum(last, 0)], -1)
+    last_change = np.full(n, -1, dtype=np.int64)
+    last_change[has] = trajectory.city_step[last[has]]
+    cities["last_change_step"] = last_change
     cities["threshold"] = setup.threshold
     cities["defiant"] = setup.defiant
     for level_row, level_code in zip(
