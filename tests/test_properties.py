@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -96,5 +98,5 @@ def test_engines_agree_and_invariants_hold(world_and_scenario, seed):
     # A city's events alternate adopt, drop, adopt, ...
     for _, events in vectorized.events.groupby("city"):
         kinds = events["kind"].astype(str).tolist()
-        assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False))
+        assert all(a != b for a, b in itertools.pairwise(kinds))
         assert kinds[0] == "adopt"
