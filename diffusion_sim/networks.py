@@ -14,7 +14,13 @@ import scipy.sparse as sp
 from diffusion_sim.world import NetworkInfo, World
 
 
-def rank_candidates(world: World, rule: str, size: int, rng: np.random.Generator) -> np.ndarray:
+def rank_candidates(
+    world: World,
+    rule: str,
+    size: int,
+    rng: np.random.Generator,
+    coordinated_share: float = 0.6,
+) -> np.ndarray:
     """Order cities by how early they join under a membership rule.
 
     The first ``size`` are the members; a network that opens later takes the
@@ -33,7 +39,9 @@ def rank_candidates(world: World, rule: str, size: int, rng: np.random.Generator
         readiness = np.sqrt(world.capacity * world.leaning) + 1e-9
         keys = 3.0 * np.log(readiness) + rng.gumbel(size=n)
         return np.argsort(-keys, kind="stable")
-    if rule == "national":
+    if rule == "coordinated":
+        return _coordinated_ranking(world, coordinated_share, rng)
+    if rule in ("national", "umbrella"):
         # Every country's association takes its largest cities first: rank
         # within country, then interleave countries by that rank.
         order = np.lexsort((np.arange(n), -world.population, world.country))
@@ -46,13 +54,61 @@ def rank_candidates(world: World, rule: str, size: int, rng: np.random.Generator
     raise ValueError(f"unknown membership rule {rule!r}")
 
 
+def _coordinated_ranking(world: World, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Open pledges interleaved with whole regions brought in by their coordinator.
+
+    Two queues: single cities ordered as under the open rule, and regions
+    (ordered by their cities' mean readiness, with Gumbel noise) each bringing
+    all its municipalities at once. Each slot takes the next city from the
+    regional queue with probability ``share`` (Covenant of Mayors: 61% of
+    signatories have a coordinating province or region), so every prefix, and
+    so every network size, has about that share of coordinated members while
+    membership still only grows.
+    """
+    n = world.n_cities
+    readiness = np.sqrt(world.capacity * world.leaning) + 1e-9
+    own_keys = 3.0 * np.log(readiness) + rng.gumbel(size=n)
+    single = np.argsort(-own_keys, kind="stable")
+    n_regions = int(world.region.max()) + 1 if n else 0
+    has_region = world.region >= 0
+    counts = np.bincount(world.region[has_region], minlength=n_regions)
+    mean_ready = np.bincount(
+        world.region[has_region], weights=readiness[has_region], minlength=n_regions
+    ) / np.maximum(counts, 1)
+    region_keys = 3.0 * np.log(mean_ready + 1e-9) + rng.gumbel(size=n_regions)
+    region_rank = np.empty(n_regions, dtype=np.int64)
+    region_rank[np.argsort(-region_keys, kind="stable")] = np.arange(n_regions)
+    city_region_rank = np.where(has_region, region_rank[np.maximum(world.region, 0)], n_regions)
+    regional = np.lexsort((-own_keys, city_region_rank))
+    take_regional = rng.random(n) < share
+    order = np.empty(n, dtype=np.int64)
+    taken = np.zeros(n, dtype=bool)
+    heads = {True: 0, False: 0}  # next unread position in each queue
+    for slot in range(n):
+        use_regional = bool(take_regional[slot])
+        for _ in range(2):  # when one queue is used up, the other has the rest
+            queue = regional if use_regional else single
+            pos = heads[use_regional]
+            while pos < n and taken[queue[pos]]:
+                pos += 1
+            heads[use_regional] = pos
+            if pos < n:
+                break
+            use_regional = not use_regional
+        order[slot] = queue[pos]
+        taken[queue[pos]] = True
+    return order
+
+
 def build_networks(world: World, specs: dict, rng: np.random.Generator) -> tuple[NetworkInfo, ...]:
     """Networks from scenario specs (``Scenario.networks``), in the specs' order."""
     networks = []
     for name, spec in specs.items():
-        ranking = rank_candidates(world, spec.rule, spec.size, rng).astype(np.int64)
+        ranking = rank_candidates(world, spec.rule, spec.size, rng, spec.coordinated_share).astype(
+            np.int64
+        )
         size = spec.size
-        if spec.rule == "national":
+        if spec.rule in ("national", "umbrella"):
             size = len(ranking)
         networks.append(
             NetworkInfo(

@@ -18,6 +18,8 @@ def small(scenario: ds.Scenario, cities: int = 300, steps: int = 40) -> ds.Scena
     overrides = {"run.steps": steps}
     if scenario.world.generator == "synthetic":
         overrides["world.n_cities"] = cities
+    else:  # a real world: its largest cities only (the names scenarios use stay in it)
+        overrides["world.max_cities"] = cities
     return scenario.with_overrides(overrides)
 
 

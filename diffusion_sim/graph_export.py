@@ -1,0 +1,170 @@
+"""Export a world with its networks, and a run's adoptions, for Gephi, Cytoscape or a spreadsheet.
+
+Nodes are cities with their attributes (name, country, region, population,
+coordinates, capacity, leaning, ladder rung, memberships) and, when a run is
+given, the step at which each first adopted and the channel that brought it.
+Edges are the tie layers (proximity, twinning) and the co-membership ties of
+every network at its starting size, built exactly as a run builds them; an
+edge carries the names of the layers it belongs to and their total weight.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from diffusion_sim.errors import InputError
+from diffusion_sim.networks import comember_ties
+from diffusion_sim.results import Result
+from diffusion_sim.world import World
+
+Format = Literal["graphml", "gexf", "csv"]
+FORMATS: tuple[str, ...] = ("graphml", "gexf", "csv")
+
+
+def network_layers(world: World) -> dict[str, sp.csr_array]:
+    """Every tie layer: the world's own and each network's co-membership ties.
+
+    Network ties use the generator a run uses (``[world.seed, k, size]``), so
+    they are the ties the run's horizontal influence flows over.
+    """
+    layers = dict(world.layers)
+    for k, net in enumerate(world.networks):
+        members = net.members()
+        rng = np.random.default_rng([world.seed, k, net.size])
+        group = world.country[members] if net.rule == "national" else None
+        layers[net.name] = comember_ties(
+            members, world.n_cities, net.max_ties_per_member, rng, group
+        )
+    return layers
+
+
+def nodes_frame(world: World, result: Result | None = None) -> pd.DataFrame:
+    """One row per city: attributes, memberships and (with a run) adoption step and channel."""
+    nodes = world.cities_frame()
+    nodes["ladder"] = nodes["ladder"].astype(str)
+    if "country_codes" in world.meta:
+        nodes["country_code"] = np.asarray(world.meta["country_codes"], dtype=object)[world.country]
+    if "geonameid" in world.meta:
+        nodes["geonameid"] = world.meta["geonameid"]
+    for net in world.networks:
+        member = np.zeros(world.n_cities, dtype=bool)
+        member[net.members()] = True
+        nodes[f"member_{net.name}"] = member
+    if result is not None:
+        cities = result.cities
+        if len(cities) != world.n_cities:
+            raise InputError(
+                f"the run has {len(cities)} cities but the world {world.n_cities}: export a "
+                "run together with the world it ran on"
+            )
+        nodes["adopted"] = cities["adopted"].to_numpy()
+        nodes["adoption_step"] = cities["first_adoption_step"].to_numpy()
+        nodes["channel"] = cities["channel"].astype(str).replace({"nan": ""}).to_numpy()
+    return nodes
+
+
+def edges_frame(world: World) -> pd.DataFrame:
+    """One row per tied pair (source < target): the layers it belongs to and its total weight."""
+    parts = []
+    for name, layer in network_layers(world).items():
+        upper = sp.triu(sp.csr_array(layer), k=1).tocoo()
+        parts.append(
+            pd.DataFrame(
+                {"source": upper.row, "target": upper.col, "layer": name, "weight": upper.data}
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["source", "target", "layers", "weight"])
+    edges = pd.concat(parts, ignore_index=True)
+    grouped = edges.groupby(["source", "target"], sort=True)
+    return pd.DataFrame(
+        {
+            "layers": grouped["layer"].agg(";".join),
+            "weight": grouped["weight"].sum(),
+        }
+    ).reset_index()
+
+
+def to_networkx(world: World, result: Result | None = None):
+    """The world as a networkx Graph with plain-Python node and edge attributes."""
+    import networkx as nx
+
+    nodes = nodes_frame(world, result)
+    edges = edges_frame(world)
+    graph = nx.Graph(name=str(world.meta.get("generator", "world")))
+    records = nodes.drop(columns=["city"]).to_dict("records")
+    for city, attrs in zip(nodes["city"].tolist(), records, strict=True):
+        graph.add_node(int(city), **{k: _plain(v) for k, v in attrs.items()})
+    graph.add_edges_from(
+        (int(s), int(t), {"layers": layers, "weight": float(w)})
+        for s, t, layers, w in edges.itertuples(index=False)
+    )
+    return graph
+
+
+def _plain(value):
+    """GraphML and GEXF writers take Python scalars only (no numpy types, no None)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return value
+
+
+def export(
+    world: World,
+    path: str | Path,
+    format: Format | None = None,
+    *,
+    result: Result | None = None,
+) -> list[Path]:
+    """Write the world (and a run's adoptions) as GraphML, GEXF or CSV.
+
+    Parameters
+    ----------
+    world : World
+        With its networks (``build_world`` attaches them).
+    path : path
+        A file (``.graphml``, ``.gexf``) or, for CSV, a folder or a file stem:
+        ``<stem>-nodes.csv`` and ``<stem>-edges.csv`` are written.
+    format : {"graphml", "gexf", "csv"}, optional
+        Guessed from the suffix when omitted.
+    result : Result, optional
+        A run on this world: adds each city's adoption step and channel.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import networkx as nx
+
+    path = Path(path)
+    if format is None:
+        format = path.suffix.lstrip(".").lower() or "csv"  # type: ignore[assignment]
+    if format not in FORMATS:
+        raise InputError(f"unknown export format {format!r}; allowed: {', '.join(FORMATS)}")
+    if format == "csv":
+        if path.suffix == "" and not path.name.endswith("-"):
+            path.mkdir(parents=True, exist_ok=True)
+            stem = path / "world"
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stem = path.with_suffix("")
+        nodes_path = stem.with_name(stem.name + "-nodes.csv")
+        edges_path = stem.with_name(stem.name + "-edges.csv")
+        nodes_frame(world, result).to_csv(nodes_path, index=False)
+        edges_frame(world).to_csv(edges_path, index=False)
+        return [nodes_path, edges_path]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    graph = to_networkx(world, result)
+    if format == "graphml":
+        nx.write_graphml(graph, path)
+    else:
+        nx.write_gexf(graph, path)
+    return [path]

@@ -1,0 +1,163 @@
+"""Calibration: reading adoption files, recovering known parameters, fitting the Covenant curve."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import diffusion_sim as ds
+from diffusion_sim.calibration import calibrate, fit_key, read_adoptions
+from tests.conftest import ROOT, SCENARIOS
+
+COVENANT = ROOT.parent / "shared" / "data" / "covenant_of_mayors_signatories_2024.csv"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+# ------------------------------------------------------------------ reading
+
+
+def test_generic_file_is_read(tmp_path):
+    data = read_adoptions(write(tmp_path / "a.csv", "City,Date\nA,2010-01-05\nB,2010-03-01\n"))
+    assert data.format == "generic"
+    assert list(data.table["city"]) == ["A", "B"]
+    assert data.table["date"].iloc[1] == pd.Timestamp("2010-03-01")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("city,date\nA,2010-01-05\nB,\n", r"column 'date': 1 missing or unparseable.*line 3"),
+        ("city,date\nA,2010-01-05\nB,soon\n", r"line 3 \('soon'\)"),
+        ("town,when\nA,2010-01-05\n", "expected the columns 'city' and 'date'"),
+        ("city,date\n", "no rows"),
+    ],
+)
+def test_bad_data_files_name_what_and_where(tmp_path, text, message):
+    with pytest.raises(ds.InputError, match=message) as info:
+        read_adoptions(write(tmp_path / "bad.csv", text))
+    assert "bad.csv" in str(info.value)
+
+
+def test_fit_keys_must_be_numbers():
+    scenario = ds.load_scenario(SCENARIOS / "embedded.toml")
+    key = fit_key(scenario, "mechanisms.innovation.rate")
+    assert (key.lower, key.upper, key.start, key.integer) == (0.0, 1.0, 0.002, False)
+    assert fit_key(scenario, "networks.covenant.size").integer
+    for bad, message in [
+        ("mechanisms.horizontal.rule", "not a number"),
+        ("mechanisms.horizontal.enabled", "not a number"),
+        ("mechanisms.innovation.rat", "did you mean 'rate'"),
+        ("mechanisms.horizontal", "section"),
+        ("networks.nope.size", "no 'nope'"),
+        ("world.n_cities", "change the world"),
+    ]:
+        with pytest.raises(ds.InputError, match=message):
+            fit_key(scenario, bad)
+
+
+def test_cli_bad_input_exits_2_without_traceback(tmp_path, capsys):
+    from diffusion_sim.cli import main
+
+    bad = write(tmp_path / "d.csv", "city,date\nA,31/31/2010\n")
+    for argv, message in [
+        (["--data", str(bad), "--fit", "mechanisms.innovation.rate"], "unparseable"),
+        (
+            ["--data", str(tmp_path / "none.csv"), "--fit", "mechanisms.innovation.rate"],
+            "no such data file",
+        ),
+        (["--data", str(bad), "--fit", "run.step_unit"], "not a number"),
+    ]:
+        assert main(["calibrate", "horizontal", *argv]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ recovery
+
+TRUE_STRENGTH = 0.01
+TOLERANCE = 0.15  # relative: a 2,000-city curve has little noise; the fit sees 4 other seeds
+
+
+def test_recovers_a_known_parameter_from_a_model_generated_curve(tmp_path):
+    """Adoption dates generated with horizontal.strength = 0.01, fitted back from 0.003."""
+    scenario = ds.load_scenario(SCENARIOS / "embedded.toml").with_overrides(
+        {
+            "world.n_cities": 2000,
+            "run.steps": 48,
+            "mechanisms.innovation.rate": 0.01,
+            "mechanisms.horizontal.rule": "contagion",
+            "mechanisms.vertical.enabled": False,
+            "mechanisms.hierarchical.enabled": False,
+            "mechanisms.abandonment.enabled": False,  # the data are first adoptions
+        }
+    )
+    key = "mechanisms.horizontal.strength"
+    truth = ds.simulate(scenario.with_overrides({key: TRUE_STRENGTH}), seed=12345)
+    adopters = truth.cities[truth.cities["first_adoption_step"] >= 0]
+    dates = pd.Period("2000-01", freq="M") + adopters["first_adoption_step"].to_numpy()
+    csv = tmp_path / "model.csv"
+    pd.DataFrame({"city": adopters["name"], "date": [d.start_time.date() for d in dates]}).to_csv(
+        csv, index=False
+    )
+    fit = calibrate(
+        scenario.with_overrides({key: 0.003}),
+        csv,
+        [key],
+        replicates=4,
+        seed=1,
+        max_evaluations=20,
+        start="2000-01",
+    )
+    assert fit.values[key] == pytest.approx(TRUE_STRENGTH, rel=TOLERANCE)
+    assert fit.r2 > 0.98
+    assert fit.observed.denominator == 2000
+    assert sum(fit.channel_shares.values()) == pytest.approx(1.0)
+    assert fit.channel_shares["horizontal"] > 0.5
+    fit.save(tmp_path / "fit")
+    assert (tmp_path / "fit" / "fit.png").is_file()
+    # The fitted values, with the overrides the fit ran with, are a valid scenario.
+    overrides = {"world.n_cities": 2000, "mechanisms.horizontal.rule": "contagion"}
+    text = fit.scenario_toml(name="again", overrides=overrides)
+    again = ds.parse_scenario(tomllib.loads(text))
+    assert again.name == "again" and again.world.n_cities == 2000
+    assert again.mechanisms.horizontal.rule == "contagion"
+    assert again.mechanisms.horizontal.strength == pytest.approx(fit.values[key], rel=1e-5)
+
+
+# ------------------------------------------------------------------ Covenant
+
+
+@pytest.mark.skipif(
+    not COVENANT.is_file(),
+    reason=f"the JRC Covenant of Mayors file is not at {COVENANT} (reference data kept "
+    "outside the repository; see ../shared/data/README.md)",
+)
+def test_fits_the_covenant_of_mayors_curve(capsys):
+    data = read_adoptions(COVENANT)
+    assert data.format == "jrc" and len(data.table) == 11973
+    assert data.table["coordinated"].mean() == pytest.approx(0.61, abs=0.01)
+    # The shipped fit, re-fitted on the 1,500 largest cities (a quick check of the
+    # pipeline on the real file; the full fit is in docs/calibration.md).
+    scenario = ds.load_scenario(SCENARIOS / "covenant_fitted.toml").with_overrides(
+        {"world.max_cities": 1500}
+    )
+    fit = calibrate(
+        scenario,
+        data,
+        ["mechanisms.innovation.rate"],
+        replicates=2,
+        max_evaluations=8,
+        start="2008-01",
+    )
+    print(f"Covenant fit on the 1,500 largest cities: {fit.summary()}")
+    assert len(fit.curve) == 192  # January 2008 to December 2023
+    assert fit.observed.count[-1] == fit.observed.used
+    assert fit.r2 > 0.9, fit.summary()
+    assert 0 < fit.values["mechanisms.innovation.rate"] < 1
