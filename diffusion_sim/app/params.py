@@ -1,0 +1,188 @@
+"""Dashboard inputs generated from the scenario schema, and their validation.
+
+Each input is described in Mesa's SolaraViz ``model_params`` convention (a
+dict with ``type``, ``value``, ``label``, and ``min``/``max`` or ``values``)
+plus the dotted ``key`` it overrides and the field's ``help`` text, all read
+from the pydantic ``Field``s, so a parameter added to the schema appears in the
+dashboard without touching it. Text typed in the browser is parsed here as a
+number or one of the allowed words, never evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from diffusion_sim.errors import InputError
+from diffusion_sim.scenario import Scenario
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("mechanisms.innovation", "Innovation (pioneers on their own)"),
+    ("mechanisms.horizontal", "Horizontal: peer influence"),
+    ("mechanisms.horizontal.thresholds", "Horizontal: thresholds"),
+    ("mechanisms.vertical", "Vertical: cities and governments"),
+    ("mechanisms.hierarchical", "Hierarchical: mandates and preemption"),
+    ("mechanisms.abandonment", "Abandonment"),
+    ("pioneers", "Pioneers"),
+    ("governments", "Governments' starting stances"),
+    ("world", "World (rebuilt on apply)"),
+    ("world.ladder", "Kern's ladder"),
+    ("networks", "City networks"),
+    ("run", "Run"),
+)
+"""Sections shown, in order, with their titles; keys not under one are left out."""
+
+_SKIPPED = {"run.seed", "run.replicates", "run.step_unit", "world.seed", "world.generator"}
+_KERN_SWITCHES = {f"mechanisms.{m}.enabled" for m in ("horizontal", "vertical", "hierarchical")}
+
+
+def _bounds(field: Any) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for meta in field.metadata:
+        for attr in ("ge", "gt", "le", "lt"):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                found[attr] = value
+    return found
+
+
+def _walk(model: BaseModel, prefix: str) -> list[dict[str, Any]]:
+    specs: list[dict[str, Any]] = []
+    for name, field in type(model).model_fields.items():
+        if name == "source":
+            continue
+        key = prefix + (field.alias or name)
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            specs.extend(_walk(value, key + "."))
+            continue
+        if (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(v, BaseModel) for v in value.values())
+        ):
+            if key == "networks":
+                for child_name, child in value.items():
+                    specs.extend(_walk(child, f"{key}.{child_name}."))
+            continue
+        annotation = field.annotation
+        spec: dict[str, Any] = {
+            "key": key,
+            "label": key.rsplit(".", 1)[-1].replace("_", " "),
+            "help": field.description or "",
+        }
+        choices = (
+            typing.get_args(annotation) if typing.get_origin(annotation) is typing.Literal else ()
+        )
+        if annotation is bool:
+            spec.update(type="Checkbox", value=bool(value))
+        elif choices and all(isinstance(c, str) for c in choices):
+            spec.update(type="Select", value=value, values=list(choices))
+        elif annotation in (int, float) and not isinstance(value, bool):
+            bounds = _bounds(field)
+            spec.update(type="InputText", value=value, kind=annotation.__name__, **bounds)
+            spec["allowed"] = _allowed_text(bounds, annotation.__name__)
+        else:
+            continue  # lists, names and optional values are edited in the file
+        specs.append(spec)
+    return specs
+
+
+def _allowed_text(bounds: dict[str, float], kind: str) -> str:
+    parts = [f"{symbol} {bounds[attr]}" for attr, symbol in _SYMBOLS if attr in bounds]
+    noun = "a whole number" if kind == "int" else "a number"
+    return f"{noun} " + " and ".join(parts) if parts else noun
+
+
+_SYMBOLS = (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))
+
+
+def parameter_specs(scenario: Scenario) -> dict[str, list[dict[str, Any]]]:
+    """Inputs for a scenario, grouped by section title (see :data:`SECTIONS`).
+
+    Examples
+    --------
+    >>> groups = parameter_specs(Scenario())
+    >>> spec = next(s for s in groups["Horizontal: peer influence"] if s["label"] == "strength")
+    >>> spec["type"], spec["value"], spec["allowed"]
+    ('InputText', 0.1, 'a number ≥ 0 and ≤ 1')
+    """
+    groups: dict[str, list[dict[str, Any]]] = {title: [] for _, title in SECTIONS}
+    prefixes = sorted(SECTIONS, key=lambda s: -len(s[0]))
+    for spec in _walk(scenario, ""):
+        key = spec["key"]
+        if key in _SKIPPED or key in _KERN_SWITCHES:
+            continue
+        parent = key.rsplit(".", 1)[0]
+        for prefix, title in prefixes:
+            if parent == prefix or (prefix == "networks" and parent.startswith("networks.")):
+                if prefix == "networks":
+                    spec["label"] = f"{parent.split('.', 1)[1]}: {spec['label']}"
+                groups[title].append(spec)
+                break
+    return {title: specs for title, specs in groups.items() if specs}
+
+
+def parse_input(spec: dict[str, Any], text: Any) -> Any:
+    """The value typed into an input, checked against its type and range.
+
+    Raises
+    ------
+    InputError
+        With a message fit to show beside the input: what was typed and what is allowed.
+
+    Examples
+    --------
+    >>> spec = {"key": "k", "type": "InputText", "kind": "float", "ge": 0, "le": 1,
+    ...         "allowed": "a number ≥ 0 and ≤ 1"}
+    >>> parse_input(spec, "0.25")
+    0.25
+    >>> parse_input(spec, "2")
+    Traceback (most recent call last):
+    ...
+    diffusion_sim.errors.InputError: 2 is out of range: allowed is a number ≥ 0 and ≤ 1
+    """
+    kind = spec.get("type")
+    if kind == "Checkbox":
+        return bool(text)
+    if kind == "Select":
+        if text not in spec["values"]:
+            raise InputError(f"{text!r} is not one of {', '.join(spec['values'])}")
+        return text
+    raw = str(text).strip().replace("_", "")
+    if not raw:
+        raise InputError(f"empty: allowed is {spec['allowed']}")
+    try:
+        number = float(raw)
+    except ValueError:
+        raise InputError(
+            f"{str(text)[:40]!r} is not a number: allowed is {spec['allowed']}"
+        ) from None
+    if not math.isfinite(number):
+        raise InputError(f"{raw} is not a finite number: allowed is {spec['allowed']}")
+    value: int | float = number
+    if spec.get("kind") == "int":
+        if number != int(number):
+            raise InputError(f"{raw} is not a whole number: allowed is {spec['allowed']}")
+        value = int(number)
+    shown = raw if len(raw) <= 20 else raw[:20] + "..."
+    checks = (("ge", value >= spec.get("ge", -math.inf)), ("gt", value > spec.get("gt", -math.inf)))
+    checks += (("le", value <= spec.get("le", math.inf)), ("lt", value < spec.get("lt", math.inf)))
+    if not all(ok for _, ok in checks):
+        raise InputError(f"{shown} is out of range: allowed is {spec['allowed']}")
+    return value
+
+
+def parse_seed(text: Any) -> int:
+    """A run seed typed in the browser: a whole number ≥ 0."""
+    spec = {"key": "run.seed", "type": "InputText", "kind": "int", "ge": 0}
+    spec["allowed"] = _allowed_text({"ge": 0}, "int")
+    return int(parse_input(spec, text))
+
+
+def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """The scenario with the dashboard's overrides, validated as a file would be."""
+    return scenario.with_overrides(overrides) if overrides else scenario

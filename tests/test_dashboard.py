@@ -1,0 +1,266 @@
+"""The dashboard without a browser: the run it steps, its inputs, its files, its components.
+
+The browser tests (test_dashboard_browser.py) drive the served page; these
+check the same parts directly and quickly, including Solara components
+rendered in-process with ``solara.render``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import diffusion_sim as ds
+from diffusion_sim.app.learn import KERN_TYPES, built_in_classroom, run_demonstration
+from diffusion_sim.app.params import parameter_specs, parse_input, parse_seed
+from diffusion_sim.app.session import (
+    LiveRun,
+    export_run,
+    open_scenario,
+    sanitize_run_name,
+    scenario_catalog,
+    with_switches,
+)
+from diffusion_sim.app.views import CityCanvas
+from diffusion_sim.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def scenario() -> ds.Scenario:
+    return ds.load_scenario(ROOT / "scenarios" / "embedded.toml").with_overrides(
+        {"world.n_cities": 400, "run.steps": 25}
+    )
+
+
+# ----------------------------------------------------------------- the live run
+
+
+@pytest.mark.parametrize("engine", ["vectorized", "agents"])
+def test_stepping_by_hand_gives_the_run_of_simulate(scenario, engine):
+    run = LiveRun(scenario, seed=11, engine=engine)
+    for _ in range(25):
+        run.step()
+    expected = ds.simulate(scenario, seed=11)
+    pd.testing.assert_frame_equal(run.result().timeseries, expected.timeseries)
+    pd.testing.assert_frame_equal(run.result().cities, expected.cities)
+    snapshot = run.snapshot()
+    assert snapshot.step == 25
+    assert snapshot.adopted.sum() == expected.timeseries["adopters"].iloc[-1]
+    # The live timeseries (drawn every step) agrees with the one of the result.
+    live = snapshot.timeseries.set_index("step")
+    np.testing.assert_allclose(live["share_population"], expected.timeseries["share_population"])
+    stacked = live[[f"adopters_{c}" for c in ("innovation", "horizontal", "vertical")]].sum(axis=1)
+    assert (stacked + live["adopters_hierarchical"] == live["adopters"]).all()
+
+
+def test_a_run_stops_at_its_last_step(scenario):
+    run = LiveRun(scenario, seed=1)
+    assert run.step(100) == 25
+    assert run.finished and run.step() == 0
+
+
+def test_switching_a_mechanism_reuses_the_world(scenario):
+    first = LiveRun(scenario, seed=2)
+    second = LiveRun(with_switches(scenario, {"horizontal": False}), seed=2)
+    assert second.world is first.world
+    second.step(25)
+    assert second.snapshot().timeseries["adopters_horizontal"].iloc[-1] == 0
+
+
+def test_inspector_says_why_and_when(scenario):
+    run = LiveRun(scenario, seed=3)
+    run.step(25)
+    cities = run.result().cities
+    once = cities["adopted"] & (cities["first_adoption_step"] == cities["last_change_step"])
+    row = cities[once].iloc[-1]
+    details = run.inspect(int(row["city"]))
+    assert details["adopted"]
+    assert (
+        details["why"] == f"adopted at step {row['first_adoption_step']} through {row['channel']}"
+    )
+    assert details["governments"] and details["neighbours"]
+    with pytest.raises(InputError, match="no city"):
+        run.inspect(10_000)
+
+
+# -------------------------------------------------------------- files, safely
+
+
+def test_catalog_lists_scenarios_but_not_bases_and_adds_the_one_named(tmp_path):
+    named = tmp_path / "mine.toml"
+    named.write_text('name = "mine"\n[world]\nn_cities = 50\n', encoding="utf-8")
+    catalog = scenario_catalog(named)
+    assert next(iter(catalog)) == "mine"
+    assert {"horizontal", "vertical", "hierarchical", "embedded"} <= set(catalog)
+    assert not any(key.startswith("_") for key in catalog)
+    assert open_scenario("mine", catalog).world.n_cities == 50
+    for forbidden in ("../../etc/passwd", str(named), "_synthetic_world"):
+        with pytest.raises(InputError, match="unknown scenario"):
+            open_scenario(forbidden, catalog)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd", "etc-passwd"),
+        ("/abs/path", "abs-path"),
+        ("my run: embedded!", "my-run-embedded"),
+        ("..", None),
+        ("ok_name-1.2", "ok_name-1.2"),
+    ],
+)
+def test_run_names_are_sanitized(name, expected):
+    if expected is None:
+        with pytest.raises(InputError):
+            sanitize_run_name(name)
+    else:
+        assert sanitize_run_name(name) == expected
+
+
+def test_export_writes_what_the_cli_writes_inside_results(scenario, tmp_path):
+    run = LiveRun(scenario, seed=4)
+    run.step(5)
+    folder = export_run(run, "../escape attempt", tmp_path / "results")
+    assert folder.parent == (tmp_path / "results").resolve()
+    names = {p.name for p in folder.iterdir()}
+    assert {
+        "timeseries.parquet",
+        "events.parquet",
+        "cities.parquet",
+        "governments.parquet",
+        "government_events.parquet",
+        "adoption.png",
+        "manifest.json",
+    } <= names
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["scenario_name"] == "embedded" and manifest["dashboard"]["steps_run"] == 5
+    assert len(pd.read_parquet(folder / "timeseries.parquet")) == 6
+    assert not (tmp_path / "escape attempt").exists()
+
+
+# -------------------------------------------------------------------- inputs
+
+
+def test_every_numeric_mechanism_parameter_has_an_input_with_its_range(scenario):
+    specs = [s for group in parameter_specs(scenario).values() for s in group]
+    keys = {s["key"] for s in specs}
+    for row in ds.scenario.explain():
+        key = row["key"]
+        if key.startswith("mechanisms.") and row["allowed"] and not key.endswith("levels"):
+            assert key in keys, key
+    strength = next(s for s in specs if s["key"] == "mechanisms.horizontal.strength")
+    assert (strength["ge"], strength["le"]) == (0, 1)
+    assert "persuasion" in strength["help"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2", "out of range"),
+        ("-0.5", "out of range"),
+        ("abc", "not a number"),
+        ("", "empty"),
+        ("nan", "not a finite number"),
+        ("1e999", "not a finite number"),
+        ("__import__('os')", "not a number"),
+    ],
+)
+def test_bad_values_are_refused_with_a_message(text, message):
+    spec = next(
+        s
+        for s in parameter_specs(ds.Scenario())["Horizontal: peer influence"]
+        if s["key"] == "mechanisms.horizontal.strength"
+    )
+    with pytest.raises(InputError, match=message):
+        parse_input(spec, text)
+
+
+def test_whole_numbers_and_seeds():
+    steps = parameter_specs(ds.Scenario())["Run"][0]
+    assert parse_input(steps, "12") == 12
+    with pytest.raises(InputError, match="not a whole number"):
+        parse_input(steps, "12.5")
+    assert parse_seed(" 42 ") == 42
+    with pytest.raises(InputError, match="out of range"):
+        parse_seed("-1")
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def test_map_is_laid_out_once_and_clicks_find_cities(scenario):
+    run = LiveRun(scenario, seed=5)
+    canvas = CityCanvas(run.world, "map", run.setup)
+    first = canvas.render(run.snapshot())
+    run.step(10)
+    second = canvas.render(run.snapshot())
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and first != second
+    width, height = canvas.size_px
+    city = int(np.argmax(run.world.population))
+    x, y = canvas.pixels[city]
+    assert canvas.pick(x / 2, y / 2, width / 2, height / 2) == city  # shown at half size
+    assert canvas.pick(-500, -500, width, height) is None
+
+
+def test_classroom_demonstration_shows_kern_pattern():
+    demo = run_demonstration(built_in_classroom())
+    reach = demo.reach.set_index("type")
+    assert list(reach.index) == list(KERN_TYPES)
+    # Horizontal alone mostly reaches leaders; hierarchical reaches laggards further.
+    assert reach.loc["horizontal", "leaders"] > reach.loc["horizontal", "laggards"]
+    assert reach.loc["hierarchical", "laggards"] > reach.loc["horizontal", "laggards"]
+    assert reach.loc["embedded", "all cities"] >= reach["all cities"].max() - 1e-12
+
+
+# -------------------------------------------------------- Solara components
+
+
+solara = pytest.importorskip("solara")
+
+
+def test_parameter_input_shows_the_error_inline_and_keeps_the_last_value():
+    import ipyvuetify as v
+
+    from diffusion_sim.app.components import ParameterInput
+
+    spec = next(
+        s
+        for s in parameter_specs(ds.Scenario())["Horizontal: peer influence"]
+        if s["key"] == "mechanisms.horizontal.strength"
+    )
+    committed = []
+
+    def on_commit(key, value):
+        committed.append((key, value))
+        return None
+
+    _, rc = solara.render(ParameterInput(spec, 0.1, on_commit), handle_error=False)
+    field = rc.find(v.TextField).widget
+    field.v_model = "7"
+    field.fire_event("keyup.enter", None)
+    field = rc.find(v.TextField).widget
+    assert field.error and "out of range" in field.messages[0]
+    assert committed == []
+    field.v_model = "0.4"
+    field.fire_event("keyup.enter", None)
+    assert committed == [("mechanisms.horizontal.strength", 0.4)]
+    assert not rc.find(v.TextField).widget.error
+
+
+def test_status_line_and_curves_render_for_a_run(scenario):
+    from diffusion_sim.app.components import CurvesView, StatusLine
+
+    run = LiveRun(scenario, seed=6)
+    run.step(3)
+    snapshot = run.snapshot()
+    _, rc = solara.render(StatusLine(snapshot), handle_error=False)
+    rc.find(children=["Step 3 / 25"]).assert_single()
+    _, rc = solara.render(CurvesView(snapshot), handle_error=False)
+    image = rc.find(css_class="ds-curves").widget
+    assert image.src.startswith("data:image/png;base64,") and not image.clickable
