@@ -5,7 +5,10 @@ on a world of cities, with a vectorized engine and a Mesa model that agree
 event for event.
 """
 
+from diffusion_sim.calibration import calibrate
+from diffusion_sim.comparison import compare, compare_modes
 from diffusion_sim.errors import InputError
+from diffusion_sim.graph_export import export
 from diffusion_sim.results import Result
 from diffusion_sim.scenario import Scenario, load_scenario, parse_scenario
 from diffusion_sim.simulation import Ensemble, build_world, simulate, simulate_ensemble
@@ -21,6 +24,10 @@ __all__ = [
     "World",
     "__version__",
     "build_world",
+    "calibrate",
+    "compare",
+    "compare_modes",
+    "export",
     "load_scenario",
     "parse_scenario",
     "simulate",

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,22 +352,16 @@ class Calibration:
         return self.manifest.get("data", "data")
 
     def save(self, folder: str | Path) -> Path:
-        from diffusion_sim.results import write_manifest
+        from diffusion_sim.results import staged, write_manifest
 
         folder = Path(folder)
-        staging = folder.with_name(f".{folder.name}.partial")
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        curve = self.curve.assign(period=self.curve["period"].astype(str))
-        curve.to_csv(staging / "curve.csv", index=False)
-        curve.to_parquet(staging / "curve.parquet", index=False)
-        self.plot(staging / "fit.png")
-        (staging / "fitted.toml").write_text(self.scenario_toml())
-        write_manifest(staging, self.manifest)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+        with staged(folder) as staging:
+            curve = self.curve.assign(period=self.curve["period"].astype(str))
+            curve.to_csv(staging / "curve.csv", index=False)
+            curve.to_parquet(staging / "curve.parquet", index=False)
+            self.plot(staging / "fit.png")
+            (staging / "fitted.toml").write_text(self.scenario_toml())
+            write_manifest(staging, self.manifest)
         return folder
 
 

@@ -15,8 +15,6 @@ themselves (5th to 95th percentile), which does not shrink.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,21 +161,16 @@ class Comparison:
 
     def save(self, folder: str | Path) -> Path:
         """Tables as CSV and Parquet, the chart, and a manifest written last."""
-        from diffusion_sim.results import write_manifest
+        from diffusion_sim.results import staged, write_manifest
 
         folder = Path(folder)
-        staging = folder.with_name(f".{folder.name}.partial")
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        for name, frame in (("outcomes", self.table), ("runs", self.runs), ("curves", self.curves)):
-            frame.to_csv(staging / f"{name}.csv", index=False)
-            frame.to_parquet(staging / f"{name}.parquet", index=False)
-        self.plot(staging / "curves.png")
-        write_manifest(staging, self.manifest)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+        with staged(folder) as staging:
+            tables = (("outcomes", self.table), ("runs", self.runs), ("curves", self.curves))
+            for name, frame in tables:
+                frame.to_csv(staging / f"{name}.csv", index=False)
+                frame.to_parquet(staging / f"{name}.parquet", index=False)
+            self.plot(staging / "curves.png")
+            write_manifest(staging, self.manifest)
         return folder
 
 

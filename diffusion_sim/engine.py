@@ -4,13 +4,24 @@ Each step (docs/ODD.md, "Process overview and scheduling"):
 
 1. apply the step's scheduled events;
 2. draw one uniform per city, then one per government (the only draws);
-3. from the state at the start of the step, compute every hazard;
+3. from the state at the start of the step, decide who changes state;
 4. apply all changes at once, and add the changed cities' ties to their
    neighbours' horizontal pressure (a run touches each tie about once, not once
    per step).
 
-Quantities that only change when a government or a network changes (support,
-deterrence, mandates, preemption) are cached and recomputed only then.
+Why a step at a million cities costs little more than drawing its uniforms
+(docs/performance.md): a city's hazard only changes when something it depends on
+changes, so the engine keeps every city's combined hazard ``h`` (of adopting,
+for a non-adopter; of dropping, for an adopter) in one array and recomputes it
+only for the cities whose inputs changed: those that changed state, those whose
+pressure changed, those under a government that changed, and those under a
+mandate whose compliance clock is running. The decision itself is then one
+comparison ``u < h`` over all cities. Which channel fired is worked out only
+for the few cities that changed, by the same :func:`choose_channel` on their
+hazards. Every hazard is computed by the same elementwise operations as a full
+evaluation would use, so the result is identical to evaluating every city every
+step (tests/test_performance_paths.py checks this), and identical to the agents
+engine (tests/test_engines.py).
 """
 
 from __future__ import annotations
@@ -18,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from diffusion_sim.mechanisms import abandonment, hierarchical, horizontal, innovation, vertical
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel, combined_hazard
 from diffusion_sim.setup import NO_MANDATE, Setup
 from diffusion_sim.trajectory import (
     ADOPT,
@@ -34,29 +46,46 @@ from diffusion_sim.trajectory import (
 
 INNOVATION = ADOPTION_CHANNELS.index("innovation")
 
+FULL_REFRESH_SHARE = 0.25
+"""Above this share of cities to refresh, recompute all of them with contiguous
+vector operations (cheaper than gathering a scattered quarter of the arrays)."""
 
-def scatter_rows(
-    matrix_indptr: np.ndarray,
-    matrix_indices: np.ndarray,
-    matrix_data: np.ndarray,
-    rows: np.ndarray,
-    signs: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """out[j] += sign_r x M[r, j] for the given rows r: a sparse slice added in place."""
-    starts = matrix_indptr[rows]
-    lengths = matrix_indptr[rows + 1] - starts
+
+def row_entries(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions in a CSR matrix's ``indices``/``data`` of the entries of the given rows."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
     total = int(lengths.sum())
     if total == 0:
-        return
+        return np.empty(0, dtype=np.int64)
     offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    positions = np.arange(total) + offsets
-    weights = matrix_data[positions] * np.repeat(signs, lengths)
-    targets = matrix_indices[positions]
-    if total > len(out) // 8:
-        out += np.bincount(targets, weights=weights, minlength=len(out))
+    return np.arange(total, dtype=np.int64) + offsets
+
+
+def scatter_rows(
+    matrix: sp.csr_array, rows: np.ndarray, sign: float, out: np.ndarray
+) -> np.ndarray:
+    """out[j] += sign x M[r, j] for the given rows r: a sparse slice added in place.
+
+    Returns the columns touched (with repeats, or distinct when many rows are added),
+    i.e. the cities whose pressure changed. Weights are integer-valued and ``out`` is
+    float64, so the sums are exact in any order.
+    """
+    if len(rows) > 4096:  # scipy gathers many rows in C, faster than numpy's repeat/arange
+        part = matrix[rows]
+        targets, weights = part.indices, part.data
+    else:
+        positions = row_entries(matrix.indptr, rows)
+        targets, weights = matrix.indices[positions], matrix.data[positions]
+    if sign != 1.0:
+        weights *= sign
+    if len(targets) > len(out) // 8:
+        change = np.bincount(targets, weights=weights, minlength=len(out))
+        out += change
+        return np.flatnonzero(change)  # weights of one sign: nonzero iff touched
     else:
         np.add.at(out, targets, weights)
+    return targets
 
 
 class VectorizedEngine:
@@ -68,6 +97,7 @@ class VectorizedEngine:
         self.mech = setup.scenario.mechanisms
         world = setup.world
         n, g = setup.n_cities, setup.n_governments
+        self.n = n
         self.population = world.population.astype(np.float64)
         self.innovation_base = (
             innovation.innovation_hazard(world.capacity, world.leaning, self.mech.innovation.rate)
@@ -82,12 +112,33 @@ class VectorizedEngine:
         self.gov_mandate_step = np.full(g, NO_MANDATE, dtype=np.int64)
         self.boost, self.boost_until = 1.0, -1
         self.recorder = Recorder()
+
+        # Per-city context (effects of the governments above), kept up to date.
+        self.voluntary_factor = np.ones(n)
+        self.innovation_hazard = np.zeros(n)
+        self.top_down_hazard = np.zeros(n)
+        self.preempted = np.zeros(n, dtype=bool)
+        self.blocked = np.zeros(n, dtype=bool)
+        self.mandate_start = np.full(n, NO_MANDATE, dtype=np.int64)
+        # The combined hazard of each city's possible change, and what makes it stale.
+        self.hazard = np.zeros(n)
+        self._u = np.empty(n)
+        self._below = np.empty(n, dtype=bool)
+        self._mark = np.zeros(n, dtype=bool)
+        self._stale: list[np.ndarray] = []
+        self._pressure_stale: list[np.ndarray] = []
+        self._refresh_all = True
+        self._all_govs_changed = True
+        self._changed_govs: set[int] = set()
+        self._mandated = np.empty(0, dtype=np.int64)
+        self._boost_in_hazard = 1.0
+        setup.gov_members  # noqa: B018 - built now, with the run's other tables, not mid-run
+
         self.network_sizes = setup.initial_network_sizes()
         self._networks_changed()
         for k in np.flatnonzero(setup.gov_adopted0):
             self._government_adopts(0, int(k), "event")
         self._cities_adopt(0, setup.pioneers, np.full(len(setup.pioneers), INNOVATION))
-        self._context_dirty = True
 
     # ------------------------------------------------------------ bookkeeping
     def _networks_changed(self) -> None:
@@ -95,6 +146,7 @@ class VectorizedEngine:
         setup = self.setup
         self.influence = setup.influence(self.network_sizes)
         self.monitored, self.lobbying = setup.network_flags(self.network_sizes)
+        # Integer-valued weights summed in float64: exact whatever the order.
         self.pressure = self.influence.by_source.T @ self.adopted.astype(np.float64)
         size = setup.n_governments + 1
         self.gov_pop_adopted = np.zeros(size)
@@ -106,19 +158,23 @@ class VectorizedEngine:
             self.gov_lobby_adopted += np.bincount(
                 row, weights=(self.adopted & self.lobbying) * 1.0, minlength=size
             )
+        self._refresh_all = True
 
     def _cities_change(self, cities: np.ndarray, sign: int) -> None:
         """Add (sign +1) or remove (-1) cities' influence and government tallies."""
         if not len(cities):
             return
-        by_source = self.influence.by_source
-        signs = np.full(len(cities), float(sign))
-        scatter_rows(
-            by_source.indptr, by_source.indices, by_source.data, cities, signs, self.pressure
-        )
+        touched = scatter_rows(self.influence.by_source, cities, float(sign), self.pressure)
+        # Pressure only matters to non-adopters; an adopter that drops later is refreshed then.
+        self._stale.append(cities)
+        self._pressure_stale.append(touched[~self.adopted[touched]])
+        size = self.setup.n_governments + 1
+        weights_pop = sign * self.population[cities]
+        weights_lobby = sign * self.lobbying[cities]
         for row in self.setup.city_gov:
-            np.add.at(self.gov_pop_adopted, row[cities], sign * self.population[cities])
-            np.add.at(self.gov_lobby_adopted, row[cities], sign * self.lobbying[cities])
+            gov = row[cities]
+            self.gov_pop_adopted += np.bincount(gov, weights=weights_pop, minlength=size)
+            self.gov_lobby_adopted += np.bincount(gov, weights=weights_lobby, minlength=size)
 
     def _cities_adopt(self, step: int, cities: np.ndarray, channels: np.ndarray) -> None:
         cities = np.asarray(cities, dtype=np.int64)
@@ -133,10 +189,25 @@ class VectorizedEngine:
         self.gov_mandate[gov] = self.setup.gov_can_mandate[gov]
         self.gov_mandate_step[gov] = step if self.gov_mandate[gov] else NO_MANDATE
         self.recorder.government(step, gov, GOV_ADOPT, channel, int(self.gov_mandate[gov]))
-        self._context_dirty = True
+        self._changed_govs.add(gov)
 
-    def _compute_context(self) -> None:
-        """Per-city effects of the governments above it (changes only with governments)."""
+    def _unique(self, parts: list[np.ndarray]) -> np.ndarray:
+        """Sorted distinct city indices from several index arrays."""
+        indices = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        if len(indices) < self.n // 256:
+            return np.unique(indices)
+        self._mark[indices] = True
+        found = np.flatnonzero(self._mark)
+        self._mark[found] = False
+        return found
+
+    # ---------------------------------------------------------------- context
+    def _update_context(self, cities: np.ndarray | slice) -> np.ndarray | slice:
+        """Per-city effects of the governments above (they change only with governments).
+
+        Returns the cities whose hazard may have changed: the non-adopters, and the
+        adopters whose mandate or preemption changed (nothing else moves an exit hazard).
+        """
         setup, mech = self.setup, self.mech
         stance = np.append(self.gov_stance, vertical.NEUTRAL)
         adopted = np.append(self.gov_adopted, False)
@@ -147,32 +218,202 @@ class VectorizedEngine:
             np.where(self.gov_mandate & self.gov_adopted, self.gov_mandate_step, NO_MANDATE),
             NO_MANDATE,
         )
-        n = setup.n_cities
-        total_support = np.zeros(n)
-        n_hostile = np.zeros(n, dtype=np.int64)
-        preempted = np.zeros(n, dtype=bool)
-        self.mandate_start = np.full(n, NO_MANDATE, dtype=np.int64)
-        for row in setup.city_gov:
+        rows = setup.city_gov[:, cities]
+        m = rows.shape[1]
+        total_support = np.zeros(m)
+        n_hostile = np.zeros(m, dtype=np.int64)
+        preempted = np.zeros(m, dtype=bool)
+        mandate_start = np.full(m, NO_MANDATE, dtype=np.int64)
+        # With vertical and hierarchical off, governments act on no city: nothing to gather.
+        for row in rows if mech.vertical.enabled or mech.hierarchical.enabled else ():
             total_support += support[row]
             n_hostile += hostile[row]
             preempted |= preempting[row]
-            np.minimum(self.mandate_start, mandate_step[row], out=self.mandate_start)
+            np.minimum(mandate_start, mandate_step[row], out=mandate_start)
         if not mech.hierarchical.enabled:
             preempted[:] = False
-            self.mandate_start[:] = NO_MANDATE
-        self.preempted = preempted
-        self.blocked = preempted & ~setup.defiant
-        factor = setup.deterrence[n_hostile] if mech.vertical.enabled else np.ones(n)
-        factor[self.blocked] = 0.0
-        self.voluntary_factor = factor
-        self.innovation_hazard = self.innovation_base * factor
-        self.top_down_hazard = (
-            vertical.top_down_hazard(total_support, setup.readiness, mech.vertical.top_down_rate)
-            * factor
-            if mech.vertical.enabled
-            else np.zeros(n)
+            mandate_start[:] = NO_MANDATE
+        blocked = preempted & ~setup.defiant[cities]
+        factor = setup.deterrence[n_hostile] if mech.vertical.enabled else np.ones(m)
+        factor[blocked] = 0.0
+        exit_changed = (self.preempted[cities] != preempted) | (
+            self.mandate_start[cities] != mandate_start
         )
-        self._context_dirty = False
+        self.preempted[cities] = preempted
+        self.blocked[cities] = blocked
+        self.mandate_start[cities] = mandate_start
+        self.voluntary_factor[cities] = factor
+        self.innovation_hazard[cities] = self.innovation_base[cities] * factor
+        if mech.vertical.enabled:
+            self.top_down_hazard[cities] = (
+                vertical.top_down_hazard(
+                    total_support, setup.readiness[cities], mech.vertical.top_down_rate
+                )
+                * factor
+            )
+        if isinstance(cities, slice):
+            return cities
+        return cities[~self.adopted[cities] | exit_changed]
+
+    def _cities_under_changed_governments(self) -> np.ndarray | slice:
+        """Cities whose context must be recomputed (a slice for all of them)."""
+        govs = sorted(self._changed_govs)
+        if self._all_govs_changed:
+            return slice(None)
+        order, offsets = self.setup.gov_members
+        affected = int(sum(offsets[k + 1] - offsets[k] for k in govs))
+        if affected > FULL_REFRESH_SHARE * self.n:
+            return slice(None)
+        parts = [order[offsets[k] : offsets[k + 1]] for k in govs]
+        return self._unique(parts) if len(parts) else np.empty(0, dtype=np.int64)
+
+    # ---------------------------------------------------------------- hazards
+    def adoption_hazards(
+        self, cities: np.ndarray | slice, t: int, skip_off: bool = False
+    ) -> list[np.ndarray | None]:
+        """The four adoption hazards (innovation, horizontal, vertical, hierarchical) at step t.
+
+        With ``skip_off``, a mechanism that is switched off gives None instead of zeros.
+        """
+        setup, mech = self.setup, self.mech
+        factor = self.voluntary_factor[cities]
+        zeros = np.zeros(len(factor))
+        boost = self.boost if t <= self.boost_until else 1.0
+        h = mech.horizontal
+        if not h.enabled:
+            h_horizontal = zeros
+        elif h.rule == "threshold":
+            h_horizontal = horizontal.threshold_hazard(
+                self.pressure[cities], self.influence.total[cities], setup.threshold[cities], boost
+            )
+            h_horizontal *= factor
+        else:
+            h_horizontal = horizontal.contagion_hazard(self.pressure[cities], boost) * factor
+        h_hierarchical = zeros
+        if mech.hierarchical.enabled:
+            start = self.mandate_start[cities]
+            active = np.flatnonzero(start < t)  # elsewhere the hazard is 0 (no mandate in force)
+            if len(active):
+                h_hierarchical = zeros.copy()
+                blocked = self.blocked[cities]
+                h_hierarchical[active] = (
+                    hierarchical.compliance_hazard(
+                        t - start[active] - 1, mech.hierarchical.compliance_steps
+                    )
+                    * ~blocked[active]
+                )
+        hazards = [
+            self.innovation_hazard[cities] if mech.innovation.enabled else zeros,
+            h_horizontal,
+            self.top_down_hazard[cities] if mech.vertical.enabled else zeros,
+            h_hierarchical,
+        ]
+        if skip_off:
+            on = (mech.innovation, h, mech.vertical, mech.hierarchical)
+            hazards = [hz if m.enabled else None for hz, m in zip(hazards, on, strict=True)]
+        return hazards
+
+    def exit_hazards(
+        self, cities: np.ndarray | slice, t: int, skip_off: bool = False
+    ) -> list[np.ndarray | None]:
+        """The two exit hazards of adopters (abandonment, preemption) at step t.
+
+        With ``skip_off``, a mechanism that is switched off gives None instead of zeros
+        (preemption is part of the hierarchical mechanism).
+        """
+        setup, mech = self.setup, self.mech
+        a = mech.abandonment
+        if a.enabled:
+            h_abandon = abandonment.abandonment_hazard(
+                self.monitored[cities], a.rate, a.monitoring_reduction
+            ) * (self.mandate_start[cities] >= t)
+        else:
+            h_abandon = None if skip_off else np.zeros(len(self.preempted[cities]))
+        if mech.hierarchical.enabled or not skip_off:
+            h_preempt = hierarchical.preemption_hazard(
+                self.preempted[cities],
+                setup.defiant[cities],
+                mech.hierarchical.preemption_enforcement,
+            )
+        else:
+            h_preempt = None
+        return [h_abandon, h_preempt]
+
+    def full_hazard(self, t: int) -> np.ndarray:
+        """Every city's combined hazard at step t, evaluated from scratch (the reference)."""
+        hazard = np.empty(self.n)
+        self._evaluate(None, t, hazard)
+        return hazard
+
+    def _evaluate(self, cities: np.ndarray | None, t: int, out: np.ndarray) -> None:
+        """out[c] = combined hazard of city c's possible change at step t (None: every city).
+
+        Every city, or a few: the same elementwise operations, so the same numbers.
+        """
+        if cities is None:  # contiguous arrays: cheaper than gathering most of them
+            np.copyto(out, self._combined(self.adoption_hazards(slice(None), t, True)))
+            exit_hazard = self._combined(self.exit_hazards(slice(None), t, True))
+            np.copyto(out, exit_hazard, where=self.adopted)
+            return
+        adopted = self.adopted[cities]
+        joining, leaving = cities[~adopted], cities[adopted]
+        out[joining] = self._combined(self.adoption_hazards(joining, t, True))
+        out[leaving] = self._combined(self.exit_hazards(leaving, t, True))
+
+    def _combined(self, hazards: list[np.ndarray | None]) -> np.ndarray | float:
+        """combined_hazard of the channels that are on.
+
+        A channel switched off is zero everywhere, and leaving it out changes no bit:
+        x * (1 - 0) == x exactly. So a scenario with one mechanism pays for one.
+        """
+        on = [h for h in hazards if h is not None]
+        return combined_hazard(on) if on else 0.0
+
+    def _mandates_due(self, t: int) -> np.ndarray:
+        """Cities under a mandate whose hazard moves at step t: the compliance clock ticks."""
+        m = self._mandated
+        if not len(m):
+            return m
+        start = self.mandate_start[m]
+        active = start < t
+        waiting = ~self.adopted[m] & ~self.blocked[m]
+        due = m[(start == t - 1) | (active & waiting)]
+        # Once in force, an adopter's or a blocked city's hazard no longer moves.
+        self._mandated = m[(~active | waiting) & (start != NO_MANDATE)]
+        return due
+
+    def _bring_hazards_up_to_date(self, t: int) -> None:
+        """Recompute the hazard of every city whose inputs changed since the last step."""
+        boost = self.boost if t <= self.boost_until else 1.0
+        if boost != self._boost_in_hazard:
+            self._boost_in_hazard = boost
+            self._refresh_all = True
+        parts = self._stale
+        self._stale = []
+        if self.mech.horizontal.enabled:  # else pressure moves no hazard
+            parts += self._pressure_stale
+        self._pressure_stale = []
+        if self._changed_govs or self._all_govs_changed:
+            cities = self._update_context(self._cities_under_changed_governments())
+            self._changed_govs.clear()
+            self._all_govs_changed = False
+            if isinstance(cities, slice):
+                self._refresh_all = True
+                self._mandated = np.flatnonzero(self.mandate_start != NO_MANDATE)
+            else:
+                parts.append(cities)
+                start = self.mandate_start[cities]
+                unsettled = (start >= t - 1) | (~self.adopted[cities] & ~self.blocked[cities])
+                under = cities[(start != NO_MANDATE) & unsettled]
+                self._mandated = self._unique([self._mandated, under])
+        parts.append(self._mandates_due(t))
+        if not self._refresh_all:
+            cities = self._unique(parts)
+            self._refresh_all = len(cities) > FULL_REFRESH_SHARE * self.n
+        if self._refresh_all:
+            cities = None
+            self._refresh_all = False
+        self._evaluate(cities, t, self.hazard)
 
     # ----------------------------------------------------------------- events
     def _apply_events(self, step: int) -> None:
@@ -184,7 +425,7 @@ class VectorizedEngine:
                     event.preempts and event.stance == vertical.HOSTILE
                 )
                 self.recorder.government(step, event.government, GOV_STANCE, "event", event.stance)
-                self._context_dirty = True
+                self._changed_govs.add(event.government)
             elif event.kind == "government_adopts":
                 if not self.gov_adopted[event.government]:
                     self._government_adopts(step, event.government, "event")
@@ -194,7 +435,7 @@ class VectorizedEngine:
                     self.gov_mandate[event.government] = False
                     self.gov_mandate_step[event.government] = NO_MANDATE
                     self.recorder.government(step, event.government, GOV_WITHDRAW, "event")
-                    self._context_dirty = True
+                    self._changed_govs.add(event.government)
             elif event.kind in ("network_founded", "network_opens"):
                 net = setup.world.networks[event.network]
                 size = net.size if event.kind == "network_founded" else event.size
@@ -215,54 +456,20 @@ class VectorizedEngine:
     # ------------------------------------------------------------------- step
     def step(self, t: int) -> None:
         """Advance from the state at the end of step t-1 to the end of step t."""
-        setup, mech = self.setup, self.mech
+        setup = self.setup
         self._apply_events(t)
-        u_city = self.rng.random(setup.n_cities)
+        u_city = self.rng.random(setup.n_cities, out=self._u)
         u_gov = self.rng.random(setup.n_governments)
-        if self._context_dirty:
-            self._compute_context()
-        boost = self.boost if t <= self.boost_until else 1.0
-        n = setup.n_cities
-        zeros = np.zeros(n)
+        self._bring_hazards_up_to_date(t)
 
-        # Adoption by non-adopters: four channels as competing risks.
-        h = mech.horizontal
-        if not h.enabled:
-            h_horizontal = zeros
-        elif h.rule == "threshold":
-            h_horizontal = horizontal.threshold_hazard(
-                self.pressure, self.influence.total, setup.threshold, boost
-            )
-            h_horizontal *= self.voluntary_factor
-        else:
-            h_horizontal = horizontal.contagion_hazard(self.pressure, boost) * self.voluntary_factor
-        if mech.hierarchical.enabled:
-            elapsed = t - self.mandate_start - 1
-            h_hierarchical = (
-                hierarchical.compliance_hazard(elapsed, mech.hierarchical.compliance_steps)
-                * ~self.blocked
-            )
-        else:
-            h_hierarchical = zeros
-        hazards = [self.innovation_hazard, h_horizontal, self.top_down_hazard, h_hierarchical]
-        channel = choose_channel(u_city, hazards)
-        adopting = np.flatnonzero(~self.adopted & (channel >= 0))
+        # A city changes state iff u < its combined hazard (docs/ODD.md); the
+        # channel is then chosen among its hazards, for the changing cities only.
+        changing = np.flatnonzero(np.less(u_city, self.hazard, out=self._below))
+        leaving = self.adopted[changing]
+        adopting, dropping = changing[~leaving], changing[leaving]
+        channel = choose_channel(u_city[adopting], self.adoption_hazards(adopting, t))
+        exit_channel = choose_channel(u_city[dropping], self.exit_hazards(dropping, t))
 
-        # Exit of adopters: abandonment (unless mandated) and preemption.
-        a = mech.abandonment
-        if a.enabled:
-            h_abandon = abandonment.abandonment_hazard(
-                self.monitored, a.rate, a.monitoring_reduction
-            ) * (self.mandate_start >= t)
-        else:
-            h_abandon = zeros
-        h_preempt = hierarchical.preemption_hazard(
-            self.preempted, setup.defiant, mech.hierarchical.preemption_enforcement
-        )
-        exit_channel = choose_channel(u_city, [h_abandon, h_preempt])
-        dropping = np.flatnonzero(self.adopted & (exit_channel >= 0))
-
-        # Governments that have not adopted: bottom-up pressure and harmonization.
         gov_adopting = self._government_choices(u_gov)
 
         # Apply everything at once.
@@ -270,8 +477,8 @@ class VectorizedEngine:
         self.adopted[dropping] = False
         self._cities_change(adopting, +1)
         self._cities_change(dropping, -1)
-        self.recorder.cities(t, adopting, ADOPT, channel[adopting])
-        self.recorder.cities(t, dropping, DROP, exit_channel[dropping] + len(ADOPTION_CHANNELS))
+        self.recorder.cities(t, adopting, ADOPT, channel)
+        self.recorder.cities(t, dropping, DROP, exit_channel + len(ADOPTION_CHANNELS))
         for gov, gov_channel in gov_adopting:
             self._government_adopts(t, gov, gov_channel)
 
@@ -311,6 +518,7 @@ class VectorizedEngine:
         ]
 
     def run(self, steps: int, progress: Callable[[int], None] | None = None) -> Trajectory:
+        """Run ``steps`` steps and return the change events."""
         for t in range(1, steps + 1):
             self.step(t)
             if progress is not None:

@@ -292,11 +292,7 @@ def build_result(setup: Setup, trajectory: Trajectory, manifest: dict | None = N
     for level_row, level_code in zip(
         setup.city_gov, sorted(set(setup.gov_level.tolist())), strict=False
     ):
-        cities[f"{LEVELS[level_code]}_government"] = np.where(
-            level_row < setup.n_governments,
-            np.asarray(setup.gov_names + ("",), dtype=object)[level_row],
-            "",
-        )
+        cities[f"{LEVELS[level_code]}_government"] = _government_names(setup, level_row)
     return Result(
         timeseries=timeseries,
         events=events,
@@ -304,6 +300,22 @@ def build_result(setup: Setup, trajectory: Trajectory, manifest: dict | None = N
         governments=gov_frame,
         government_events=government_events,
         manifest=manifest or {},
+    )
+
+
+def _government_names(setup: Setup, level_row: np.ndarray) -> pd.Categorical | np.ndarray:
+    """Each city's government at one level by name ('' for none).
+
+    A categorical (codes into the names) when the names are distinct: building a
+    million strings would cost more than the run at world scale.
+    """
+    names = (*setup.gov_names, "")
+    if len(set(names)) == len(names):
+        return pd.Categorical.from_codes(level_row, categories=names)
+    return np.where(
+        level_row < setup.n_governments,
+        np.asarray(setup.gov_names + ("",), dtype=object)[level_row],
+        "",
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -100,7 +100,44 @@ class WorldSpec(Section):
     twinning_per_city: float = Field(
         0.5, ge=0, le=20, description="mean number of twinning ties per city"
     )
+    # -- filters of the real world (generator = "real"; ignored by "synthetic")
+    continents: tuple[Literal["AF", "AN", "AS", "EU", "NA", "OC", "SA"], ...] = Field(
+        (),
+        description="real world: keep cities on these continents (GeoNames codes; empty: all)",
+    )
+    countries: tuple[Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")], ...] = Field(
+        (),
+        description="real world: keep cities in these countries (ISO 3166-1 alpha-2 "
+        "codes; empty: all); combined with continents by intersection",
+    )
+    min_population: int = Field(
+        15_000,
+        ge=500,
+        description="real world: keep cities of at least this many inhabitants (GeoNames' "
+        "tables stop at 500, 1,000, 5,000 and 15,000)",
+    )
+    bbox: tuple[float, float, float, float] | None = Field(
+        None,
+        description="real world: keep cities inside [west, south, east, north] (degrees)",
+    )
+    max_cities: int | None = Field(
+        None,
+        ge=2,
+        description="real world: keep only this many of the largest cities left by the "
+        "filters (for small test worlds)",
+    )
     ladder: Ladder = Ladder()
+
+    @model_validator(mode="after")
+    def _bbox_ordered(self) -> WorldSpec:
+        if self.bbox is not None:
+            west, south, east, north = self.bbox
+            if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south < north <= 90):
+                raise ValueError(
+                    "bbox must be [west, south, east, north] with -180 <= lon <= 180 "
+                    "and -90 <= south < north <= 90"
+                )
+        return self
 
 
 # ------------------------------------------------------------------ networks
@@ -109,11 +146,22 @@ class WorldSpec(Section):
 class NetworkSpec(Section):
     """A city network and its membership rule."""
 
-    rule: Literal["open", "exclusive", "regional", "national"] = Field(
+    rule: Literal["open", "exclusive", "regional", "national", "umbrella", "coordinated"] = Field(
         "open",
         description="open: cities most inclined to the policy join; exclusive: the "
         "largest cities (like C40); regional: large cities of the bloc (like Eurocities); "
-        "national: a municipal association in every country",
+        "national: a municipal association in every country (ties within it); umbrella: "
+        "the leading members of every national association, tied across borders (like "
+        "UCLG); coordinated: open, but "
+        "regions act as coordinators that bring their municipalities in together (like "
+        "the Covenant of Mayors' coordinating provinces)",
+    )
+    coordinated_share: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="coordinated: share of members brought in by a coordinating region "
+        "(Covenant of Mayors: 61%)",
     )
     size: int = Field(
         100, ge=0, description="members (for 'national': members per country, at most)"
@@ -557,24 +605,70 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     return [f.alias or n for n, f in current.model_fields.items() if n != "source"]
 
 
-def _format_errors(exc: ValidationError, text: str | None) -> str:
+def format_validation_errors(
+    exc: ValidationError,
+    text: str | None,
+    *,
+    header: str,
+    allowed_at: Callable[[tuple], list[str]],
+) -> str:
+    """One message for all of a file's schema errors: key, line, what is allowed.
+
+    Shared by scenario and sweep files; ``allowed_at(loc)`` lists the keys
+    allowed where an unknown key stands, for the did-you-mean.
+    """
     lines = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.endswith("Event")))
         key = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(text, str(loc[-1])) if loc else None
+        named = [p for p in loc if isinstance(p, str)]
+        line = _line_of(text, named[-1]) if named else None
         where = f"key '{key}'" + (f" (line {line})" if line else "")
         if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(Scenario, loc)
+            allowed = allowed_at(loc)
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             allowed_text = f" Allowed here: {', '.join(allowed)}" if allowed else ""
             lines.append(f"{where}: unknown key{hint}{allowed_text}")
+        elif err["type"] == "missing":
+            lines.append(f"{where}: required key is missing")
         else:
             given = err.get("input")
             shown = "" if isinstance(given, dict) else f" (got {given!r})"
-            lines.append(f"{where}: {err['msg']}{shown}")
-    return "\n  ".join(["invalid scenario:", *lines])
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{where}: {message}{shown}")
+    return "\n  ".join([header, *lines])
+
+
+def _format_errors(exc: ValidationError, text: str | None) -> str:
+    return format_validation_errors(
+        exc, text, header="invalid scenario:", allowed_at=lambda loc: _allowed_keys(Scenario, loc)
+    )
+
+
+SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def scenario_dirs() -> list[Path]:
+    """Where scenarios are looked up by name: ./scenarios, then the checkout's."""
+    seen, dirs = set(), []
+    for folder in (Path.cwd() / "scenarios", SHIPPED_SCENARIOS):
+        if folder.is_dir() and folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            dirs.append(folder)
+    return dirs
+
+
+def find_scenario(name: str | Path) -> Path:
+    """A path as given, or the name of a shipped scenario (with or without .toml)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    for folder in scenario_dirs():
+        for candidate in (folder / str(name), folder / f"{name}.toml"):
+            if candidate.is_file():
+                return candidate
+    return path  # load_scenario reports it missing, naming the path
 
 
 def parse_scenario(

@@ -64,7 +64,7 @@ class Setup:
     gov_names: tuple[str, ...]
     gov_level: np.ndarray
     city_gov: np.ndarray
-    """(levels present, N) government index of each city per level; G means none."""
+    """(levels present, N) int32 government index of each city per level; G means none."""
     gov_stance0: np.ndarray
     gov_preempts0: np.ndarray
     gov_adopted0: np.ndarray
@@ -96,6 +96,18 @@ class Setup:
         for row in self.city_gov:
             counts += np.bincount(row, minlength=len(counts))
         return counts
+
+    @cached_property
+    def gov_members(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cities under each government: those of g are ``order[offsets[g]:offsets[g + 1]]``.
+
+        Lets the engine recompute only the cities under a government that changed.
+        """
+        gov = self.city_gov.ravel()
+        order = np.argsort(gov, kind="stable") % max(self.n_cities, 1)
+        offsets = np.zeros(self.n_governments + 2, dtype=np.int64)
+        np.cumsum(np.bincount(gov, minlength=self.n_governments + 1), out=offsets[1:])
+        return order, offsets
 
     @cached_property
     def readiness(self) -> np.ndarray:
@@ -162,7 +174,14 @@ class Setup:
         return monitored, lobbying
 
 
-def _resolve(name: str, names: tuple[str, ...] | list[str], what: str, key: str, source) -> int:
+def _resolve(
+    name: str, names: tuple[str, ...] | list[str] | np.ndarray, what: str, key: str, source
+) -> int:
+    if isinstance(names, np.ndarray):  # a million city names: search without a list
+        found = np.flatnonzero(names == name)
+        if len(found):
+            return int(found[0])
+        names = names.tolist()
     try:
         return list(names).index(name)
     except ValueError:
@@ -199,7 +218,7 @@ def build_governments(world: World, levels: tuple[str, ...]):
         city_gov_rows.append(np.where(members >= 0, members + offset, -1))
     g = len(names)
     city_gov = np.vstack(city_gov_rows) if city_gov_rows else np.empty((0, n), dtype=np.int64)
-    city_gov = np.where(city_gov < 0, g, city_gov).astype(np.int64)
+    city_gov = np.where(city_gov < 0, g, city_gov).astype(np.int32)
     return tuple(names), np.asarray(level_codes, dtype=np.int8), city_gov
 
 
@@ -249,7 +268,7 @@ def build_setup(scenario: Scenario, world: World, rng: np.random.Generator) -> S
     )
 
     network_names = [net.name for net in world.networks]
-    city_names = list(world.city_names)
+    city_names = world.city_names  # searched only where a scenario names cities
     events: dict[int, list[ResolvedEvent]] = {}
     for i, event in enumerate(scenario.events):
         key = f"events[{i}]"

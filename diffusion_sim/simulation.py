@@ -43,6 +43,10 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
         from diffusion_sim.synthetic import synthetic_world
 
         world = synthetic_world(spec, world_seed)
+    elif spec.generator == "real":
+        from diffusion_sim.real_world import real_world
+
+        world = real_world(spec, world_seed, source=scenario.source)
     else:
         raise InputError(
             f"key 'world.generator': generator {spec.generator!r} is not available in "

@@ -22,7 +22,9 @@ CORE = {
     "results",
     "outcomes",
     "plotting",
+    "real_world",
 }
+STUDIES = {"comparison", "calibration", "graph_export"}
 MODEL = {"agents"}
 API = {"simulation"}
 FORBIDDEN = {
@@ -43,6 +45,7 @@ FORBIDDEN = {
         "diffusion_sim.sweep",
     },
     "api": {"solara", "diffusion_sim.app", "diffusion_sim.cli", "diffusion_sim.sweep"},
+    "studies": {"solara", "diffusion_sim.app", "diffusion_sim.cli", "diffusion_sim.sweep"},
 }
 
 
@@ -54,6 +57,8 @@ def layer_of(path: Path) -> str | None:
         return "model"
     if top in API:
         return "api"
+    if top in STUDIES:
+        return "studies"
     return None
 
 

@@ -169,3 +169,14 @@ def test_interrupted_ensemble_keeps_finished_replicates_marked_incomplete(tmp_pa
     kept = sorted(p.name for p in folders[0].iterdir() if p.name.startswith("replicate-"))
     assert 1 <= len(kept) < 400
     assert len(manifest["seed"]["replicates"]) == len(kept)
+
+
+def test_parameter_reference_in_docs_matches_the_schema():
+    from diffusion_sim.cli import parameters_markdown
+    from diffusion_sim.scenario import explain
+
+    documented = (ROOT / "docs" / "parameters.md").read_text()
+    assert documented == parameters_markdown(explain()), (
+        "docs/parameters.md is stale: regenerate it with "
+        "`diffusion-sim validate --explain --markdown > docs/parameters.md`"
+    )

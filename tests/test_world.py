@@ -117,3 +117,13 @@ def test_from_sparse_matrix_symmetrizes_and_rejects_bad_attributes():
         ds.World.from_graph(directed, leaning=[0.5, 2.0, 0.1])
     with pytest.raises(ds.InputError, match="networkx graph or a scipy sparse"):
         ds.World.from_graph([[0, 1], [1, 0]])
+
+
+def test_cities_are_numbered_in_space_and_named_by_size(world):
+    # Names keep the size rank ("City 1" is the largest); indices follow region, then space.
+    rank = np.array([int(name.split()[1]) for name in world.city_names])
+    assert np.array_equal(np.sort(rank), np.arange(1, world.n_cities + 1))
+    assert (np.diff(world.population[np.argsort(rank)]) <= 0).all()
+    assert (np.diff(world.region) >= 0).all()
+    ties = world.layers["proximity"].tocoo()
+    assert np.median(np.abs(ties.row - ties.col)) < world.n_cities / 50

@@ -39,6 +39,8 @@ class GovernmentAgent(mesa.Agent):
         self.mandate_step = NO_MANDATE
         self.can_mandate = False
         self.next_channel = -1
+        self.support_given = 0
+        """Top-down support this step: the model sets it from :meth:`support` each step."""
 
     @property
     def preempting(self) -> bool:
@@ -101,7 +103,11 @@ class CityAgent(mesa.Agent):
         self.governments: list[GovernmentAgent] = []
         self.influencers: list[tuple[CityAgent, float]] = []
         """Cities whose adoption weighs on me, with their integer-valued weight."""
+        self.influenced: list[tuple[CityAgent, float]] = []
+        """Cities my adoption weighs on (the same ties, seen from my side)."""
         self.total_influence = 0.0
+        self.pressure = 0.0
+        """Weight of my influencers that have adopted: kept up to date as they adopt or drop."""
         self.monitored = False
         self.lobbying = False
         self.adopted = False
@@ -162,17 +168,17 @@ class CityAgent(mesa.Agent):
             )
         h_horizontal = 0.0
         if mech.horizontal.enabled:
-            pressure = sum(weight for city, weight in self.influencers if city.adopted)
+            # self.pressure == sum(weight for city, weight in self.influencers if city.adopted)
             if mech.horizontal.rule == "threshold":
                 h_horizontal = horizontal.threshold_hazard(
-                    pressure, self.total_influence, self.threshold, model.boost_now()
+                    self.pressure, self.total_influence, self.threshold, model.boost_now()
                 )
             else:
-                h_horizontal = horizontal.contagion_hazard(pressure, model.boost_now())
+                h_horizontal = horizontal.contagion_hazard(self.pressure, model.boost_now())
             h_horizontal = h_horizontal * factor
         h_vertical = 0.0
         if mech.vertical.enabled:
-            total_support = float(sum(g.support() for g in self.governments))
+            total_support = float(sum(g.support_given for g in self.governments))
             h_vertical = (
                 vertical.top_down_hazard(total_support, self.readiness, mech.vertical.top_down_rate)
                 * factor
@@ -187,12 +193,18 @@ class CityAgent(mesa.Agent):
         if channel >= 0:
             self.next_change, self.next_channel = 1, channel
 
+    def set_adopted(self, adopted: bool) -> None:
+        """Adopt or drop, and tell the cities I influence (their pressure changes)."""
+        if adopted != self.adopted:
+            self.adopted = adopted
+            sign = 1.0 if adopted else -1.0
+            for city, weight in self.influenced:  # integer-valued weights: exact sums
+                city.pressure += sign * weight
+
     def apply(self) -> None:
         if self.next_change == 1:
-            self.adopted, self.channel, self.adoption_step = (
-                True,
-                self.next_channel,
-                self.model.steps,
-            )
+            self.set_adopted(True)
+            self.channel, self.adoption_step = self.next_channel, self.model.steps
         elif self.next_change == -1:
-            self.adopted, self.channel = False, self.next_channel
+            self.set_adopted(False)
+            self.channel = self.next_channel

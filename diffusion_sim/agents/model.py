@@ -52,8 +52,8 @@ class DiffusionModel(mesa.Model):
         self.scenario: Scenario = setup.scenario
         self.recorder = Recorder()
         self.boost, self.boost_until = 1.0, -1
-        self.u_city = np.empty(0)
-        self.u_gov = np.empty(0)
+        self.u_city: list[float] = []
+        self.u_gov: list[float] = []
 
         self.city_agents = [CityAgent(self, i) for i in range(setup.n_cities)]
         self.government_agents = [
@@ -100,21 +100,24 @@ class DiffusionModel(mesa.Model):
         monitored, lobbying = self.setup.network_flags(self.network_sizes)
         by_source = influence.by_source
         for city in self.city_agents:
-            city.influencers = []
+            city.influencers, city.influenced = [], []
             city.monitored, city.lobbying = bool(monitored[city.index]), bool(lobbying[city.index])
+        indptr = by_source.indptr
+        indices, data = by_source.indices.tolist(), by_source.data.tolist()
         for source in self.city_agents:
-            start, end = by_source.indptr[source.index], by_source.indptr[source.index + 1]
-            for target, weight in zip(
-                by_source.indices[start:end], by_source.data[start:end], strict=True
-            ):
-                self.city_agents[target].influencers.append((source, float(weight)))
+            start, end = indptr[source.index], indptr[source.index + 1]
+            for target, weight in zip(indices[start:end], data[start:end], strict=True):
+                self.city_agents[target].influencers.append((source, weight))
+                source.influenced.append((self.city_agents[target], weight))
         for city in self.city_agents:
             city.total_influence = sum(weight for _, weight in city.influencers)
+            city.pressure = sum(weight for source, weight in city.influencers if source.adopted)
 
     def cities_adopt(self, cities: list[CityAgent]) -> None:
         fresh = sorted((c for c in cities if not c.adopted), key=lambda c: c.index)
         for city in fresh:
-            city.adopted, city.channel, city.adoption_step = True, INNOVATION, self.steps
+            city.set_adopted(True)
+            city.channel, city.adoption_step = INNOVATION, self.steps
         self.recorder.cities(
             self.steps, np.array([c.index for c in fresh]), ADOPT, np.full(len(fresh), INNOVATION)
         )
@@ -158,8 +161,11 @@ class DiffusionModel(mesa.Model):
     def step(self) -> None:
         """One synchronous step: events, draws, everyone decides, then everyone applies."""
         self.apply_events()
-        self.u_city = self.rng.random(len(self.city_agents))
-        self.u_gov = self.rng.random(len(self.government_agents))
+        # As Python floats: the same doubles as the arrays, and faster for one agent's arithmetic.
+        self.u_city = self.rng.random(len(self.city_agents)).tolist()
+        self.u_gov = self.rng.random(len(self.government_agents)).tolist()
+        for gov in self.government_agents:  # what each gives its cities this step, worked out once
+            gov.support_given = gov.support()
         self.cities.do("decide")
         self.governments.do("decide")
         self.cities.do("apply")

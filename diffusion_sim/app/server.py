@@ -43,7 +43,7 @@ def serve(
         import solara  # noqa: F401
     except ImportError:
         raise InputError(
-            "the dashboard needs solara: pip install 'diffusion_sim[dashboard]'"
+            "the dashboard needs solara: pip install solara (a dependency of diffusion_sim)"
         ) from None
     from diffusion_sim.app.assets import ensure_browser_assets, missing_packages
 
