@@ -156,7 +156,7 @@ class VectorizedEngine:
                 row, weights=self.population * self.adopted, minlength=size
             )
             self.gov_lobby_adopted += np.bincount(
-                row, weights=(self.adopted & self.lobbying) * 1.0, minlength=size
+                row, weights=self.lobbying * self.adopted, minlength=size
             )
         self._refresh_all = True
 
@@ -495,7 +495,10 @@ class VectorizedEngine:
                 self.gov_pop_adopted[:g], population, out=np.zeros(g), where=population > 0
             )
             lobbying_share = np.divide(
-                self.gov_lobby_adopted[:g], cities, out=np.zeros(g), where=cities > 0
+                self.gov_lobby_adopted[:g],
+                cities * vertical.VOICE_UNITS,
+                out=np.zeros(g),
+                where=cities > 0,
             )
             h_bottom_up = vertical.government_hazard(
                 population_share,

@@ -286,6 +286,12 @@ class Vertical(Section):
         description="each hostile government above a city multiplies its voluntary "
         "hazards by (1 - deterrence)",
     )
+    voice_saturation: int = Field(
+        0,
+        ge=0,
+        description="a lobbying network speaks with full voice from this many members, "
+        "with less below (members / this); 0: every lobbying network has full voice",
+    )
     hostile_response: float = Field(
         0.0, ge=0, le=1, description="bottom-up response of a hostile government"
     )

@@ -162,16 +162,23 @@ class Setup:
         return Influence(by_source=by_source, total=total)
 
     def network_flags(self, network_sizes: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Per city: member of an active monitoring network; of an active lobbying one."""
+        """Per city: member of an active monitoring network; its lobbying voice.
+
+        The voice is the loudest of its active lobbying networks', in integer
+        units of :data:`vertical.VOICE_UNITS` (0: in none).
+        """
+        saturation = self.scenario.mechanisms.vertical.voice_saturation
         monitored = np.zeros(self.n_cities, dtype=bool)
-        lobbying = np.zeros(self.n_cities, dtype=bool)
+        voice = np.zeros(self.n_cities)
         for k, size in network_sizes.items():
             net = self.world.networks[k]
+            members = net.members(size)
             if net.monitors:
-                monitored[net.members(size)] = True
+                monitored[members] = True
             if net.lobbies:
-                lobbying[net.members(size)] = True
-        return monitored, lobbying
+                loudness = vertical.network_voice(len(members), saturation)
+                voice[members] = np.maximum(voice[members], loudness)
+        return monitored, voice
 
 
 def _resolve(

@@ -98,6 +98,13 @@ def test_vertical_formulas():
     assert vertical.top_down_hazard(2.0, 0.5, 0.1) == pytest.approx(0.1)
 
 
+def test_network_voice_grows_with_members_up_to_saturation():
+    assert vertical.network_voice(60, 0) == vertical.VOICE_UNITS
+    assert vertical.network_voice(60, 360) == round(vertical.VOICE_UNITS / 6)
+    assert vertical.network_voice(500, 360) == vertical.VOICE_UNITS
+    assert vertical.network_voice(1, 10**9) == 1  # never silent
+
+
 def test_innovation_abandonment_preemption_formulas():
     assert innovation.innovation_hazard(0.5, 0.4, 0.01) == pytest.approx(0.002)
     top = innovation.top_pioneers(np.array([0.1, 0.9, 0.5]), np.array([1.0, 1.0, 1.0]), 2)

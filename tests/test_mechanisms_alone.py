@@ -247,3 +247,34 @@ def test_summit_boost_and_network_founding(embedded):
         {"events": [{"step": 10, "kind": "network_founded", "network": "c40"}]}
     )
     assert ds.simulate(founded, seed=1, steps=12).summary()["steps"] == 12
+
+
+@pytest.mark.parametrize(("saturation", "voice"), [(0, 1.0), (800, 0.5)])
+def test_small_lobbying_networks_speak_with_a_smaller_voice(saturation, voice):
+    # 400 one-city countries, every city adopted and in one lobbying network of 400:
+    # a neutral government's hazard is rate x 0.5 x (1 + lobbying_weight x voice).
+    n = 400
+    world = graph_world(sp.csr_array((n, n)), country=[f"C{i}" for i in range(n)])
+    rate = 0.4
+    scenario = ds.Scenario().with_overrides(
+        {
+            "pioneers.count": n,
+            "networks": {"lobby": {"rule": "exclusive", "size": n, "lobbies": True}},
+            "governments.levels": ["nation"],
+            "mechanisms.innovation.enabled": False,
+            "mechanisms.horizontal.enabled": False,
+            "mechanisms.hierarchical.enabled": False,
+            "mechanisms.abandonment.enabled": False,
+            "mechanisms.vertical.bottom_up_rate": rate,
+            "mechanisms.vertical.lobbying_weight": 1.0,
+            "mechanisms.vertical.voice_saturation": saturation,
+        }
+    )
+    adopted = np.mean(
+        [
+            ds.simulate(scenario, seed=s, world=world, steps=1).governments["adopted"].mean()
+            for s in range(5)
+        ]
+    )
+    p = rate * 0.5 * (1 + voice)
+    assert adopted == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / (5 * n)))

@@ -47,6 +47,8 @@ def worlds_and_scenarios(draw):
         "mechanisms.vertical.bottom_up_rate": draw(unit),
         "mechanisms.vertical.top_down_rate": draw(unit) / 4,
         "mechanisms.vertical.deterrence": draw(unit),
+        "mechanisms.vertical.voice_saturation": draw(st.integers(0, 100)),
+        "networks": {"lobby": {"rule": "open", "size": draw(st.integers(0, 30)), "lobbies": True}},
         "mechanisms.hierarchical.enabled": draw(st.booleans()),
         "mechanisms.hierarchical.government_rate": draw(unit) / 4,
         "mechanisms.hierarchical.compliance_steps": draw(st.integers(1, 8)),

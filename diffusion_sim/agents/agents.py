@@ -64,7 +64,8 @@ class GovernmentAgent(mesa.Agent):
                 if self.population > 0
                 else 0.0
             )
-            lobbying_share = sum(1 for city in adopted if city.lobbying) / len(self.cities)
+            voices = sum(city.lobbying for city in adopted)  # integer units: an exact sum
+            lobbying_share = voices / (len(self.cities) * vertical.VOICE_UNITS)
             h_bottom_up = vertical.government_hazard(
                 population_share,
                 lobbying_share,
@@ -109,7 +110,8 @@ class CityAgent(mesa.Agent):
         self.pressure = 0.0
         """Weight of my influencers that have adopted: kept up to date as they adopt or drop."""
         self.monitored = False
-        self.lobbying = False
+        self.lobbying = 0.0
+        """My voice through lobbying networks (units of vertical.VOICE_UNITS; 0: none)."""
         self.adopted = False
         self.channel = -1
         self.adoption_step = -1

@@ -101,7 +101,7 @@ class DiffusionModel(mesa.Model):
         by_source = influence.by_source
         for city in self.city_agents:
             city.influencers, city.influenced = [], []
-            city.monitored, city.lobbying = bool(monitored[city.index]), bool(lobbying[city.index])
+            city.monitored, city.lobbying = bool(monitored[city.index]), float(lobbying[city.index])
         indptr = by_source.indptr
         indices, data = by_source.indices.tolist(), by_source.data.tolist()
         for source in self.city_agents:

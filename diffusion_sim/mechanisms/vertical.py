@@ -16,6 +16,22 @@ STANCE_NAMES = {HOSTILE: "hostile", NEUTRAL: "neutral", SUPPORTIVE: "supportive"
 STANCE_CODES = {name: code for code, name in STANCE_NAMES.items()}
 
 
+VOICE_UNITS = 1024
+"""A lobbying network's full voice, in integer units (so tallies stay exact sums)."""
+
+
+def network_voice(size: int, saturation: int) -> int:
+    """A lobbying network's voice: grows with its members up to ``saturation`` (0: always full).
+
+    Many small networks each speak with a small voice: too many overlapping
+    networks fragment the cities' voice (Foster & Swiney 2021). Integer units,
+    so a government's lobbying tally is an exact sum in any order.
+    """
+    if saturation <= 0:
+        return VOICE_UNITS
+    return max(1, round(VOICE_UNITS * min(1.0, size / saturation)))
+
+
 def at_most_one(x):
     """min(1, x) for a float or an array (a hazard is a probability)."""
     return min(1.0, x) if np.ndim(x) == 0 else np.minimum(1.0, x)
