@@ -20,44 +20,25 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import peak_rss_mb, synthetic_scenario
+from run import one_run, peak_rss_mb, synthetic_scenario
 
 
 def worker(engine: str, n: int, steps: int) -> dict:
     """Build the world, then time ``steps`` steps of one engine (and the whole simulate call)."""
-    from diffusion_sim.setup import build_setup
     from diffusion_sim.simulation import build_world
 
     scenario = synthetic_scenario(n, steps)
     start = time.perf_counter()
     world = build_world(scenario)
     construction = time.perf_counter() - start
-    rng = np.random.default_rng(1)
-    setup = build_setup(scenario, world, rng)
-    start = time.perf_counter()
-    if engine == "vectorized":
-        from diffusion_sim.engine import VectorizedEngine
-
-        model = VectorizedEngine(setup, rng)
-        step = model.step
-    else:
-        from diffusion_sim.agents.model import DiffusionModel
-
-        model = DiffusionModel(setup, rng)
-        step = lambda t: model.step()  # noqa: E731
-    init = time.perf_counter() - start
-    per_step = []
-    for t in range(1, steps + 1):
-        s = time.perf_counter()
-        step(t)
-        per_step.append(time.perf_counter() - s)
+    run = one_run(engine, scenario, world, steps)
     return {
         "engine": engine,
         "cities": n,
         "steps": steps,
         "construction_s": construction,
-        "init_s": init,
-        "per_step_s": per_step,
+        "init_s": run["init_s"],
+        "per_step_s": run["per_step_s"],
         "peak_mb": peak_rss_mb(),
     }
 

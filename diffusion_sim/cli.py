@@ -14,21 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.scenario import find_scenario, scenario_dirs
 
 EXIT_INPUT = 2
-
-
-def resolve_scenario_path(name: str) -> Path:
-    """A path as given, or the name of a shipped scenario (see :func:`find_scenario`)."""
-    from diffusion_sim.scenario import find_scenario
-
-    return find_scenario(name)
-
-
-def _scenario_dirs() -> list[Path]:
-    from diffusion_sim.scenario import scenario_dirs
-
-    return scenario_dirs()
 
 
 def _parse_sets(items: Sequence[str]) -> dict[str, Any]:
@@ -46,7 +34,7 @@ def _parse_sets(items: Sequence[str]) -> dict[str, Any]:
 def _load(args: argparse.Namespace):
     from diffusion_sim.scenario import load_scenario
 
-    scenario = load_scenario(resolve_scenario_path(args.scenario))
+    scenario = load_scenario(find_scenario(args.scenario))
     overrides = _parse_sets(args.set or [])
     if getattr(args, "steps", None) is not None:
         overrides["run.steps"] = args.steps
@@ -146,7 +134,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     from diffusion_sim.scenario import load_scenario
 
     found = False
-    for folder in _scenario_dirs():
+    for folder in scenario_dirs():
         for path in sorted(folder.glob("*.toml")):
             if path.name.startswith("_"):  # bases that scenarios extend
                 continue
@@ -238,7 +226,7 @@ def add_dashboard_command(sub) -> None:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from diffusion_sim.app.server import serve
 
-    scenario = resolve_scenario_path(args.scenario) if args.scenario else None
+    scenario = find_scenario(args.scenario) if args.scenario else None
     return serve(scenario, host=args.host, port=args.port)
 
 

@@ -14,10 +14,9 @@ from diffusion_sim.errors import InputError
 
 def _scenario(name: str, sets: list[str] | None):
     from diffusion_sim.cli import _parse_sets
-    from diffusion_sim.scenario import find_scenario as resolve_scenario_path
-    from diffusion_sim.scenario import load_scenario
+    from diffusion_sim.scenario import find_scenario, load_scenario
 
-    scenario = load_scenario(resolve_scenario_path(name))
+    scenario = load_scenario(find_scenario(name))
     overrides = _parse_sets(sets or [])
     return scenario.with_overrides(overrides) if overrides else scenario
 

@@ -708,15 +708,20 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(data, source=str(path), name=path.stem, text=text)
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> tuple[dict, str]:
-    """Read a TOML file, merging it over the file its ``extends`` key names."""
+def read_toml_file(path: Path, kind: str = "scenario") -> tuple[dict, str]:
+    """A TOML file's data and text; a missing or malformed file is an InputError naming it."""
     if not path.is_file():
-        raise InputError("no such scenario file", source=str(path))
+        raise InputError(f"no such {kind} file", source=str(path))
     text = path.read_text(encoding="utf-8")
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", source=str(path)) from None
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> tuple[dict, str]:
+    """Read a TOML file, merging it over the file its ``extends`` key names."""
+    data, text = read_toml_file(path)
     base_name = data.pop("extends", None)
     if base_name is None:
         return data, text

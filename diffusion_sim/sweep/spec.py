@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from diffusion_sim.scenario import (
     find_scenario,
     format_validation_errors,
     load_scenario,
+    read_toml_file,
 )
 
 Scalar = bool | int | float | str
@@ -398,13 +398,7 @@ def load_sweep(path: str | Path) -> Sweep:
         that does not load, or varies a key the scenario does not have.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such sweep file", source=str(path))
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", source=str(path)) from None
+    data, text = read_toml_file(path, kind="sweep")
     spec = parse_sweep(data, source=str(path), text=text)
     try:
         base = load_scenario(_resolve_scenario(spec.scenario, path))
