@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import scipy.sparse as sp
 
+from diffusion_sim import kernels
 from diffusion_sim.mechanisms import abandonment, hierarchical, horizontal, innovation, vertical
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel, combined_hazard
 from diffusion_sim.setup import NO_MANDATE, Setup
@@ -49,43 +49,6 @@ INNOVATION = ADOPTION_CHANNELS.index("innovation")
 FULL_REFRESH_SHARE = 0.25
 """Above this share of cities to refresh, recompute all of them with contiguous
 vector operations (cheaper than gathering a scattered quarter of the arrays)."""
-
-
-def row_entries(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Positions in a CSR matrix's ``indices``/``data`` of the entries of the given rows."""
-    starts = indptr[rows]
-    lengths = indptr[rows + 1] - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return np.arange(total, dtype=np.int64) + offsets
-
-
-def scatter_rows(
-    matrix: sp.csr_array, rows: np.ndarray, sign: float, out: np.ndarray
-) -> np.ndarray:
-    """out[j] += sign x M[r, j] for the given rows r: a sparse slice added in place.
-
-    Returns the columns touched (with repeats, or distinct when many rows are added),
-    i.e. the cities whose pressure changed. Weights are integer-valued and ``out`` is
-    float64, so the sums are exact in any order.
-    """
-    if len(rows) > 4096:  # scipy gathers many rows in C, faster than numpy's repeat/arange
-        part = matrix[rows]
-        targets, weights = part.indices, part.data
-    else:
-        positions = row_entries(matrix.indptr, rows)
-        targets, weights = matrix.indices[positions], matrix.data[positions]
-    if sign != 1.0:
-        weights *= sign
-    if len(targets) > len(out) // 8:
-        change = np.bincount(targets, weights=weights, minlength=len(out))
-        out += change
-        return np.flatnonzero(change)  # weights of one sign: nonzero iff touched
-    else:
-        np.add.at(out, targets, weights)
-    return targets
 
 
 class VectorizedEngine:
@@ -125,8 +88,21 @@ class VectorizedEngine:
         self._u = np.empty(n)
         self._below = np.empty(n, dtype=bool)
         self._mark = np.zeros(n, dtype=bool)
-        self._stale: list[np.ndarray] = []
-        self._pressure_stale: list[np.ndarray] = []
+        self._all_cities = np.arange(n, dtype=np.int64)
+        # The stale set (kernels.py): cities whose hazard must be recomputed.
+        self._stale_mark = np.zeros(n, dtype=bool)
+        self._stale = np.empty(n, dtype=np.int64)
+        self._n_stale = 0
+        self._due = np.empty(n, dtype=np.int64)
+        self._keep = np.empty(n, dtype=np.int64)
+        self._rule = (
+            kernels.HORIZONTAL_OFF
+            if not self.mech.horizontal.enabled
+            else kernels.THRESHOLD_RULE
+            if self.mech.horizontal.rule == "threshold"
+            else kernels.CONTAGION_RULE
+        )
+        self._no_contagion = np.empty(0)
         self._refresh_all = True
         self._all_govs_changed = True
         self._changed_govs: set[int] = set()
@@ -134,6 +110,7 @@ class VectorizedEngine:
         self._boost_in_hazard = 1.0
         setup.gov_members  # noqa: B018 - built now, with the run's other tables, not mid-run
 
+        self.pressure = np.zeros(n)
         self.network_sizes = setup.initial_network_sizes()
         self._networks_changed()
         for k in np.flatnonzero(setup.gov_adopted0):
@@ -146,8 +123,7 @@ class VectorizedEngine:
         setup = self.setup
         self.influence = setup.influence(self.network_sizes)
         self.monitored, self.lobbying = setup.network_flags(self.network_sizes)
-        # Integer-valued weights summed in float64: exact whatever the order.
-        self.pressure = self.influence.by_source.T @ self.adopted.astype(np.float64)
+        self.full_pressure(out=self.pressure)
         size = setup.n_governments + 1
         self.gov_pop_adopted = np.zeros(size)
         self.gov_lobby_adopted = np.zeros(size)
@@ -160,21 +136,57 @@ class VectorizedEngine:
             )
         self._refresh_all = True
 
+    def full_pressure(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Every city's horizontal pressure from scratch: the one pass over every tie.
+
+        Integer-valued weights summed in float64: exact whatever the order, so it
+        equals the incremental updates of :meth:`_cities_change`.
+        """
+        out = np.empty(self.n) if out is None else out
+        if not self.adopted.any():
+            out[:] = 0.0
+            return out
+        by_target = self.influence.by_target
+        kernels.gather_pressure(
+            by_target.indptr, by_target.indices, by_target.data, self.adopted, out
+        )
+        return out
+
     def _cities_change(self, cities: np.ndarray, sign: int) -> None:
-        """Add (sign +1) or remove (-1) cities' influence and government tallies."""
+        """Add (sign +1) or remove (-1) cities' influence and government tallies.
+
+        The cities themselves and (if pressure moves hazards) the non-adopters whose
+        pressure moved join the stale set.
+        """
         if not len(cities):
             return
-        touched = scatter_rows(self.influence.by_source, cities, float(sign), self.pressure)
-        # Pressure only matters to non-adopters; an adopter that drops later is refreshed then.
-        self._stale.append(cities)
-        self._pressure_stale.append(touched[~self.adopted[touched]])
-        size = self.setup.n_governments + 1
-        weights_pop = sign * self.population[cities]
-        weights_lobby = sign * self.lobbying[cities]
-        for row in self.setup.city_gov:
-            gov = row[cities]
-            self.gov_pop_adopted += np.bincount(gov, weights=weights_pop, minlength=size)
-            self.gov_lobby_adopted += np.bincount(gov, weights=weights_lobby, minlength=size)
+        by_source = self.influence.by_source
+        self._n_stale = kernels.spread_influence(
+            by_source.indptr,
+            by_source.indices,
+            by_source.data,
+            cities,
+            float(sign),
+            self.pressure,
+            self.adopted,
+            self.mech.horizontal.enabled,
+            self._stale_mark,
+            self._stale,
+            self._n_stale,
+        )
+        self._mark_stale(cities)
+        kernels.tally_governments(
+            cities,
+            float(sign),
+            self.setup.city_gov,
+            self.population,
+            self.lobbying,
+            self.gov_pop_adopted,
+            self.gov_lobby_adopted,
+        )
+
+    def _mark_stale(self, cities: np.ndarray) -> None:
+        self._n_stale = kernels.mark_stale(cities, self._stale_mark, self._stale, self._n_stale)
 
     def _cities_adopt(self, step: int, cities: np.ndarray, channels: np.ndarray) -> None:
         cities = np.asarray(cities, dtype=np.int64)
@@ -202,58 +214,48 @@ class VectorizedEngine:
         return found
 
     # ---------------------------------------------------------------- context
-    def _update_context(self, cities: np.ndarray | slice) -> np.ndarray | slice:
+    def _update_context(self, cities: np.ndarray) -> None:
         """Per-city effects of the governments above (they change only with governments).
 
-        Returns the cities whose hazard may have changed: the non-adopters, and the
-        adopters whose mandate or preemption changed (nothing else moves an exit hazard).
+        The cities whose hazard may have changed join the stale set: the non-adopters,
+        and the adopters whose mandate or preemption changed (nothing else moves an
+        exit hazard).
         """
         setup, mech = self.setup, self.mech
         stance = np.append(self.gov_stance, vertical.NEUTRAL)
         adopted = np.append(self.gov_adopted, False)
-        support = vertical.support(stance, adopted)
-        hostile = stance == vertical.HOSTILE
-        preempting = hostile & np.append(self.gov_preempts, False)
+        support = vertical.support(stance, adopted).astype(np.float64)
+        hostile = (stance == vertical.HOSTILE).astype(np.int64)
+        preempting = hostile.astype(bool) & np.append(self.gov_preempts, False)
         mandate_step = np.append(
             np.where(self.gov_mandate & self.gov_adopted, self.gov_mandate_step, NO_MANDATE),
             NO_MANDATE,
+        ).astype(np.int64)
+        self._n_stale = kernels.update_context(
+            cities,
+            setup.city_gov,
+            support,
+            hostile,
+            preempting,
+            mandate_step,
+            setup.defiant,
+            setup.deterrence,
+            mech.vertical.enabled,
+            mech.hierarchical.enabled,
+            self.innovation_base,
+            setup.readiness,
+            float(mech.vertical.top_down_rate),
+            self.adopted,
+            self.voluntary_factor,
+            self.innovation_hazard,
+            self.top_down_hazard,
+            self.preempted,
+            self.blocked,
+            self.mandate_start,
+            self._stale_mark,
+            self._stale,
+            self._n_stale,
         )
-        rows = setup.city_gov[:, cities]
-        m = rows.shape[1]
-        total_support = np.zeros(m)
-        n_hostile = np.zeros(m, dtype=np.int64)
-        preempted = np.zeros(m, dtype=bool)
-        mandate_start = np.full(m, NO_MANDATE, dtype=np.int64)
-        # With vertical and hierarchical off, governments act on no city: nothing to gather.
-        for row in rows if mech.vertical.enabled or mech.hierarchical.enabled else ():
-            total_support += support[row]
-            n_hostile += hostile[row]
-            preempted |= preempting[row]
-            np.minimum(mandate_start, mandate_step[row], out=mandate_start)
-        if not mech.hierarchical.enabled:
-            preempted[:] = False
-            mandate_start[:] = NO_MANDATE
-        blocked = preempted & ~setup.defiant[cities]
-        factor = setup.deterrence[n_hostile] if mech.vertical.enabled else np.ones(m)
-        factor[blocked] = 0.0
-        exit_changed = (self.preempted[cities] != preempted) | (
-            self.mandate_start[cities] != mandate_start
-        )
-        self.preempted[cities] = preempted
-        self.blocked[cities] = blocked
-        self.mandate_start[cities] = mandate_start
-        self.voluntary_factor[cities] = factor
-        self.innovation_hazard[cities] = self.innovation_base[cities] * factor
-        if mech.vertical.enabled:
-            self.top_down_hazard[cities] = (
-                vertical.top_down_hazard(
-                    total_support, setup.readiness[cities], mech.vertical.top_down_rate
-                )
-                * factor
-            )
-        if isinstance(cities, slice):
-            return cities
-        return cities[~self.adopted[cities] | exit_changed]
 
     def _cities_under_changed_governments(self) -> np.ndarray | slice:
         """Cities whose context must be recomputed (a slice for all of them)."""
@@ -340,25 +342,13 @@ class VectorizedEngine:
         return [h_abandon, h_preempt]
 
     def full_hazard(self, t: int) -> np.ndarray:
-        """Every city's combined hazard at step t, evaluated from scratch (the reference)."""
-        hazard = np.empty(self.n)
-        self._evaluate(None, t, hazard)
-        return hazard
+        """Every city's combined hazard at step t, evaluated from scratch with numpy.
 
-    def _evaluate(self, cities: np.ndarray | None, t: int, out: np.ndarray) -> None:
-        """out[c] = combined hazard of city c's possible change at step t (None: every city).
-
-        Every city, or a few: the same elementwise operations, so the same numbers.
+        The reference the kept hazards (kernels.refresh_hazards) are tested against.
         """
-        if cities is None:  # contiguous arrays: cheaper than gathering most of them
-            np.copyto(out, self._combined(self.adoption_hazards(slice(None), t, True)))
-            exit_hazard = self._combined(self.exit_hazards(slice(None), t, True))
-            np.copyto(out, exit_hazard, where=self.adopted)
-            return
-        adopted = self.adopted[cities]
-        joining, leaving = cities[~adopted], cities[adopted]
-        out[joining] = self._combined(self.adoption_hazards(joining, t, True))
-        out[leaving] = self._combined(self.exit_hazards(leaving, t, True))
+        joining = self._combined(self.adoption_hazards(slice(None), t, True))
+        leaving = self._combined(self.exit_hazards(slice(None), t, True))
+        return np.where(self.adopted, leaving, joining).astype(np.float64)
 
     def _combined(self, hazards: list[np.ndarray | None]) -> np.ndarray | float:
         """combined_hazard of the channels that are on.
@@ -370,50 +360,81 @@ class VectorizedEngine:
         return combined_hazard(on) if on else 0.0
 
     def _mandates_due(self, t: int) -> np.ndarray:
-        """Cities under a mandate whose hazard moves at step t: the compliance clock ticks."""
-        m = self._mandated
-        if not len(m):
-            return m
-        start = self.mandate_start[m]
-        active = start < t
-        waiting = ~self.adopted[m] & ~self.blocked[m]
-        due = m[(start == t - 1) | (active & waiting)]
-        # Once in force, an adopter's or a blocked city's hazard no longer moves.
-        self._mandated = m[(~active | waiting) & (start != NO_MANDATE)]
-        return due
+        """Cities under a mandate whose hazard moves at step t: the compliance clock ticks.
+
+        Once in force, an adopter's or a blocked city's hazard no longer moves: they
+        leave the watched set.
+        """
+        if not len(self._mandated):
+            return self._mandated
+        n_due, n_keep = kernels.mandates_due(
+            self._mandated, t, self.mandate_start, self.adopted, self.blocked, self._due, self._keep
+        )
+        self._mandated = self._keep[:n_keep].copy()
+        return self._due[:n_due]
 
     def _bring_hazards_up_to_date(self, t: int) -> None:
         """Recompute the hazard of every city whose inputs changed since the last step."""
+        mech = self.mech
         boost = self.boost if t <= self.boost_until else 1.0
         if boost != self._boost_in_hazard:
             self._boost_in_hazard = boost
             self._refresh_all = True
-        parts = self._stale
-        self._stale = []
-        if self.mech.horizontal.enabled:  # else pressure moves no hazard
-            parts += self._pressure_stale
-        self._pressure_stale = []
         if self._changed_govs or self._all_govs_changed:
-            cities = self._update_context(self._cities_under_changed_governments())
+            cities = self._cities_under_changed_governments()
             self._changed_govs.clear()
             self._all_govs_changed = False
             if isinstance(cities, slice):
+                self._update_context(self._all_cities)
                 self._refresh_all = True
                 self._mandated = np.flatnonzero(self.mandate_start != NO_MANDATE)
             else:
-                parts.append(cities)
+                self._update_context(cities)
                 start = self.mandate_start[cities]
                 unsettled = (start >= t - 1) | (~self.adopted[cities] & ~self.blocked[cities])
                 under = cities[(start != NO_MANDATE) & unsettled]
                 self._mandated = self._unique([self._mandated, under])
-        parts.append(self._mandates_due(t))
-        if not self._refresh_all:
-            cities = self._unique(parts)
-            self._refresh_all = len(cities) > FULL_REFRESH_SHARE * self.n
-        if self._refresh_all:
-            cities = None
-            self._refresh_all = False
-        self._evaluate(cities, t, self.hazard)
+        self._mark_stale(self._mandates_due(t))
+        if self._refresh_all or self._n_stale > FULL_REFRESH_SHARE * self.n:
+            cities = self._all_cities  # in index order: contiguous reads
+        else:
+            cities = self._stale[: self._n_stale]
+        self._refresh_all = False
+        if self._rule == kernels.CONTAGION_RULE:
+            contagion = horizontal.contagion_hazard(self.pressure[cities], boost)
+        else:
+            contagion = self._no_contagion
+        h, a = mech.hierarchical, mech.abandonment
+        kernels.refresh_hazards(
+            cities,
+            t,
+            boost,
+            self._rule,
+            contagion,
+            mech.innovation.enabled,
+            mech.vertical.enabled,
+            h.enabled,
+            a.enabled,
+            h.compliance_steps,
+            float(h.preemption_enforcement),
+            float(a.rate),
+            float(a.monitoring_reduction),
+            self.adopted,
+            self.voluntary_factor,
+            self.innovation_hazard,
+            self.top_down_hazard,
+            self.pressure,
+            self.influence.total,
+            self.setup.threshold,
+            self.mandate_start,
+            self.blocked,
+            self.preempted,
+            self.setup.defiant,
+            self.monitored,
+            self.hazard,
+        )
+        kernels.clear_stale(self._stale, self._n_stale, self._stale_mark)
+        self._n_stale = 0
 
     # ----------------------------------------------------------------- events
     def _apply_events(self, step: int) -> None:
@@ -467,8 +488,8 @@ class VectorizedEngine:
         changing = np.flatnonzero(np.less(u_city, self.hazard, out=self._below))
         leaving = self.adopted[changing]
         adopting, dropping = changing[~leaving], changing[leaving]
-        channel = choose_channel(u_city[adopting], self.adoption_hazards(adopting, t))
-        exit_channel = choose_channel(u_city[dropping], self.exit_hazards(dropping, t))
+        channel = self._channels(u_city[adopting], self.adoption_hazards(adopting, t, True))
+        exit_channel = self._channels(u_city[dropping], self.exit_hazards(dropping, t, True))
 
         gov_adopting = self._government_choices(u_gov)
 
@@ -481,6 +502,19 @@ class VectorizedEngine:
         self.recorder.cities(t, dropping, DROP, exit_channel + len(ADOPTION_CHANNELS))
         for gov, gov_channel in gov_adopting:
             self._government_adopts(t, gov, gov_channel)
+
+    @staticmethod
+    def _channels(u: np.ndarray, hazards: list[np.ndarray | None]) -> np.ndarray:
+        """choose_channel among the channels that are on, as indices into all channels.
+
+        A channel that is off has hazard 0 and can never fire (its bound equals the
+        one before it, or 0 if it is first), so leaving it out picks the same channel.
+        """
+        on = [k for k, h in enumerate(hazards) if h is not None]
+        if not len(u) or not on:
+            return np.empty(0, dtype=np.int8)
+        chosen = choose_channel(u, [hazards[k] for k in on])
+        return np.asarray(on, dtype=np.int8)[chosen]
 
     def _government_choices(self, u_gov: np.ndarray) -> list[tuple[int, str]]:
         setup, mech = self.setup, self.mech

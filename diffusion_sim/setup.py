@@ -52,6 +52,20 @@ class Influence:
     total: np.ndarray
     """Per city: the sum of its incoming weights (the threshold rule's denominator)."""
 
+    @cached_property
+    def by_target(self) -> sp.csr_array:
+        """Row i: the cities that influence i, float32 weights (integers below 2^24: exact).
+
+        Built when first needed (a network founded or opened mid-run): recomputing
+        every city's pressure then reads rows in order, gathering from the adoption mask.
+        """
+        m = self.by_source
+        data = m.data.astype(np.float32)
+        if not np.array_equal(data, m.data):  # never with the shipped weight units
+            data = m.data
+        transposed = sp.csr_array((data, m.indices, m.indptr), shape=m.shape).T
+        return sp.csr_array(transposed.tocsr())
+
 
 @dataclass(eq=False)
 class Setup:

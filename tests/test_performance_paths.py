@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.engine import VectorizedEngine, scatter_rows
-from diffusion_sim.setup import build_setup
+from diffusion_sim import kernels
+from diffusion_sim.engine import VectorizedEngine
+from diffusion_sim.setup import NO_MANDATE, build_setup
 from tests.conftest import only, small
 
 EVENTS = [
@@ -36,6 +37,11 @@ class CheckedEngine(VectorizedEngine):
     def _bring_hazards_up_to_date(self, t: int) -> None:
         super()._bring_hazards_up_to_date(t)
         np.testing.assert_array_equal(self.hazard, self.full_hazard(t))
+        # Pressure kept by incremental updates equals scipy's product from scratch...
+        scipy_pressure = self.influence.by_source.T @ self.adopted.astype(np.float64)
+        np.testing.assert_array_equal(self.pressure, scipy_pressure)
+        # ... and the engine's own full pass (used after network events).
+        np.testing.assert_array_equal(self.full_pressure(), scipy_pressure)
         CheckedEngine.checks += 1
 
 
@@ -108,14 +114,41 @@ def test_engines_agree_on_a_bigger_world():
 
 
 @pytest.mark.parametrize("rows", [3, 400, 4500])
-def test_scatter_rows_adds_a_sparse_slice(rows):
+def test_spread_influence_adds_a_sparse_slice_and_marks_the_touched(rows):
     import scipy.sparse as sp
 
     rng = np.random.default_rng(rows)
-    matrix = sp.random_array((5000, 5000), density=0.002, format="csr", rng=rng)
+    n = 5000
+    matrix = sp.random_array((n, n), density=0.002, format="csr", rng=rng)
     matrix.data = np.round(matrix.data * 100) + 1
-    chosen = np.sort(rng.choice(5000, rows, replace=False))
-    out = np.zeros(5000)
-    touched = scatter_rows(matrix, chosen, -1.0, out)
+    chosen = np.sort(rng.choice(n, rows, replace=False)).astype(np.int64)
+    adopted = rng.random(n) < 0.3
+    out = np.zeros(n)
+    mark, buffer = np.zeros(n, dtype=bool), np.empty(n, dtype=np.int64)
+    mark[7], buffer[0] = True, 7  # already stale: not added twice
+    count = kernels.spread_influence(
+        matrix.indptr, matrix.indices, matrix.data, chosen, -1.0, out, adopted, True,
+        mark, buffer, 1,
+    )  # fmt: skip
     np.testing.assert_array_equal(out, -np.asarray(matrix[chosen].sum(axis=0)).ravel())
-    assert set(touched.tolist()) == set(matrix[chosen].indices.tolist())
+    touched = set(matrix[chosen].indices.tolist())
+    expected = {i for i in touched if not adopted[i]} | {7}
+    assert sorted(buffer[:count].tolist()) == sorted(expected)
+    np.testing.assert_array_equal(np.flatnonzero(mark), sorted(expected))
+    kernels.clear_stale(buffer, count, mark)
+    assert not mark.any()
+
+
+def test_mandates_due_follows_the_compliance_clock():
+    """Due: the step after a mandate starts, and every step while a city waits."""
+    no = NO_MANDATE
+    start = np.array([4, 2, 2, 2, 9, no], dtype=np.int64)
+    adopted = np.array([False, False, True, False, False, False])
+    blocked = np.array([False, False, False, True, False, False])
+    mandated = np.arange(6, dtype=np.int64)
+    due, keep = np.empty(6, dtype=np.int64), np.empty(6, dtype=np.int64)
+    n_due, n_keep = kernels.mandates_due(mandated, 5, start, adopted, blocked, due, keep)
+    # city 0 starts at 4 (= t - 1): due; city 1 waits under a mandate in force: due and kept;
+    # 2 complied and 3 is blocked: neither; 4 starts later: kept, not due; 5 has none.
+    assert due[:n_due].tolist() == [0, 1]
+    assert keep[:n_keep].tolist() == [0, 1, 4]

@@ -1,8 +1,9 @@
 """Running sweeps for real: a Dask cluster of separate processes, kills, resumes, failures.
 
-One small grid (16 points x 3 replicates on a 200-city world) serves every test;
-a quarter of its points are invalid (laggard_cutoff 0.5 above leader_cutoff 0.42)
-and must be recorded as failures while the rest complete.
+One small grid (16 points x 3 replicates on a 1,500-city world, runs long enough
+to interrupt mid-sweep) serves every test; a quarter of its points are invalid
+(laggard_cutoff 0.5 above leader_cutoff 0.42) and must be recorded as failures
+while the rest complete.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ runs_per_task = 2
 outcomes = ["share_cities", "share_laggards", "time_to_50pct", "adopters_horizontal"]
 
 [constants]
-"world.n_cities" = 200
-"run.steps" = 10
+"world.n_cities" = 1500
+"run.steps" = 40
 
 [design]
 method = "grid"

@@ -1,0 +1,261 @@
+"""Compiled loops of the vectorized engine: the per-city work on the cities that changed.
+
+Why compiled (docs/performance.md): a step at a million cities touches a few
+thousand cities' ties and hazards at scattered indices. numpy pays for every
+gather, scatter and temporary array of such a set; a loop over the set pays a
+few nanoseconds per element and allocates nothing. numba compiles these loops
+once and caches them on disk.
+
+Why the numbers are the same as numpy's: the loops evaluate the formulas of
+``diffusion_sim/mechanisms/`` with the same IEEE operations in the same order
+(+, -, *, / are correctly rounded, and numba neither reorders nor fuses them
+without ``fastmath``), and every sum they form is of integer-valued floats, exact
+in any order. Contagion's ``exp`` is the one function left to numpy, whose ``exp``
+may differ from libm's in the last bit. ``tests/test_performance_paths.py``
+checks, every step, that the hazards kept with these loops equal a from-scratch
+numpy evaluation bit for bit, and ``tests/test_engines.py`` that the engine
+still agrees with the agents engine event for event.
+
+A *stale set* is a boolean mark per city plus a buffer of the marked cities'
+indices and their count: adding a city twice costs one look at its mark, and
+the set is emptied by clearing only the marks it set.
+"""
+
+from __future__ import annotations
+
+import numba
+
+from diffusion_sim.setup import NO_MANDATE
+
+compiled = numba.njit(cache=True, nogil=True)
+
+HORIZONTAL_OFF, THRESHOLD_RULE, CONTAGION_RULE = 0, 1, 2
+"""How :func:`refresh_hazards` gets the horizontal hazard."""
+
+
+@compiled
+def mark_stale(cities, mark, buffer, count):  # pragma: no cover - compiled
+    """Add cities to the stale set; returns its new count."""
+    for c in cities:
+        if not mark[c]:
+            mark[c] = True
+            buffer[count] = c
+            count += 1
+    return count
+
+
+@compiled
+def clear_stale(buffer, count, mark):  # pragma: no cover - compiled
+    """Empty the stale set."""
+    for k in range(count):
+        mark[buffer[k]] = False
+
+
+@compiled
+def spread_influence(
+    indptr, indices, weights, sources, sign, pressure, adopted, track, mark, buffer, count
+):  # pragma: no cover - compiled
+    """pressure[i] += sign x w_ji for every tie j -> i of the sources j (rows of a CSR matrix).
+
+    With ``track``, every non-adopter i whose pressure moved joins the stale set.
+    Weights are integer-valued, so the sums are exact in any order.
+    """
+    for j in sources:
+        for p in range(indptr[j], indptr[j + 1]):
+            i = indices[p]
+            pressure[i] += sign * weights[p]
+            if track and not adopted[i] and not mark[i]:
+                mark[i] = True
+                buffer[count] = i
+                count += 1
+    return count
+
+
+@compiled
+def tally_governments(
+    cities, sign, city_gov, population, lobbying, gov_population, gov_lobbying
+):  # pragma: no cover - compiled
+    """Add (sign +1) or remove (-1) cities' population and lobbying voice above them.
+
+    Both are integer-valued, so the tallies are exact sums in any order.
+    """
+    for level in range(city_gov.shape[0]):
+        for c in cities:
+            g = city_gov[level, c]
+            gov_population[g] += sign * population[c]
+            gov_lobbying[g] += sign * lobbying[c]
+
+
+@compiled
+def update_context(
+    cities,
+    city_gov,
+    support,
+    hostile,
+    preempting,
+    mandate_step,
+    defiant,
+    deterrence,
+    use_vertical,
+    use_hierarchical,
+    innovation_base,
+    readiness,
+    top_down_rate,
+    adopted,
+    voluntary_factor,
+    innovation_hazard,
+    top_down_hazard,
+    preempted,
+    blocked,
+    mandate_start,
+    mark,
+    buffer,
+    count,
+):  # pragma: no cover - compiled
+    """Per-city effects of the governments above (the numpy reference: engine._context).
+
+    Cities whose hazard may have changed join the stale set: non-adopters, and
+    adopters whose preemption or mandate changed (nothing else moves an exit hazard).
+    """
+    gather = use_vertical or use_hierarchical
+    for c in cities:
+        total_support = 0.0
+        n_hostile = 0
+        is_preempted = False
+        start = NO_MANDATE
+        if gather:
+            for level in range(city_gov.shape[0]):
+                g = city_gov[level, c]
+                total_support += support[g]
+                n_hostile += hostile[g]
+                is_preempted = is_preempted or preempting[g]
+                start = min(start, mandate_step[g])
+        if not use_hierarchical:
+            is_preempted = False
+            start = NO_MANDATE
+        is_blocked = is_preempted and not defiant[c]
+        factor = deterrence[n_hostile] if use_vertical else 1.0
+        if is_blocked:
+            factor = 0.0
+        exit_changed = preempted[c] != is_preempted or mandate_start[c] != start
+        preempted[c] = is_preempted
+        blocked[c] = is_blocked
+        mandate_start[c] = start
+        voluntary_factor[c] = factor
+        innovation_hazard[c] = innovation_base[c] * factor
+        if use_vertical:  # vertical.top_down_hazard x factor
+            top_down_hazard[c] = min(1.0, top_down_rate * total_support * readiness[c]) * factor
+        if (exit_changed or not adopted[c]) and not mark[c]:
+            mark[c] = True
+            buffer[count] = c
+            count += 1
+    return count
+
+
+@compiled
+def refresh_hazards(
+    cities,
+    t,
+    boost,
+    horizontal_rule,
+    contagion,
+    use_innovation,
+    use_vertical,
+    use_hierarchical,
+    use_abandonment,
+    compliance_steps,
+    preemption_enforcement,
+    abandonment_rate,
+    monitoring_reduction,
+    adopted,
+    voluntary_factor,
+    innovation_hazard,
+    top_down_hazard,
+    pressure,
+    total,
+    threshold,
+    mandate_start,
+    blocked,
+    preempted,
+    defiant,
+    monitored,
+    hazard,
+):  # pragma: no cover - compiled
+    """hazard[c] = combined hazard of city c's possible change at step t.
+
+    The numpy reference is engine.full_hazard; each line names the mechanism it
+    evaluates. A channel switched off contributes 0, and x (1 - 0) == x exactly,
+    so leaving it in changes no bit. ``contagion[k]`` is contagion's hazard for
+    ``cities[k]`` (numpy's exp), read only under the contagion rule.
+    """
+    for k in range(len(cities)):
+        c = cities[k]
+        start = mandate_start[c]
+        if adopted[c]:
+            h_abandon = 0.0
+            if use_abandonment:  # abandonment.abandonment_hazard, not under a mandate in force
+                h_abandon = abandonment_rate * (1.0 - monitoring_reduction * monitored[c])
+                h_abandon = h_abandon * (1.0 if start >= t else 0.0)
+            h_preempt = 0.0
+            if use_hierarchical:  # hierarchical.preemption_hazard
+                h_preempt = preemption_enforcement * (preempted[c] and not defiant[c])
+            escape = (1.0 - h_abandon) * (1.0 - h_preempt)
+        else:
+            factor = voluntary_factor[c]
+            h_innovation = innovation_hazard[c] if use_innovation else 0.0
+            h_horizontal = 0.0
+            if horizontal_rule == THRESHOLD_RULE:  # horizontal.threshold_hazard x factor
+                reached = total[c] > 0 and pressure[c] / total[c] * boost >= threshold[c]
+                h_horizontal = (1.0 if reached else 0.0) * factor
+            elif horizontal_rule == CONTAGION_RULE:
+                h_horizontal = contagion[k] * factor
+            h_top_down = top_down_hazard[c] if use_vertical else 0.0
+            h_mandate = 0.0
+            if use_hierarchical and start < t:  # hierarchical.compliance_hazard
+                elapsed = t - start - 1
+                h_mandate = (
+                    1.0 / (compliance_steps - elapsed) if elapsed < compliance_steps else 1.0
+                )
+                h_mandate = h_mandate * (0.0 if blocked[c] else 1.0)
+            escape = (1.0 - h_innovation) * (1.0 - h_horizontal)
+            escape = escape * (1.0 - h_top_down) * (1.0 - h_mandate)
+        hazard[c] = 1.0 - escape  # embedded.combined_hazard
+
+
+@compiled
+def mandates_due(mandated, t, mandate_start, adopted, blocked, due, keep):  # pragma: no cover
+    """Split the cities under a mandate: whose hazard moves at step t, which to keep watching.
+
+    A city's compliance hazard moves the step its mandate starts and every step
+    after while it has neither complied nor is blocked. Returns (due count, keep count).
+    """
+    n_due = n_keep = 0
+    for c in mandated:
+        start = mandate_start[c]
+        if start == NO_MANDATE:
+            continue
+        active = start < t
+        waiting = not adopted[c] and not blocked[c]
+        if start == t - 1 or (active and waiting):
+            due[n_due] = c
+            n_due += 1
+        if not active or waiting:
+            keep[n_keep] = c
+            n_keep += 1
+    return n_due, n_keep
+
+
+@compiled
+def gather_pressure(indptr, indices, weights, adopted, pressure):  # pragma: no cover - compiled
+    """pressure[i] = sum of w_ji over the adopters j among i's sources (rows of a CSR by target).
+
+    The one pass over every tie (a network founded or opened): rows are read in
+    order and the gather hits only the N-byte ``adopted`` mask, which stays in
+    the cache, so the pass streams the matrix once. The weights are integers
+    (float32 holds them exactly), summed exactly in float64.
+    """
+    for i in range(len(indptr) - 1):
+        total = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            total += weights[p] * adopted[indices[p]]  # no branch to mispredict
+        pressure[i] = total
