@@ -47,8 +47,8 @@ from diffusion_sim.trajectory import (
 INNOVATION = ADOPTION_CHANNELS.index("innovation")
 
 FULL_REFRESH_SHARE = 0.25
-"""Above this share of cities to refresh, recompute all of them with contiguous
-vector operations (cheaper than gathering a scattered quarter of the arrays)."""
+"""Above this share of cities under governments that changed, recompute every
+city's context and hazard in index order (cheaper than gathering a quarter)."""
 
 
 class VectorizedEngine:
@@ -67,7 +67,9 @@ class VectorizedEngine:
             if self.mech.innovation.enabled
             else np.zeros(n)
         )
-        self.adopted = np.zeros(n, dtype=bool)
+        # Per-city arrays are written here (np.full, not np.zeros or np.empty, whose pages
+        # the kernel maps on first touch), so that no step pays for first-touch page faults.
+        self.adopted = np.full(n, False)
         self.gov_stance = setup.gov_stance0.copy()
         self.gov_preempts = setup.gov_preempts0.copy()
         self.gov_adopted = np.zeros(g, dtype=bool)
@@ -78,23 +80,18 @@ class VectorizedEngine:
 
         # Per-city context (effects of the governments above), kept up to date.
         self.voluntary_factor = np.ones(n)
-        self.innovation_hazard = np.zeros(n)
-        self.top_down_hazard = np.zeros(n)
-        self.preempted = np.zeros(n, dtype=bool)
-        self.blocked = np.zeros(n, dtype=bool)
+        self.innovation_hazard = np.full(n, 0.0)
+        self.top_down_hazard = np.full(n, 0.0)
+        self.preempted = np.full(n, False)
+        self.blocked = np.full(n, False)
         self.mandate_start = np.full(n, NO_MANDATE, dtype=np.int64)
         # The combined hazard of each city's possible change, and what makes it stale.
-        self.hazard = np.zeros(n)
-        self._u = np.empty(n)
-        self._below = np.empty(n, dtype=bool)
-        self._mark = np.zeros(n, dtype=bool)
+        self.hazard = np.full(n, 0.0)
+        self._u = np.full(n, 0.0)
+        self._below = np.full(n, False)
+        self._mark = np.full(n, False)
         self._all_cities = np.arange(n, dtype=np.int64)
-        # The stale set (kernels.py): cities whose hazard must be recomputed.
-        self._stale_mark = np.zeros(n, dtype=bool)
-        self._stale = np.empty(n, dtype=np.int64)
-        self._n_stale = 0
-        self._due = np.empty(n, dtype=np.int64)
-        self._keep = np.empty(n, dtype=np.int64)
+        self._stale = np.full(n, False)  # cities whose hazard must be recomputed (kernels.py)
         self._rule = (
             kernels.HORIZONTAL_OFF
             if not self.mech.horizontal.enabled
@@ -103,6 +100,11 @@ class VectorizedEngine:
             else kernels.CONTAGION_RULE
         )
         self._no_contagion = np.empty(0)
+        m = self.mech
+        adoption_on = (m.innovation, m.horizontal, m.vertical, m.hierarchical)
+        self._adoption_channels_on = tuple(k for k, c in enumerate(adoption_on) if c.enabled)
+        exit_on = (m.abandonment, m.hierarchical)  # preemption belongs to hierarchical
+        self._exit_channels_on = tuple(k for k, c in enumerate(exit_on) if c.enabled)
         self._refresh_all = True
         self._all_govs_changed = True
         self._changed_govs: set[int] = set()
@@ -110,7 +112,7 @@ class VectorizedEngine:
         self._boost_in_hazard = 1.0
         setup.gov_members  # noqa: B018 - built now, with the run's other tables, not mid-run
 
-        self.pressure = np.zeros(n)
+        self.pressure = np.full(n, 0.0)
         self.network_sizes = setup.initial_network_sizes()
         self._networks_changed()
         for k in np.flatnonzero(setup.gov_adopted0):
@@ -155,38 +157,33 @@ class VectorizedEngine:
     def _cities_change(self, cities: np.ndarray, sign: int) -> None:
         """Add (sign +1) or remove (-1) cities' influence and government tallies.
 
-        The cities themselves and (if pressure moves hazards) the non-adopters whose
-        pressure moved join the stale set.
+        The cities themselves and (if pressure moves hazards) the cities whose
+        pressure moved are marked stale. Tallies feed only the vertical mechanism.
         """
         if not len(cities):
             return
         by_source = self.influence.by_source
-        self._n_stale = kernels.spread_influence(
+        kernels.spread_influence(
             by_source.indptr,
             by_source.indices,
             by_source.data,
             cities,
             float(sign),
             self.pressure,
-            self.adopted,
             self.mech.horizontal.enabled,
-            self._stale_mark,
             self._stale,
-            self._n_stale,
         )
-        self._mark_stale(cities)
-        kernels.tally_governments(
-            cities,
-            float(sign),
-            self.setup.city_gov,
-            self.population,
-            self.lobbying,
-            self.gov_pop_adopted,
-            self.gov_lobby_adopted,
-        )
-
-    def _mark_stale(self, cities: np.ndarray) -> None:
-        self._n_stale = kernels.mark_stale(cities, self._stale_mark, self._stale, self._n_stale)
+        self._stale[cities] = True
+        if self.mech.vertical.enabled:
+            kernels.tally_governments(
+                cities,
+                float(sign),
+                self.setup.city_gov,
+                self.population,
+                self.lobbying,
+                self.gov_pop_adopted,
+                self.gov_lobby_adopted,
+            )
 
     def _cities_adopt(self, step: int, cities: np.ndarray, channels: np.ndarray) -> None:
         cities = np.asarray(cities, dtype=np.int64)
@@ -217,7 +214,7 @@ class VectorizedEngine:
     def _update_context(self, cities: np.ndarray) -> None:
         """Per-city effects of the governments above (they change only with governments).
 
-        The cities whose hazard may have changed join the stale set: the non-adopters,
+        The cities whose hazard may have changed are marked stale: the non-adopters,
         and the adopters whose mandate or preemption changed (nothing else moves an
         exit hazard).
         """
@@ -231,7 +228,7 @@ class VectorizedEngine:
             np.where(self.gov_mandate & self.gov_adopted, self.gov_mandate_step, NO_MANDATE),
             NO_MANDATE,
         ).astype(np.int64)
-        self._n_stale = kernels.update_context(
+        kernels.update_context(
             cities,
             setup.city_gov,
             support,
@@ -252,9 +249,7 @@ class VectorizedEngine:
             self.preempted,
             self.blocked,
             self.mandate_start,
-            self._stale_mark,
             self._stale,
-            self._n_stale,
         )
 
     def _cities_under_changed_governments(self) -> np.ndarray | slice:
@@ -367,11 +362,12 @@ class VectorizedEngine:
         """
         if not len(self._mandated):
             return self._mandated
+        due, keep = np.empty_like(self._mandated), np.empty_like(self._mandated)
         n_due, n_keep = kernels.mandates_due(
-            self._mandated, t, self.mandate_start, self.adopted, self.blocked, self._due, self._keep
+            self._mandated, t, self.mandate_start, self.adopted, self.blocked, due, keep
         )
-        self._mandated = self._keep[:n_keep].copy()
-        return self._due[:n_due]
+        self._mandated = keep[:n_keep]
+        return due[:n_due]
 
     def _bring_hazards_up_to_date(self, t: int) -> None:
         """Recompute the hazard of every city whose inputs changed since the last step."""
@@ -394,11 +390,9 @@ class VectorizedEngine:
                 unsettled = (start >= t - 1) | (~self.adopted[cities] & ~self.blocked[cities])
                 under = cities[(start != NO_MANDATE) & unsettled]
                 self._mandated = self._unique([self._mandated, under])
-        self._mark_stale(self._mandates_due(t))
-        if self._refresh_all or self._n_stale > FULL_REFRESH_SHARE * self.n:
-            cities = self._all_cities  # in index order: contiguous reads
-        else:
-            cities = self._stale[: self._n_stale]
+        self._stale[self._mandates_due(t)] = True
+        cities = self._all_cities if self._refresh_all else np.flatnonzero(self._stale)
+        self._stale.fill(False)
         self._refresh_all = False
         if self._rule == kernels.CONTAGION_RULE:
             contagion = horizontal.contagion_hazard(self.pressure[cities], boost)
@@ -433,8 +427,6 @@ class VectorizedEngine:
             self.monitored,
             self.hazard,
         )
-        kernels.clear_stale(self._stale, self._n_stale, self._stale_mark)
-        self._n_stale = 0
 
     # ----------------------------------------------------------------- events
     def _apply_events(self, step: int) -> None:
@@ -488,8 +480,8 @@ class VectorizedEngine:
         changing = np.flatnonzero(np.less(u_city, self.hazard, out=self._below))
         leaving = self.adopted[changing]
         adopting, dropping = changing[~leaving], changing[leaving]
-        channel = self._channels(u_city[adopting], self.adoption_hazards(adopting, t, True))
-        exit_channel = self._channels(u_city[dropping], self.exit_hazards(dropping, t, True))
+        channel = self._channels(u_city[adopting], adopting, t, exits=False)
+        exit_channel = self._channels(u_city[dropping], dropping, t, exits=True)
 
         gov_adopting = self._government_choices(u_gov)
 
@@ -503,16 +495,19 @@ class VectorizedEngine:
         for gov, gov_channel in gov_adopting:
             self._government_adopts(t, gov, gov_channel)
 
-    @staticmethod
-    def _channels(u: np.ndarray, hazards: list[np.ndarray | None]) -> np.ndarray:
-        """choose_channel among the channels that are on, as indices into all channels.
+    def _channels(self, u: np.ndarray, cities: np.ndarray, t: int, exits: bool) -> np.ndarray:
+        """Which channel fired for each changing city (choose_channel on its hazards).
 
-        A channel that is off has hazard 0 and can never fire (its bound equals the
-        one before it, or 0 if it is first), so leaving it out picks the same channel.
+        Only the channels that are on are compared: one that is off has hazard 0 and
+        never fires (its bound equals the one before it, or 0 if it is first), so the
+        same channel is picked; and where one channel alone is on, it is the one.
         """
-        on = [k for k, h in enumerate(hazards) if h is not None]
-        if not len(u) or not on:
+        on = self._exit_channels_on if exits else self._adoption_channels_on
+        if not len(cities) or not on:
             return np.empty(0, dtype=np.int8)
+        if len(on) == 1:
+            return np.full(len(cities), on[0], dtype=np.int8)
+        hazards = (self.exit_hazards if exits else self.adoption_hazards)(cities, t, True)
         chosen = choose_channel(u, [hazards[k] for k in on])
         return np.asarray(on, dtype=np.int8)[chosen]
 

@@ -16,9 +16,10 @@ checks, every step, that the hazards kept with these loops equal a from-scratch
 numpy evaluation bit for bit, and ``tests/test_engines.py`` that the engine
 still agrees with the agents engine event for event.
 
-A *stale set* is a boolean mark per city plus a buffer of the marked cities'
-indices and their count: adding a city twice costs one look at its mark, and
-the set is emptied by clearing only the marks it set.
+The cities whose hazard must be recomputed are marked in a boolean array, the
+*stale mask*: marking is one unconditional store (no branch to mispredict, no
+duplicate to check), and the engine collects the marked cities once per step
+with ``np.flatnonzero``, in index order, so the refresh reads its arrays in order.
 """
 
 from __future__ import annotations
@@ -34,41 +35,25 @@ HORIZONTAL_OFF, THRESHOLD_RULE, CONTAGION_RULE = 0, 1, 2
 
 
 @compiled
-def mark_stale(cities, mark, buffer, count):  # pragma: no cover - compiled
-    """Add cities to the stale set; returns its new count."""
-    for c in cities:
-        if not mark[c]:
-            mark[c] = True
-            buffer[count] = c
-            count += 1
-    return count
-
-
-@compiled
-def clear_stale(buffer, count, mark):  # pragma: no cover - compiled
-    """Empty the stale set."""
-    for k in range(count):
-        mark[buffer[k]] = False
-
-
-@compiled
 def spread_influence(
-    indptr, indices, weights, sources, sign, pressure, adopted, track, mark, buffer, count
-):  # pragma: no cover - compiled
+    indptr, indices, weights, sources, sign, pressure, track, stale
+):  # pragma: no cover
     """pressure[i] += sign x w_ji for every tie j -> i of the sources j (rows of a CSR matrix).
 
-    With ``track``, every non-adopter i whose pressure moved joins the stale set.
+    With ``track``, every city whose pressure moved is marked stale (an adopter's
+    hazard does not depend on it; refreshing it anyway changes no number).
     Weights are integer-valued, so the sums are exact in any order.
     """
-    for j in sources:
-        for p in range(indptr[j], indptr[j + 1]):
-            i = indices[p]
-            pressure[i] += sign * weights[p]
-            if track and not adopted[i] and not mark[i]:
-                mark[i] = True
-                buffer[count] = i
-                count += 1
-    return count
+    if track:
+        for j in sources:
+            for p in range(indptr[j], indptr[j + 1]):
+                i = indices[p]
+                pressure[i] += sign * weights[p]
+                stale[i] = True
+    else:
+        for j in sources:
+            for p in range(indptr[j], indptr[j + 1]):
+                pressure[indices[p]] += sign * weights[p]
 
 
 @compiled
@@ -108,13 +93,11 @@ def update_context(
     preempted,
     blocked,
     mandate_start,
-    mark,
-    buffer,
-    count,
+    stale,
 ):  # pragma: no cover - compiled
-    """Per-city effects of the governments above (the numpy reference: engine._context).
+    """Per-city effects of the governments above: deterrence, support, mandates, preemption.
 
-    Cities whose hazard may have changed join the stale set: non-adopters, and
+    Cities whose hazard may have changed are marked stale: non-adopters, and
     adopters whose preemption or mandate changed (nothing else moves an exit hazard).
     """
     gather = use_vertical or use_hierarchical
@@ -145,11 +128,8 @@ def update_context(
         innovation_hazard[c] = innovation_base[c] * factor
         if use_vertical:  # vertical.top_down_hazard x factor
             top_down_hazard[c] = min(1.0, top_down_rate * total_support * readiness[c]) * factor
-        if (exit_changed or not adopted[c]) and not mark[c]:
-            mark[c] = True
-            buffer[count] = c
-            count += 1
-    return count
+        if exit_changed or not adopted[c]:
+            stale[c] = True
 
 
 @compiled

@@ -122,21 +122,15 @@ def test_spread_influence_adds_a_sparse_slice_and_marks_the_touched(rows):
     matrix = sp.random_array((n, n), density=0.002, format="csr", rng=rng)
     matrix.data = np.round(matrix.data * 100) + 1
     chosen = np.sort(rng.choice(n, rows, replace=False)).astype(np.int64)
-    adopted = rng.random(n) < 0.3
-    out = np.zeros(n)
-    mark, buffer = np.zeros(n, dtype=bool), np.empty(n, dtype=np.int64)
-    mark[7], buffer[0] = True, 7  # already stale: not added twice
-    count = kernels.spread_influence(
-        matrix.indptr, matrix.indices, matrix.data, chosen, -1.0, out, adopted, True,
-        mark, buffer, 1,
-    )  # fmt: skip
-    np.testing.assert_array_equal(out, -np.asarray(matrix[chosen].sum(axis=0)).ravel())
-    touched = set(matrix[chosen].indices.tolist())
-    expected = {i for i in touched if not adopted[i]} | {7}
-    assert sorted(buffer[:count].tolist()) == sorted(expected)
-    np.testing.assert_array_equal(np.flatnonzero(mark), sorted(expected))
-    kernels.clear_stale(buffer, count, mark)
-    assert not mark.any()
+    for track in (True, False):
+        out, stale = np.zeros(n), np.zeros(n, dtype=bool)
+        stale[7] = True  # marked before: stays marked
+        kernels.spread_influence(
+            matrix.indptr, matrix.indices, matrix.data, chosen, -1.0, out, track, stale
+        )
+        np.testing.assert_array_equal(out, -np.asarray(matrix[chosen].sum(axis=0)).ravel())
+        touched = set(matrix[chosen].indices.tolist()) if track else set()
+        assert set(np.flatnonzero(stale).tolist()) == touched | {7}
 
 
 def test_mandates_due_follows_the_compliance_clock():
