@@ -35,6 +35,18 @@ HORIZONTAL_OFF, THRESHOLD_RULE, CONTAGION_RULE = 0, 1, 2
 
 
 @compiled
+def row(indptr, indices, weights, r):  # pragma: no cover - compiled
+    """Row r of a CSR matrix as two views (its column indices and its weights).
+
+    Looping over a view by position (0..len-1) lets the compiler skip the check for
+    negative indices that a loop over ``range(indptr[r], indptr[r + 1])`` needs on
+    every element: 10-25% faster (docs/performance.md).
+    """
+    start, stop = indptr[r], indptr[r + 1]
+    return indices[start:stop], weights[start:stop]
+
+
+@compiled
 def spread_influence(
     indptr, indices, weights, sources, sign, pressure, track, stale
 ):  # pragma: no cover
@@ -44,16 +56,16 @@ def spread_influence(
     hazard does not depend on it; refreshing it anyway changes no number).
     Weights are integer-valued, so the sums are exact in any order.
     """
-    if track:
-        for j in sources:
-            for p in range(indptr[j], indptr[j + 1]):
-                i = indices[p]
-                pressure[i] += sign * weights[p]
+    for j in sources:
+        targets, w = row(indptr, indices, weights, j)
+        if track:
+            for k in range(len(targets)):
+                i = targets[k]
+                pressure[i] += sign * w[k]
                 stale[i] = True
-    else:
-        for j in sources:
-            for p in range(indptr[j], indptr[j + 1]):
-                pressure[indices[p]] += sign * weights[p]
+        else:
+            for k in range(len(targets)):
+                pressure[targets[k]] += sign * w[k]
 
 
 @compiled
@@ -235,7 +247,8 @@ def gather_pressure(indptr, indices, weights, adopted, pressure):  # pragma: no 
     (float32 holds them exactly), summed exactly in float64.
     """
     for i in range(len(indptr) - 1):
+        sources, w = row(indptr, indices, weights, i)
         total = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            total += weights[p] * adopted[indices[p]]  # no branch to mispredict
+        for k in range(len(sources)):
+            total += w[k] * adopted[sources[k]]  # no branch to mispredict
         pressure[i] = total
