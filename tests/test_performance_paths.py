@@ -146,3 +146,19 @@ def test_mandates_due_follows_the_compliance_clock():
     # 2 complied and 3 is blocked: neither; 4 starts later: kept, not due; 5 has none.
     assert due[:n_due].tolist() == [0, 1]
     assert keep[:n_keep].tolist() == [0, 1, 4]
+
+
+def test_compact_matrices_hold_every_weight_exactly():
+    """float32 where the integer weights fit (below 2^24), float64 kept where they do not."""
+    import scipy.sparse as sp
+
+    from diffusion_sim.setup import compact
+
+    fits = sp.csr_array(np.array([[0.0, 2.0**20], [3.0, 0.0]]))
+    small = compact(fits)
+    assert small.data.dtype == np.float32 and small.indices.dtype == np.int32
+    np.testing.assert_array_equal(small.toarray(), fits.toarray())
+    too_big = sp.csr_array(np.array([[0.0, 2.0**24 + 1], [3.0, 0.0]]))
+    kept = compact(too_big)
+    assert kept.data.dtype == np.float64
+    np.testing.assert_array_equal(kept.toarray(), too_big.toarray())
