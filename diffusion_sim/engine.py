@@ -1,4 +1,4 @@
-"""The vectorized engine: a step is a few vector operations, with no loop over cities.
+"""The vectorized engine: a step is a few vector operations and compiled loops over what changed.
 
 Each step (docs/ODD.md, "Process overview and scheduling"):
 
@@ -18,10 +18,12 @@ pressure changed, those under a government that changed, and those under a
 mandate whose compliance clock is running. The decision itself is then one
 comparison ``u < h`` over all cities. Which channel fired is worked out only
 for the few cities that changed, by the same :func:`choose_channel` on their
-hazards. Every hazard is computed by the same elementwise operations as a full
-evaluation would use, so the result is identical to evaluating every city every
-step (tests/test_performance_paths.py checks this), and identical to the agents
-engine (tests/test_engines.py).
+hazards. The work on the changed cities and their ties (pressure, tallies,
+context, hazards) is done by the compiled loops of :mod:`diffusion_sim.kernels`,
+which evaluate the mechanisms' formulas with the same operations in the same
+order, so the result is identical to evaluating every city every step with numpy
+(:meth:`VectorizedEngine.full_hazard`; tests/test_performance_paths.py checks
+this), and identical to the agents engine (tests/test_engines.py).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ city's context and hazard in index order (cheaper than gathering a quarter)."""
 
 
 class VectorizedEngine:
-    """Runs a :class:`Setup` with numpy/scipy; see the module docstring."""
+    """Runs a :class:`Setup` with numpy and kernels.py's loops; see the module docstring."""
 
     def __init__(self, setup: Setup, rng: np.random.Generator) -> None:
         self.setup = setup
