@@ -173,6 +173,7 @@ class VectorizedEngine:
             float(sign),
             self.pressure,
             self.mech.horizontal.enabled,
+            self.adopted,
             self._stale,
         )
         self._stale[cities] = True

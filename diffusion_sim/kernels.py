@@ -48,12 +48,12 @@ def row(indptr, indices, weights, r):  # pragma: no cover - compiled
 
 @compiled
 def spread_influence(
-    indptr, indices, weights, sources, sign, pressure, track, stale
+    indptr, indices, weights, sources, sign, pressure, track, adopted, stale
 ):  # pragma: no cover
     """pressure[i] += sign x w_ji for every tie j -> i of the sources j (rows of a CSR matrix).
 
-    With ``track``, every city whose pressure moved is marked stale (an adopter's
-    hazard does not depend on it; refreshing it anyway changes no number).
+    With ``track``, every non-adopter whose pressure moved is marked stale (an
+    adopter's hazard does not depend on it; one that drops is marked then).
     Weights are integer-valued, so the sums are exact in any order.
     """
     for j in sources:
@@ -62,7 +62,7 @@ def spread_influence(
             for k in range(len(targets)):
                 i = targets[k]
                 pressure[i] += sign * w[k]
-                stale[i] = True
+                stale[i] |= not adopted[i]  # a store, not a branch
         else:
             for k in range(len(targets)):
                 pressure[targets[k]] += sign * w[k]
