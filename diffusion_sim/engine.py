@@ -515,9 +515,14 @@ class VectorizedEngine:
         return np.asarray(on, dtype=np.int8)[chosen]
 
     def _government_choices(self, u_gov: np.ndarray) -> list[tuple[int, str]]:
+        """Governments that adopt this step, with their channel (bottom-up or harmonization).
+
+        With both mechanisms off no government adopts but by an event (the uniforms
+        are drawn all the same, so the random numbers stay common to every scenario).
+        """
         setup, mech = self.setup, self.mech
         g = setup.n_governments
-        if g == 0:
+        if g == 0 or not (mech.vertical.enabled or mech.hierarchical.enabled):
             return []
         zeros = np.zeros(g)
         if mech.vertical.enabled:
