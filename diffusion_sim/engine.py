@@ -151,9 +151,8 @@ class VectorizedEngine:
             out[:] = 0.0
             return out
         by_target = self.influence.by_target
-        kernels.gather_pressure(
-            by_target.indptr, by_target.indices, by_target.data, self.adopted, out
-        )
+        mask = self.adopted.view(np.uint8)
+        kernels.gather_pressure(by_target.indptr, by_target.indices, by_target.data, mask, out)
         return out
 
     def _cities_change(self, cities: np.ndarray, sign: int) -> None:

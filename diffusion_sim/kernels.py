@@ -28,6 +28,7 @@ are added to float64 sums, so no rounding enters there either.
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 from diffusion_sim.setup import NO_MANDATE
 
@@ -245,14 +246,15 @@ def gather_pressure(indptr, indices, weights, adopted, pressure):  # pragma: no 
     """pressure[i] = sum of w_ji over the adopters j among i's sources (rows of a CSR by target).
 
     The one pass over every tie (a network founded or opened): rows are read in
-    order and the gather hits only the N-byte ``adopted`` mask (1 MB at a million
-    cities, which stays in cache), where scipy's ``by_source.T @ x`` scatters into
-    the 8 MB output. The weights are integers (float32 holds them exactly), summed
-    exactly in float64.
+    order and the gather hits only the N-byte ``adopted`` mask (uint8, 1 MB at a
+    million cities), where scipy's ``by_source.T @ x`` scatters into the 8 MB
+    output. The weights are integers (int32) summed in int64 with a mask instead
+    of a multiply or a branch: exact, and 27-30% faster than float32 weights summed
+    in float64 (docs/performance.md).
     """
     for i in range(len(indptr) - 1):
         sources, w = row(indptr, indices, weights, i)
-        total = 0.0
+        total = 0
         for k in range(len(sources)):
-            total += w[k] * adopted[sources[k]]  # no branch to mispredict
+            total += w[k] & -np.int32(adopted[sources[k]])  # w if adopted, else 0
         pressure[i] = total

@@ -54,12 +54,19 @@ class Influence:
 
     @cached_property
     def by_target(self) -> sp.csr_array:
-        """Row i: the cities that influence i, float32 weights (integers below 2^24: exact).
+        """Row i: the cities that influence i, with the weights as int32 integers.
 
         Built when first needed (a network founded or opened mid-run): recomputing
-        every city's pressure then reads rows in order, gathering from the adoption mask.
+        every city's pressure then reads rows in order, gathering from the adoption
+        mask, and sums integers (kernels.gather_pressure).
         """
-        return compact(sp.csr_array(self.by_source.T.tocsr()))
+        transposed = compact(sp.csr_array(self.by_source.T.tocsr()))
+        weights = transposed.data.astype(np.int32)
+        if not np.array_equal(weights, transposed.data):
+            raise ValueError("influence weights must be integers below 2^31")
+        return sp.csr_array(
+            (weights, transposed.indices, transposed.indptr), shape=self.by_source.shape
+        )
 
 
 def compact(matrix: sp.csr_array) -> sp.csr_array:
