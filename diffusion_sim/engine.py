@@ -131,13 +131,7 @@ class VectorizedEngine:
         size = setup.n_governments + 1
         self.gov_pop_adopted = np.zeros(size)
         self.gov_lobby_adopted = np.zeros(size)
-        for row in setup.city_gov:
-            self.gov_pop_adopted += np.bincount(
-                row, weights=self.population * self.adopted, minlength=size
-            )
-            self.gov_lobby_adopted += np.bincount(
-                row, weights=self.lobbying * self.adopted, minlength=size
-            )
+        self._tally(np.flatnonzero(self.adopted), +1)
         self._refresh_all = True
 
     def full_pressure(self, out: np.ndarray | None = None) -> np.ndarray:
@@ -176,7 +170,14 @@ class VectorizedEngine:
             self._stale,
         )
         self._stale[cities] = True
-        if self.mech.vertical.enabled:
+        self._tally(cities, sign)
+
+    def _tally(self, cities: np.ndarray, sign: int) -> None:
+        """Add (or remove) cities' population and lobbying voice to the governments above.
+
+        Only the vertical mechanism reads these tallies, so without it they stay at 0.
+        """
+        if self.mech.vertical.enabled and len(cities):
             kernels.tally_governments(
                 cities,
                 float(sign),
@@ -224,8 +225,9 @@ class VectorizedEngine:
         stance = np.append(self.gov_stance, vertical.NEUTRAL)
         adopted = np.append(self.gov_adopted, False)
         support = vertical.support(stance, adopted).astype(np.float64)
-        hostile = (stance == vertical.HOSTILE).astype(np.int64)
-        preempting = hostile.astype(bool) & np.append(self.gov_preempts, False)
+        is_hostile = stance == vertical.HOSTILE
+        preempting = is_hostile & np.append(self.gov_preempts, False)
+        hostile = is_hostile.astype(np.int64)  # summed over the levels above a city
         mandate_step = np.append(
             np.where(self.gov_mandate & self.gov_adopted, self.gov_mandate_step, NO_MANDATE),
             NO_MANDATE,
@@ -345,7 +347,7 @@ class VectorizedEngine:
         """
         joining = self._combined(self.adoption_hazards(slice(None), t, True))
         leaving = self._combined(self.exit_hazards(slice(None), t, True))
-        return np.where(self.adopted, leaving, joining).astype(np.float64)
+        return np.where(self.adopted, leaving, joining)
 
     def _combined(self, hazards: list[np.ndarray | None]) -> np.ndarray | float:
         """combined_hazard of the channels that are on.
