@@ -6,25 +6,21 @@ two engines produce identical tables whenever their events agree.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import shutil
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from diffusion_sim.errors import InputError
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.setup import Setup
+
+# staged, timestamp and write_manifest are re-exported for callers that predate storage.py.
+from diffusion_sim.storage import staged, timestamp, versions, write_manifest  # noqa: F401
 from diffusion_sim.trajectory import ADOPT, GOV_ADOPT, GOV_WITHDRAW, Trajectory
 from diffusion_sim.world import LADDER_NAMES
 
@@ -79,70 +75,39 @@ class Result:
 
         return outcomes(self)
 
-    def save(self, folder: str | Path) -> Path:
+    TABLES = ("timeseries", "events", "cities", "governments", "government_events")
+
+    def save(self, folder: str | Path, *, plot: bool = True) -> Path:
         """Write tables, chart and manifest into ``folder``; the manifest is written last.
 
         Files go to a hidden sibling first and the folder appears complete in
-        one rename, so an interrupted save never looks finished.
+        one rename, so an interrupted save never looks finished. ``folder``
+        must not exist yet (or be empty): results are never overwritten.
+        ``plot=False`` skips ``adoption.png`` (an ensemble draws one band instead).
         """
-        from diffusion_sim.plotting import plot_channels
-
         folder = Path(folder)
         with staged(folder) as staging:
-            for name in ("timeseries", "events", "cities", "governments", "government_events"):
+            for name in self.TABLES:
                 getattr(self, name).to_parquet(staging / f"{name}.parquet", index=False)
-            title = self.manifest.get("scenario_name", "")
-            plot_channels(self.timeseries, staging / "adoption.png", title=title)
+            if plot:
+                from diffusion_sim.plotting import plot_channels
+
+                title = self.manifest.get("scenario_name", "")
+                plot_channels(self.timeseries, staging / "adoption.png", title=title)
             write_manifest(staging, self.manifest)
         return folder
 
+    @classmethod
+    def load(cls, folder: str | Path) -> Result:
+        """A saved, complete result (one with a manifest) read back from ``folder``."""
+        import json
 
-@contextmanager
-def staged(folder: Path) -> Iterator[Path]:
-    """A hidden sibling folder to write into, renamed to ``folder`` only once complete.
-
-    An interrupted write leaves no folder that looks finished (and removes its
-    staging); an existing folder of the same name is replaced.
-    """
-    staging = folder.with_name(f".{folder.name}.partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(staging, folder)
-
-
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    tmp = folder / ".manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=_json_default))
-    os.replace(tmp, folder / "manifest.json")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the packages a result depends on."""
-    found = {"python": platform.python_version()}
-    for package in ("diffusion_sim", "numpy", "scipy", "pandas", "mesa", "pydantic"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
+        folder = Path(folder)
+        manifest_path = folder / "manifest.json"
+        if not manifest_path.is_file():
+            raise InputError(f"{folder}: no manifest.json, so not a complete result")
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in cls.TABLES}
+        return cls(**tables, manifest=json.loads(manifest_path.read_text()))
 
 
 def make_manifest(setup: Setup, engine: str, seed_info: dict, wall_time: float) -> dict:
@@ -319,6 +284,18 @@ def _government_names(setup: Setup, level_row: np.ndarray) -> pd.Categorical | n
     )
 
 
+def summaries_table(results: list[Result]) -> pd.DataFrame:
+    """One row of headline outcomes per replicate (channels as ``adopters_<channel>``)."""
+    rows = []
+    for i, result in enumerate(results):
+        summary = result.summary()
+        row = {k: v for k, v in summary.items() if not isinstance(v, dict)}
+        for k, v in summary["adopters_by_channel"].items():
+            row[f"adopters_{k}"] = v
+        rows.append({"replicate": i, **row})
+    return pd.DataFrame(rows)
+
+
 def ensemble_band(timeseries: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Mean and 5-95% band per step over replicates (a long table with a 'replicate' column)."""
     columns = columns or ["share_cities", "share_population", "adopters"]
@@ -331,7 +308,3 @@ def ensemble_band(timeseries: pd.DataFrame, columns: list[str] | None = None) ->
     band = pd.concat(parts, axis=1)
     band.columns = [f"{col}_{stat}" for stat, col in band.columns]
     return band.reset_index()
-
-
-def timestamp() -> str:
-    return time.strftime("%Y%m%d-%H%M%S")

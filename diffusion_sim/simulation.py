@@ -19,6 +19,7 @@ from diffusion_sim.results import (
     ensemble_band,
     make_manifest,
     staged,
+    summaries_table,
     write_manifest,
 )
 from diffusion_sim.scenario import Scenario
@@ -146,13 +147,8 @@ class Ensemble:
         return ensemble_band(self.timeseries)
 
     def summaries(self) -> pd.DataFrame:
-        rows = []
-        for i, result in enumerate(self.results):
-            row = {k: v for k, v in result.summary().items() if not isinstance(v, dict)}
-            for k, v in result.summary()["adopters_by_channel"].items():
-                row[f"adopters_{k}"] = v
-            rows.append({"replicate": i, **row})
-        return pd.DataFrame(rows)
+        """Headline outcomes, one row per replicate."""
+        return summaries_table(self.results)
 
     def save(self, folder: str | Path) -> Path:
         """Each replicate in its own subfolder, the ensemble tables beside them, manifest last."""

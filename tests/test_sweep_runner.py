@@ -85,6 +85,12 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=15)
 
 
+# Without it the scheduler's HTTP server (even with --no-dashboard) listens on 0.0.0.0:8787
+# and each worker's on 0.0.0.0 at a random port.
+LOOPBACK_HTTP = ["--dashboard-address", "127.0.0.1:0"]
+CLUSTER_PIDS: list[int] = []
+
+
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):
     """A Dask scheduler and two workers, each its own process, on 127.0.0.1."""
@@ -99,13 +105,14 @@ def dask_cluster(tmp_path_factory):
         processes.append(
             subprocess.Popen(
                 [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+                + LOOPBACK_HTTP
                 + ["--scheduler-file", str(scheduler_file)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a bound for a stuck start, not a timing check
         while not scheduler_file.is_file() and time.monotonic() < deadline:
             time.sleep(0.1)
         address = json.loads(scheduler_file.read_text())["address"]
@@ -113,7 +120,8 @@ def dask_cluster(tmp_path_factory):
             processes.append(
                 subprocess.Popen(
                     [dask, "worker", address, "--nworkers", "1", "--nthreads", "1"]
-                    + ["--no-nanny", "--host", "127.0.0.1", "--no-dashboard"],
+                    + ["--no-nanny", "--host", "127.0.0.1", "--no-dashboard"]
+                    + LOOPBACK_HTTP,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=ROOT,
@@ -121,13 +129,44 @@ def dask_cluster(tmp_path_factory):
                 )
             )
         with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=90)
+            client.wait_for_workers(2, timeout=300)
             assert len(client.scheduler_info()["workers"]) == 2
+        CLUSTER_PIDS[:] = [p.pid for p in processes]
         yield address
     finally:
         for process in reversed(processes):
             _stop(process)
         log.close()
+
+
+def test_the_cluster_listens_on_loopback_only(dask_cluster):
+    import psutil
+
+    addresses = {
+        connection.laddr.ip
+        for pid in CLUSTER_PIDS
+        for connection in psutil.Process(pid).net_connections(kind="inet")
+        if connection.status == psutil.CONN_LISTEN
+    }
+    assert addresses == {"127.0.0.1"}
+
+
+def test_a_local_cluster_listens_on_loopback_only():
+    import psutil
+
+    from diffusion_sim.sweep.runner import open_client
+
+    with open_client(workers=2) as client:
+        pids = [psutil.Process().pid]
+        pids += list(client.run(os.getpid).values())
+        pids += [psutil.Process(pid).ppid() for pid in pids[1:]]  # the nannies
+        addresses = {
+            connection.laddr.ip
+            for pid in set(pids)
+            for connection in psutil.Process(pid).net_connections(kind="inet")
+            if connection.status == psutil.CONN_LISTEN
+        }
+    assert addresses == {"127.0.0.1"}
 
 
 def test_a_cluster_of_two_worker_processes_gives_the_local_table(

@@ -1,0 +1,271 @@
+"""An ensemble written to its folder replicate by replicate: nothing finished is ever lost.
+
+Each replicate is saved (atomically, in its own ``replicate-NNN/``) the moment
+it finishes, on as many worker processes as asked. Ctrl-C or a kill at any
+moment keeps every finished replicate; the same command run again finds the
+unfinished folder by its fingerprint (the resolved scenario, engine, steps,
+replicates and root seed) and runs only what is missing. The ensemble tables
+are built from the replicate folders last, then ``manifest.json``: until then
+the folder holds ``incomplete.json`` and never looks complete.
+
+Replicate ``i`` always gets child ``i`` of ``SeedSequence(root).spawn(n)``, so
+a resumed ensemble equals one run straight through, table for table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from diffusion_sim.results import Result, ensemble_band, summaries_table
+from diffusion_sim.scenario import Scenario
+from diffusion_sim.storage import (
+    LOCK,
+    MANIFEST,
+    held_lock,
+    is_locked,
+    reserve_folder,
+    timestamp,
+    write_atomic,
+    write_json,
+    write_manifest,
+)
+from diffusion_sim.world import World
+
+INCOMPLETE = "incomplete.json"
+
+
+@dataclass
+class EnsembleReport:
+    """What one call of :func:`run_ensemble` did."""
+
+    folder: Path
+    replicates: int
+    done_before: int
+    complete: bool
+    wall_s: float = 0.0
+
+
+def replicate_name(index: int) -> str:
+    return f"replicate-{index:03d}"
+
+
+def fingerprint(scenario: Scenario, engine: str, steps: int, replicates: int, seed: int) -> str:
+    """What makes two ensembles the same: a resumed folder must match it exactly."""
+    payload = {
+        "scenario": scenario.to_dict(),
+        "engine": engine,
+        "steps": steps,
+        "replicates": replicates,
+        "seed": seed,
+    }
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def find_resumable(root: Path, name: str, print_: str) -> Path | None:
+    """The newest unfinished folder of this ensemble under ``root`` that no live process holds."""
+    if not root.is_dir():
+        return None
+    candidates = []
+    for folder in root.glob(f"{name}-*"):
+        record = folder / INCOMPLETE
+        if not record.is_file() or (folder / MANIFEST).exists():
+            continue
+        try:
+            data = json.loads(record.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("fingerprint") == print_ and not is_locked(folder):
+            candidates.append(folder)
+    return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
+
+
+def finished_replicates(folder: Path, replicates: int) -> list[int]:
+    """Replicates whose folder is complete (has its manifest)."""
+    return [i for i in range(replicates) if (folder / replicate_name(i) / MANIFEST).is_file()]
+
+
+# ---------------------------------------------------------------- one replicate
+
+_JOB: dict[str, Any] = {}
+
+
+def _init_worker(job: dict[str, Any]) -> None:
+    """A worker ignores Ctrl-C (the parent decides), dies with its parent, keeps the job."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if os.getppid() != job["parent"]:  # the parent died before the line above took effect
+        os._exit(1)
+    _JOB.update(job)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies (a killed ``run`` leaves no orphans)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers exit when their queue closes
+        return
+
+
+def _run_replicate(index: int) -> int:
+    from diffusion_sim.simulation import simulate
+
+    job = _JOB
+    child = np.random.SeedSequence(job["seed"]).spawn(job["replicates"])[index]
+    result = simulate(
+        job["scenario"], child, engine=job["engine"], world=job["world"], steps=job["steps"]
+    )
+    result.save(job["folder"] / replicate_name(index), plot=False)
+    return index
+
+
+# ---------------------------------------------------------------- the ensemble
+
+
+def run_ensemble(
+    scenario: Scenario,
+    root: str | Path,
+    *,
+    engine: str = "vectorized",
+    workers: int | None = None,
+    world: World | None = None,
+    on_start: Callable[[Path, int], None] | None = None,
+    on_replicate: Callable[[int], None] | None = None,
+) -> EnsembleReport:
+    """Run ``scenario.run.replicates`` replicates into a folder under ``root``, resuming if asked.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its ``run`` section gives steps, replicates and the root seed.
+    root : path
+        The results folder the ensemble's own folder is created in (or found in).
+    workers : int, optional
+        Worker processes (default: every core); 1 runs in this process.
+    on_start : callable, optional
+        Called with the folder and the number of replicates already done.
+    on_replicate : callable, optional
+        Called with each replicate's index as it is saved.
+    """
+    from diffusion_sim.simulation import build_world
+
+    started = time.perf_counter()
+    root = Path(root)
+    run = scenario.run
+    print_ = fingerprint(scenario, engine, run.steps, run.replicates, run.seed)
+    folder = find_resumable(root, scenario.name, print_) or reserve_folder(
+        root, f"{scenario.name}-{timestamp()}"
+    )
+    with held_lock(folder) as mine:
+        if not mine:  # another process resumed the same folder first: start a new one
+            return run_ensemble(
+                scenario,
+                root,
+                engine=engine,
+                workers=workers,
+                world=world,
+                on_start=on_start,
+                on_replicate=on_replicate,
+            )
+        write_json(folder / INCOMPLETE, {"fingerprint": print_, "scenario": scenario.to_dict()})
+        done = finished_replicates(folder, run.replicates)
+        if on_start is not None:
+            on_start(folder, len(done))
+        pending = sorted(set(range(run.replicates)) - set(done))
+        if pending:
+            job = {
+                "scenario": scenario,
+                "engine": engine,
+                "steps": run.steps,
+                "replicates": run.replicates,
+                "seed": run.seed,
+                "folder": folder,
+                "parent": os.getpid(),
+                "world": world if world is not None else build_world(scenario, seed=run.seed),
+            }
+            _run_pending(job, pending, workers, on_replicate)
+        _write_tables(folder, run.replicates, run.seed, time.perf_counter() - started)
+    return EnsembleReport(folder, run.replicates, len(done), True, time.perf_counter() - started)
+
+
+def _run_pending(
+    job: dict[str, Any],
+    pending: list[int],
+    workers: int | None,
+    on_replicate: Callable[[int], None] | None,
+) -> None:
+    """Each pending replicate run and saved; on Ctrl-C, workers stop and saved ones stay."""
+    n_workers = min(workers or os.cpu_count() or 1, len(pending))
+    if n_workers <= 1:
+        _JOB.update(job)
+        try:
+            for index in pending:
+                _run_replicate(index)
+                if on_replicate is not None:
+                    on_replicate(index)
+        finally:
+            _JOB.clear()
+        return
+    # fork: workers share the built world and the compiled loops without pickling them.
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(n_workers, context, initializer=_init_worker, initargs=(job,))
+    try:
+        running: set[Future] = {pool.submit(_run_replicate, i) for i in pending}
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index = future.result()
+                if on_replicate is not None:
+                    on_replicate(index)
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()  # a half-run replicate is worth nothing; its staging is cleaned
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _write_tables(folder: Path, replicates: int, root_seed: int, wall_s: float) -> None:
+    """The ensemble tables from the replicate folders, then the manifest."""
+    from diffusion_sim.plotting import plot_band
+
+    results = [Result.load(folder / replicate_name(i)) for i in range(replicates)]
+    timeseries = pd.concat(
+        [r.timeseries.assign(replicate=i) for i, r in enumerate(results)], ignore_index=True
+    )
+    band = ensemble_band(timeseries)
+    summaries = summaries_table(results)
+    for name, table in (("timeseries", timeseries), ("band", band), ("summaries", summaries)):
+        write_atomic(folder / f"{name}.parquet", _parquet_writer(table))
+    manifest = dict(results[0].manifest)
+    write_atomic(
+        folder / "band.png",
+        lambda tmp: plot_band(band, tmp, title=manifest.get("scenario_name", "")),
+    )
+    manifest["seed"] = {"root": root_seed, "replicates": [r.manifest["seed"] for r in results]}
+    manifest["wall_time_s"] = round(wall_s, 4)
+    manifest["complete"] = True
+    write_manifest(folder, manifest)
+    (folder / INCOMPLETE).unlink(missing_ok=True)
+    (folder / LOCK).unlink(missing_ok=True)  # complete: nothing will resume it
+
+
+def _parquet_writer(table: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda tmp: table.to_parquet(tmp, index=False)

@@ -1,0 +1,244 @@
+"""Where results go on disk: folders that never collide, never half-look finished, never escape.
+
+The contract every writer here keeps:
+
+- **A manifest means complete.** ``manifest.json`` is written last, atomically;
+  a folder without one is unfinished, whatever else it holds.
+- **Nothing is overwritten or deleted.** A results folder is reserved with one
+  atomic ``mkdir`` (a suffix ``-2``, ``-3`` … when the name is taken), so two
+  runs started in the same second both survive.
+- **No debris.** Files are staged in a hidden ``.<name>.*.partial`` folder that
+  holds an ``flock`` while it is written; a process killed mid-write leaves it
+  unlocked, and the next writer in the same parent removes it.
+- **Nowhere odd.** An output folder is checked before any work starts: not a
+  file, not the filesystem root or a pseudo-filesystem, and writable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from diffusion_sim.errors import InputError
+
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
+STALE_UNLOCKED_S = 60.0
+"""A staging folder without a lock file is left alone for this long (it may be being created)."""
+
+
+def timestamp() -> str:
+    """Local time to the second, for folder names (``20261201-213015``)."""
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def check_output_folder(path: str | Path, flag: str = "--out") -> Path:
+    """The folder results will go into, proven writable before any work, and not created yet.
+
+    Nothing is left behind by the check: a probe file is made and removed in
+    the folder, or in its nearest existing ancestor when it does not exist yet.
+
+    Raises
+    ------
+    InputError
+        Naming ``flag`` when the path is a file, the filesystem root, under
+        ``/proc``, ``/sys`` or ``/dev``, or cannot be written.
+    """
+    folder = Path(path)
+    if "\x00" in str(path):
+        raise InputError(f"{flag}: a folder name cannot hold a NUL byte")
+    resolved = folder.resolve()
+    if resolved == Path(resolved.anchor):
+        raise InputError(f"{flag} {path}: the filesystem root is not a results folder")
+    if any(resolved == s or s in resolved.parents for s in SYSTEM_FOLDERS):
+        raise InputError(f"{flag} {path}: a system folder is not a results folder")
+    existing = resolved
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is a file" if existing == resolved else f"is under a file ({existing})"
+        raise InputError(f"{flag} {path}: {what}, not a folder; give a folder for results")
+    try:
+        handle, probe = tempfile.mkstemp(dir=existing, prefix=".write-check-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(
+            f"{flag} {path}: cannot write results there ({exc.strerror or exc})"
+        ) from None
+    return folder
+
+
+def check_output_file(path: str | Path, flag: str = "--out", *, force: bool = False) -> Path:
+    """A file results go to: its folder writable, never an existing file unless forced."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{flag} {path}: is a folder; give a file name")
+    if target.exists() and not force:
+        raise InputError(f"{flag} {path}: exists; pass --force to replace it")
+    if target.exists() and not target.is_file():
+        raise InputError(f"{flag} {path}: is not a regular file")
+    check_output_folder(target.parent, flag)
+    return target
+
+
+def reserve_folder(root: Path, stem: str) -> Path:
+    """A new, empty folder ``root/stem`` (or ``stem-2``, ``stem-3`` …), claimed atomically."""
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        folder = root / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise InputError(f"{root}: 10,000 folders named {stem!r} already; clean up the results")
+
+
+def _try_lock(path: Path) -> Any | None:
+    """An open file holding an exclusive ``flock`` on ``path``, or None if a live process has it."""
+    try:
+        handle = open(path, "a+")  # kept open: the lock lives as long as it
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+@contextmanager
+def held_lock(folder: Path) -> Iterator[bool]:
+    """Hold ``folder/.lock`` while the block runs; yields False if another process holds it."""
+    handle = _try_lock(folder / LOCK)
+    try:
+        yield handle is not None
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def is_locked(folder: Path) -> bool:
+    """Whether a live process holds ``folder/.lock`` (a lock dies with its process)."""
+    if not (folder / LOCK).exists():
+        return False
+    handle = _try_lock(folder / LOCK)
+    if handle is None:
+        return True
+    handle.close()
+    return False
+
+
+def clean_stale_staging(parent: Path) -> list[Path]:
+    """Remove staging folders in ``parent`` whose writer died (their lock is free)."""
+    removed = []
+    if not parent.is_dir():
+        return removed
+    for staging in parent.glob(".*.partial"):
+        if not staging.is_dir():
+            continue
+        if not (staging / LOCK).exists():
+            if time.time() - staging.stat().st_mtime < STALE_UNLOCKED_S:
+                continue
+        elif is_locked(staging):
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        removed.append(staging)
+    return removed
+
+
+@contextmanager
+def staged(folder: str | Path) -> Iterator[Path]:
+    """A hidden, locked folder to write into, renamed to ``folder`` only once complete.
+
+    ``folder`` must not exist or be empty (e.g. just reserved with
+    :func:`reserve_folder`): results are never overwritten. An interrupted
+    write removes its staging; a killed one leaves it unlocked for the next
+    writer to remove.
+    """
+    folder = Path(folder)
+    parent = folder.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_staging(parent)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise InputError(
+            f"{folder}: exists and is not empty; results are never overwritten, "
+            "choose another folder"
+        )
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=parent))
+    lock = _try_lock(staging / LOCK)
+    try:
+        yield staging
+        try:
+            os.rename(staging, folder)  # onto a missing or empty folder: atomic
+        except OSError as exc:
+            raise InputError(
+                f"{folder}: appeared while results were written; they stay in {staging.name}"
+            ) from exc
+        (folder / LOCK).unlink(missing_ok=True)
+    except BaseException:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def write_atomic(path: Path, write: Any) -> None:
+    """Write a file through ``write(tmp_path)`` then rename: a reader never sees half of it."""
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # the suffix tells writers the format
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """A JSON file, written atomically (numpy scalars and arrays as plain numbers)."""
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=_plain)))
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """The manifest, last and atomically: its presence means the folder is complete."""
+    write_json(Path(folder) / MANIFEST, manifest)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages a result depends on (read once per process)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("diffusion_sim", "numpy", "scipy", "pandas", "mesa", "pydantic"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
