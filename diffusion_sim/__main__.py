@@ -2,6 +2,10 @@
 
 import sys
 
-from diffusion_sim.cli import main
+try:
+    from diffusion_sim.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the modules load: one line, no traceback
+    sys.stderr.write("interrupted\n")
+    sys.exit(130)
 
 sys.exit(main())

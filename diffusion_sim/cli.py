@@ -7,12 +7,13 @@ range) prints one clear message and exits with code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from diffusion_sim import errors as arg
 from diffusion_sim.errors import InputError
 from diffusion_sim.scenario import find_scenario, scenario_dirs
 
@@ -22,13 +23,36 @@ EXIT_INPUT = 2
 def _parse_sets(items: Sequence[str]) -> dict[str, Any]:
     from diffusion_sim.scenario import parse_value
 
-    overrides = {}
+    overrides: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
+        key = key.strip()
         if not sep or not key:
             raise InputError(f"--set takes KEY=VALUE, got {item!r}")
-        overrides[key.strip()] = parse_value(value.strip())
+        if not all(part.strip() and part == part.strip() for part in key.split(".")):
+            raise InputError(
+                f"--set {item}: KEY must be a dotted key like mechanisms.horizontal.rule"
+            )
+        if key in overrides:
+            raise InputError(f"--set {item}: '{key}' is set twice")
+        overrides[key] = parse_value(value.strip())
     return overrides
+
+
+def set_origins(items: Sequence[str]) -> dict[str, str]:
+    """How each ``--set`` key was written, for messages that name the flag."""
+    return {item.partition("=")[0].strip(): f"--set {item}" for item in items}
+
+
+def _workers(text: str) -> int:
+    """``--workers``: a whole number from 1 to 1024."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1024, got {text!r}")
+    return value
 
 
 def _load(args: argparse.Namespace):
@@ -36,20 +60,28 @@ def _load(args: argparse.Namespace):
 
     scenario = load_scenario(find_scenario(args.scenario))
     overrides = _parse_sets(args.set or [])
-    if getattr(args, "steps", None) is not None:
-        overrides["run.steps"] = args.steps
-    if getattr(args, "replicates", None) is not None:
-        overrides["run.replicates"] = args.replicates
-    if getattr(args, "seed", None) is not None:
-        overrides["run.seed"] = args.seed
-    return scenario.with_overrides(overrides) if overrides else scenario
+    origins = set_origins(args.set or [])
+    for flag in ("steps", "replicates", "seed"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[f"run.{flag}"] = value
+            origins[f"run.{flag}"] = f"--{flag} {value}"
+    return scenario.with_overrides(overrides, origins=origins) if overrides else scenario
 
 
-def _progress_bar(total: int, label: str):
+def _progress_bar(total: int, label: str, unit: str = "step", initial: int = 0):
     from tqdm.auto import tqdm
 
     # delay: no bar at all for runs that finish within a couple of seconds.
-    return tqdm(total=total, desc=label, unit="step", delay=1.5, leave=False, file=sys.stderr)
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=label,
+        unit=unit,
+        delay=1.5,
+        leave=False,
+        file=sys.stderr,
+    )
 
 
 def format_summary(summary: dict[str, Any], unit: str) -> str:
@@ -79,12 +111,10 @@ def _cities_text(scenario) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from diffusion_sim.results import timestamp
-    from diffusion_sim.simulation import ensemble_of, iter_replicates, simulate
+    from diffusion_sim.storage import check_output_folder
 
     scenario = _load(args)
-    out_root = Path(args.out) if args.out else Path("results")
-    folder = out_root / f"{scenario.name}-{timestamp()}"
+    out_root = check_output_folder(args.out or "results")  # before any work
     steps, replicates = scenario.run.steps, scenario.run.replicates
     print(
         f"{scenario.name}: {_cities_text(scenario)}, {steps} steps "
@@ -92,46 +122,76 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"seed {scenario.run.seed}"
     )
     if replicates == 1:
-        with _progress_bar(steps, scenario.name) as bar:
-            result = simulate(scenario, engine=args.engine, progress=lambda t: bar.update(1))
-        print(format_summary(result.summary(), scenario.run.step_unit))
-        result.save(folder)
+        folder = _run_once(scenario, out_root, args.engine)
     else:
-        started, results = time.perf_counter(), []
-        try:
-            with _progress_bar(replicates, scenario.name) as bar:
-                bar.unit = "replicate"
-                for result in iter_replicates(scenario, engine=args.engine):
-                    results.append(result)
-                    bar.update(1)
-        except KeyboardInterrupt:
-            if results:
-                partial = ensemble_of(
-                    results, scenario.run.seed, time.perf_counter() - started, complete=False
-                )
-                kept = partial.save(folder.with_name(folder.name + "-interrupted"))
-                print(
-                    f"interrupted: {len(results)} of {replicates} replicates kept in {kept} "
-                    "(manifest says complete: false)",
-                    file=sys.stderr,
-                )
-            raise
-        ensemble = ensemble_of(results, scenario.run.seed, time.perf_counter() - started, True)
-        table = ensemble.summaries()
-        print(f"  mean over {replicates} replicates (5%-95%):")
-        for column in ("share_cities", "share_population", "time_to_50pct"):
-            values = table[column]
-            print(
-                f"  {column:<28} {values.mean():.3f} "
-                f"({values.quantile(0.05):.3f}-{values.quantile(0.95):.3f})"
-            )
-        ensemble.save(folder)
+        folder = _run_ensemble(scenario, out_root, args.engine, args.workers)
     print(f"results in {folder}")
     return 0
 
 
+def _run_once(scenario, out_root: Path, engine: str) -> Path:
+    from diffusion_sim.simulation import simulate
+    from diffusion_sim.storage import reserve_folder, timestamp
+
+    with _progress_bar(scenario.run.steps, scenario.name) as bar:
+        result = simulate(scenario, engine=engine, progress=lambda t: bar.update(1))
+    print(format_summary(result.summary(), scenario.run.step_unit))
+    return result.save(reserve_folder(out_root, f"{scenario.name}-{timestamp()}"))
+
+
+def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None) -> Path:
+    """Replicates streamed to disk as they finish; the same command resumes an interrupted one."""
+    import pandas as pd
+
+    from diffusion_sim.ensemble_folder import finished_replicates, run_ensemble
+
+    replicates, state = scenario.run.replicates, {}
+
+    def started(folder: Path, done: int) -> None:
+        state["folder"] = folder
+        if done:
+            print(f"resuming {folder}: {done} of {replicates} replicates already done")
+        state["bar"] = _progress_bar(replicates, scenario.name, unit="replicate", initial=done)
+
+    try:
+        report = run_ensemble(
+            scenario,
+            out_root,
+            engine=engine,
+            workers=workers,
+            on_start=started,
+            on_replicate=lambda i: state["bar"].update(1),
+        )
+    except KeyboardInterrupt:
+        if "folder" in state:
+            kept = len(finished_replicates(state["folder"], replicates))
+            print(
+                f"interrupted: {kept} of {replicates} replicates kept in {state['folder']}; "
+                "run the same command again to finish (no manifest.json until then)",
+                file=sys.stderr,
+            )
+        raise
+    finally:
+        if "bar" in state:
+            state["bar"].close()
+    table = pd.read_parquet(report.folder / "summaries.parquet")
+    print(f"  mean over {replicates} replicates (5%-95%):")
+    for column in ("share_cities", "share_population", "time_to_50pct"):
+        values = table[column].dropna()
+        missing = len(table) - len(values)
+        if values.empty:
+            print(f"  {column:<28} not reached in any replicate")
+            continue
+        note = f"; not reached in {missing} of {len(table)}" if missing else ""
+        print(
+            f"  {column:<28} {values.mean():.3f} "
+            f"({values.quantile(0.05):.3f}-{values.quantile(0.95):.3f}){note}"
+        )
+    return report.folder
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from diffusion_sim.scenario import load_scenario
+    from diffusion_sim.scenario import load_scenario, read_text_file
 
     found = False
     for folder in scenario_dirs():
@@ -140,11 +200,11 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
                 continue
             found = True
             question = ""
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.startswith("#"):
-                    question = line.lstrip("# ").strip()
-                    break
             try:
+                for line in read_text_file(path, "scenario").splitlines():
+                    if line.startswith("#"):
+                        question = line.lstrip("# ").strip()
+                        break
                 load_scenario(path)
                 status = ""
             except InputError:
@@ -211,14 +271,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def add_dashboard_command(sub) -> None:
     """``diffusion-sim dashboard``: the Solara app loads only when the command runs."""
     dashboard = sub.add_parser(
-        "dashboard", help="serve the dashboard in the browser (needs the 'dashboard' extra)"
+        "dashboard",
+        help="serve the dashboard in the browser (Solara; installed with diffusion_sim)",
     )
     dashboard.add_argument(
         "scenario", nargs="?", help="a scenario file to open first (or a shipped one's name)"
     )
-    dashboard.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    dashboard.add_argument("--port", type=arg.port, default=8765, help="port (default 8765)")
     dashboard.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: localhost only)"
+        "--host",
+        type=arg.host,
+        default="127.0.0.1",
+        help="address to listen on (default: localhost only)",
     )
     dashboard.set_defaults(func=cmd_dashboard)
 
@@ -236,21 +300,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate how a local policy spreads among cities and up to governments "
         "(Kern's horizontal, vertical, hierarchical and embedded upscaling).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario and save its results")
     run.add_argument("scenario", help="a scenario file, or the name of a shipped one")
-    run.add_argument("--seed", type=int, help="seed of the run (default: run.seed)")
-    run.add_argument("--replicates", type=int, help="replicates (default: run.replicates)")
+    run.add_argument("--seed", type=arg.SEED, help="seed of the run (default: run.seed)")
+    run.add_argument(
+        "--replicates", type=arg.REPLICATES, help="replicates (default: run.replicates)"
+    )
     run.add_argument("--engine", choices=("vectorized", "agents"), default="vectorized")
-    run.add_argument("--steps", type=int, help="steps (default: run.steps)")
+    run.add_argument("--steps", type=arg.STEPS, help="steps (default: run.steps)")
     run.add_argument(
         "--set",
         action="append",
         metavar="KEY=VALUE",
         help="override a parameter by dotted key, e.g. mechanisms.horizontal.rule=contagion",
     )
-    run.add_argument("--out", help="folder for results (default: ./results)")
+    run.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        help="processes for an ensemble's replicates (default: every core)",
+    )
     run.set_defaults(func=cmd_run)
 
     scenarios = sub.add_parser("scenarios", help="list the shipped scenarios and their questions")
@@ -285,17 +357,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        return args.func(args)
+        return version("diffusion_sim")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; bad input exits 2 with one message, never a traceback.
+
+    A closed stdout (``diffusion-sim scenarios | head -1``) ends quietly with 0:
+    the reader stopped reading, nothing went wrong.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted; no unfinished run was saved as complete", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Python would complain again when flushing stdout at exit: point it at devnull.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

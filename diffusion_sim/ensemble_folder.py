@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.results import Result, ensemble_band, summaries_table
+from diffusion_sim.results import Result, ensemble_band, step_unit_of, summaries_table
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.storage import (
     LOCK,
@@ -257,7 +257,7 @@ def _write_tables(folder: Path, replicates: int, root_seed: int, wall_s: float) 
     manifest = dict(results[0].manifest)
     write_atomic(
         folder / "band.png",
-        lambda tmp: plot_band(band, tmp, title=manifest.get("scenario_name", "")),
+        lambda tmp: plot_band(band, tmp, manifest.get("scenario_name", ""), step_unit_of(manifest)),
     )
     manifest["seed"] = {"root": root_seed, "replicates": [r.manifest["seed"] for r in results]}
     manifest["wall_time_s"] = round(wall_s, 4)

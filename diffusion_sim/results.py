@@ -93,7 +93,8 @@ class Result:
                 from diffusion_sim.plotting import plot_channels
 
                 title = self.manifest.get("scenario_name", "")
-                plot_channels(self.timeseries, staging / "adoption.png", title=title)
+                unit = step_unit_of(self.manifest)
+                plot_channels(self.timeseries, staging / "adoption.png", title, unit)
             write_manifest(staging, self.manifest)
         return folder
 
@@ -282,6 +283,11 @@ def _government_names(setup: Setup, level_row: np.ndarray) -> pd.Categorical | n
         np.asarray(setup.gov_names + ("",), dtype=object)[level_row],
         "",
     )
+
+
+def step_unit_of(manifest: dict[str, Any]) -> str | None:
+    """The scenario's ``run.step_unit`` (month, year ...) recorded in a manifest, if any."""
+    return manifest.get("scenario", {}).get("run", {}).get("step_unit")
 
 
 def summaries_table(results: list[Result]) -> pd.DataFrame:

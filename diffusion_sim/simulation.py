@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from diffusion_sim.results import (
     ensemble_band,
     make_manifest,
     staged,
+    step_unit_of,
     summaries_table,
     write_manifest,
 )
@@ -58,8 +60,22 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
 
 
 def attach_networks(world: World, scenario: Scenario) -> World:
-    """Add the scenario's networks to a world that has none (memberships from the world's seed)."""
-    if world.networks or not scenario.networks:
+    """Add the scenario's networks to a world that has none (memberships from the world's seed).
+
+    A world that brings networks of its own keeps them; if they are not the
+    scenario's, a warning says that the scenario's are not used.
+    """
+    if world.networks:
+        own, asked = {n.name for n in world.networks}, set(scenario.networks)
+        if asked and own != asked:
+            warnings.warn(
+                f"the world brings its own networks ({', '.join(sorted(own))}); the "
+                f"scenario's ({', '.join(sorted(asked))}) are not used",
+                UserWarning,
+                stacklevel=3,
+            )
+        return world
+    if not scenario.networks:
         return world
     rng = np.random.default_rng([world.seed, 1])
     return world.with_networks(build_networks(world, scenario.networks, rng))
@@ -162,7 +178,7 @@ class Ensemble:
             self.band.to_parquet(staging / "band.parquet", index=False)
             self.summaries().to_parquet(staging / "summaries.parquet", index=False)
             title = self.manifest.get("scenario_name", "")
-            plot_band(self.band, staging / "band.png", title=title)
+            plot_band(self.band, staging / "band.png", title, step_unit_of(self.manifest))
             write_manifest(staging, self.manifest)
         return folder
 

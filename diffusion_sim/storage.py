@@ -37,8 +37,8 @@ from diffusion_sim.errors import InputError
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
-STALE_UNLOCKED_S = 60.0
-"""A staging folder without a lock file is left alone for this long (it may be being created)."""
+STALE_AFTER_S = 60.0
+"""A ``.starting`` folder is left alone this long: its writer may be taking its lock."""
 
 
 def timestamp() -> str:
@@ -136,7 +136,7 @@ def held_lock(folder: Path) -> Iterator[bool]:
 
 def is_locked(folder: Path) -> bool:
     """Whether a live process holds ``folder/.lock`` (a lock dies with its process)."""
-    if not (folder / LOCK).exists():
+    if not (folder / LOCK).is_file():
         return False
     handle = _try_lock(folder / LOCK)
     if handle is None:
@@ -146,17 +146,25 @@ def is_locked(folder: Path) -> bool:
 
 
 def clean_stale_staging(parent: Path) -> list[Path]:
-    """Remove staging folders in ``parent`` whose writer died (their lock is free)."""
+    """Remove staging folders in ``parent`` whose writer died (their lock is free).
+
+    A ``.partial`` folder is locked from birth (see :func:`staged`), so a free
+    lock means a dead writer. A ``.starting`` folder (a writer killed in the
+    microseconds before it took its lock) goes once it is a minute old.
+    """
     removed = []
     if not parent.is_dir():
         return removed
-    for staging in parent.glob(".*.partial"):
+    for staging in [*parent.glob(".*.partial"), *parent.glob(".*.starting")]:
+        try:
+            age = time.time() - staging.stat().st_mtime
+        except OSError:  # removed meanwhile
+            continue
         if not staging.is_dir():
             continue
-        if not (staging / LOCK).exists():
-            if time.time() - staging.stat().st_mtime < STALE_UNLOCKED_S:
-                continue
-        elif is_locked(staging):
+        if staging.suffix == ".starting" and age < STALE_AFTER_S:
+            continue
+        if staging.suffix == ".partial" and is_locked(staging):
             continue
         shutil.rmtree(staging, ignore_errors=True)
         removed.append(staging)
@@ -181,8 +189,11 @@ def staged(folder: str | Path) -> Iterator[Path]:
             f"{folder}: exists and is not empty; results are never overwritten, "
             "choose another folder"
         )
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=parent))
-    lock = _try_lock(staging / LOCK)
+    # Locked before it gets the name cleaners look for: a .partial is never unlocked alive.
+    starting = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".starting", dir=parent))
+    lock = _try_lock(starting / LOCK)
+    staging = starting.with_suffix(".partial")
+    os.rename(starting, staging)
     try:
         yield staging
         try:

@@ -54,7 +54,10 @@ def test_parse_value_reads_toml_scalars():
         ("[run]\nsteps = 'many'\n", "key 'run.steps' (line 2)"),
         ("[run]\nsteps = -1\n", "greater than or equal to 1"),
         ("[mechanisms.horizontal]\nrule = 'osmosis'\n", "'threshold' or 'contagion'"),
-        ("[[events]]\nstep = 2\nkind = 'earthquake'\n", "events.0"),
+        (
+            "[[events]]\nstep = 2\nkind = 'earthquake'\n",
+            "key 'events[0].kind' (line 3): unknown event kind 'earthquake'; allowed kinds: stance",
+        ),
         ("extends = 'nowhere.toml'\n", "no such file 'nowhere.toml'"),
     ],
 )
@@ -95,3 +98,70 @@ def test_explain_documents_every_parameter():
     assert all(row["meaning"] for row in rows if not row["key"].startswith("events"))
     strength = next(r for r in rows if r["key"] == "mechanisms.horizontal.strength")
     assert strength["allowed"] == ">= 0, <= 1"
+
+
+def test_lines_are_found_by_the_full_key_path():
+    from diffusion_sim.scenario import line_of
+
+    text = (
+        "[[events]]\nstep = 1\nkind = 'summit'\n\n[[events]]\nstep = 2\n\n"
+        "[run]\nseed = 1\nsteps = 5\n\n[[events]]\nstep = 3\n[[events]]\nstep = 4\n"
+    )
+    assert line_of(text, ("run", "steps")) == 10  # not the first event's 'step'
+    assert line_of(text, ("run", "seed")) == 9
+    assert line_of(text, ("events", 1, "step")) == 6
+    assert line_of(text, ("events", 3, "step")) == 15  # inside the fourth [[events]]
+    assert line_of(text, ("events", 3, "boost")) == 14  # a missing key: its block
+    assert line_of("[world]\nbbox = [\n  1,\n  2,\n]\nseed = 3\n", "world.seed") == 6
+
+
+def test_toml_integers_are_floats_where_floats_are_meant_but_nothing_else_coerces():
+    scenario = ds.Scenario().with_overrides({"mechanisms.innovation.rate": 1})
+    assert scenario.mechanisms.innovation.rate == 1.0
+    for key, value in [
+        ("run.steps", True),
+        ("mechanisms.innovation.enabled", "yes"),
+        ("mechanisms.innovation.enabled", 1),
+        ("world.n_cities", "5000"),
+        ("world.n_cities", 50.0),
+        ("mechanisms.innovation.rate", float("nan")),
+    ]:
+        with pytest.raises(ds.InputError, match=key.replace(".", r"\.")):
+            ds.Scenario().with_overrides({key: value})
+
+
+def test_extends_reads_relative_toml_paths_only(tmp_path):
+    (tmp_path / "bases").mkdir()
+    (tmp_path / "bases" / "base.toml").write_text("[world]\nn_cities = 77\n")
+    (tmp_path / "sub").mkdir()
+    child = tmp_path / "sub" / "child.toml"
+    child.write_text('extends = "../bases/base.toml"\n')
+    assert ds.load_scenario(child).world.n_cities == 77
+    child.write_text(f'extends = "{tmp_path / "bases" / "base.toml"}"\n')
+    with pytest.raises(ds.InputError, match="not an absolute path"):
+        ds.load_scenario(child)
+
+
+def test_a_value_from_a_base_file_is_never_printed(tmp_path):
+    (tmp_path / "base.toml").write_text('[world]\nn_cities = "SECRET"\n')
+    (tmp_path / "child.toml").write_text('extends = "base.toml"\n')
+    with pytest.raises(ds.InputError) as info:
+        ds.load_scenario(tmp_path / "child.toml")
+    assert "world.n_cities" in str(info.value) and "SECRET" not in str(info.value)
+
+
+def test_a_typo_in_a_network_name_does_not_create_a_network():
+    scenario = ds.load_scenario(SCENARIOS / "embedded.toml")
+    with pytest.raises(ds.InputError, match="no network 'c4O'; did you mean 'c40'"):
+        scenario.with_overrides({"networks.c4O.size": 10})
+    added = scenario.with_overrides({"networks.new": {"rule": "open", "size": 3}})
+    assert added.networks["new"].size == 3
+
+
+def test_shortening_a_run_keeps_later_events_but_a_file_may_not_have_them(tmp_path):
+    hierarchical = ds.load_scenario(SCENARIOS / "hierarchical.toml")
+    assert hierarchical.with_overrides({"run.steps": 5}).run.steps == 5  # --steps 5
+    path = tmp_path / "late.toml"
+    path.write_text("[run]\nsteps = 5\n[[events]]\nstep = 6\nkind = 'summit'\nboost = 2\n")
+    with pytest.raises(ds.InputError, match=r"events\[0\]\.step' \(line 4\).*never happen"):
+        ds.load_scenario(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -156,3 +157,32 @@ def test_shipped_sweeps_are_valid():
     for path in sorted((ROOT / "sweeps").glob("*.toml")):
         sweep = load_sweep(path)
         assert len(sample(sweep)) > 0, path
+
+
+def test_shipped_sweeps_load_and_count_their_runs():
+    from diffusion_sim.sweep.spec import design_runs
+
+    assert design_runs(load_sweep(ROOT / "sweeps" / "embedded_sobol.toml")) == 256 * 9
+    assert design_runs(load_sweep(ROOT / "sweeps" / "kern_modes_grid.toml")) == 8 * 10
+
+
+def test_a_design_too_large_to_hold_is_refused_before_it_is_drawn():
+    params = [
+        {"key": f"mechanisms.{m}.rate", "range": [0.0, 0.01]} for m in ("innovation", "abandonment")
+    ]
+    params.append({"key": "mechanisms.horizontal.strength", "range": [0.0, 1.0]})
+    text = message(design={"method": "grid", "levels": 10_000}, uncertainties=params, levers=[])
+    assert "1,000,000,000,000 runs" in text and "at most 10,000,000" in text
+
+
+def test_sweep_files_read_only_toml_scenarios_beside_them(tmp_path):
+    path = tmp_path / "w.toml"
+    for value, expected in [
+        ("/etc/passwd", "must name a .toml file"),
+        ("notes.txt", "key 'scenario' (line 2)"),
+        ("embeded", "did you mean 'embedded'"),
+    ]:
+        lever = '[[levers]]\nkey = "mechanisms.horizontal.enabled"\nvalues = [true, false]\n'
+        path.write_text(f'name = "w"\nscenario = "{value}"\n{lever}')
+        with pytest.raises(InputError, match=re.escape(expected)):
+            load_sweep(path)

@@ -11,9 +11,15 @@ import os
 import sys
 from pathlib import Path
 
+from diffusion_sim import errors as arg
 from diffusion_sim.errors import InputError
 
-SWEEP_DIR = Path(__file__).resolve().parent.parent.parent / "sweeps"
+CONFIRM_RUNS = 20_000
+"""Sweeps of more runs than this need ``--yes`` (documented in docs/sweeps.md and --help)."""
+SECONDS_PER_CITY_STEP = 2e-6
+"""Rough cost of one city-step on one core, for the estimate printed before a sweep."""
+
+SWEEP_DIR = Path(__file__).resolve().parent.parent / "shipped" / "sweeps"
 
 
 def resolve_sweep_path(name: str) -> Path:
@@ -28,23 +34,16 @@ def resolve_sweep_path(name: str) -> Path:
     return path  # load_sweep reports it missing, naming the path
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from diffusion_sim.storage import check_output_folder
     from diffusion_sim.sweep.runner import RESULTS, run_sweep
     from diffusion_sim.sweep.spec import load_sweep
 
     sweep = load_sweep(resolve_sweep_path(args.sweep))
     spec = sweep.spec
+    _check_size(sweep, args.workers or os.cpu_count() or 1, confirmed=args.yes)
     folder = Path(args.out) if args.out else Path("results") / spec.name
+    check_output_folder(folder)  # before any work
     where = (
         f"the Dask cluster at {args.scheduler}"
         if args.scheduler
@@ -79,6 +78,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_size(sweep, workers: int, *, confirmed: bool) -> None:
+    """Print the run count and a rough time; refuse big sweeps unless ``--yes``."""
+    from diffusion_sim.sweep.spec import design_runs
+
+    runs = design_runs(sweep)
+    world = sweep.base.world
+    cities = world.n_cities if world.generator == "synthetic" else (world.max_cities or 10_000)
+    per_run = 0.02 + SECONDS_PER_CITY_STEP * cities * sweep.base.run.steps
+    hours = runs * per_run / workers / 3600
+    estimate = f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.1f} h"
+    print(f"{runs:,} runs, roughly {estimate} on {workers} worker(s)")
+    if runs > CONFIRM_RUNS and not confirmed:
+        raise InputError(
+            f"{runs:,} runs is more than {CONFIRM_RUNS:,}: pass --yes to run it anyway, or use "
+            "fewer levels, samples, values or replicates",
+            source=str(sweep.source) if sweep.source else None,
+        )
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from diffusion_sim.sweep.analyze import analyze
 
@@ -110,15 +128,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument("sweep", help="a sweep file, or the name of a shipped one (sweeps/)")
     sweep.add_argument(
-        "--workers", type=_positive, help="local worker processes (default: all cores)"
+        "--workers",
+        type=arg.whole_number(1, 1024),
+        help="local worker processes (default: all cores)",
     )
     sweep.add_argument(
         "--scheduler",
+        type=arg.scheduler_url,
         metavar="tcp://HOST:PORT",
         help="run on an existing Dask cluster instead of local workers",
     )
     sweep.add_argument(
-        "--out", help="results folder (default: results/<sweep name>); resumed if it exists"
+        "--out",
+        type=arg.out_folder,
+        help="results folder (default: results/<sweep name>); resumed if it exists",
+    )
+    sweep.add_argument(
+        "--yes",
+        action="store_true",
+        help=f"run a sweep of more than {CONFIRM_RUNS:,} runs without refusing",
     )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.set_defaults(func=cmd_sweep)
@@ -135,6 +163,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="a condition for PRIM, e.g. 'share_small >= 0.8' (repeatable)",
     )
     analyze.add_argument(
-        "--threshold", type=float, help="PRIM density threshold for --question (default 0.8)"
+        "--threshold", type=arg.fraction, help="PRIM density threshold for --question (default 0.8)"
     )
     analyze.set_defaults(func=cmd_analyze)

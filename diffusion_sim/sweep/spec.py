@@ -16,19 +16,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.outcomes import OUTCOME_NAMES
 from diffusion_sim.scenario import (
+    FolderName,
+    Label,
     Scenario,
-    _allowed_keys,
-    _line_of,
-    _set_dotted,
+    Text,
+    allowed_keys,
     find_scenario,
     format_validation_errors,
+    line_of,
     load_scenario,
     read_toml_file,
+    scenario_dirs,
+    set_dotted,
+    toml_reference,
 )
 
 Scalar = bool | int | float | str
@@ -36,20 +48,34 @@ METHODS = ("grid", "random", "lhs", "sobol", "morris")
 _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=|==|!=|<|>)\s*([-+0-9.eE]+|nan)\s*$")
 
 
+MAX_RUNS = 10_000_000
+"""Most runs (points x replicates) a sweep may have: its plan is held in memory."""
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict like scenario files (``replicates = true`` is an error); tuple fields
+    # say strict=False so TOML arrays are accepted, their items staying strict.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Parameter(_Section):
     """One varied scenario key: a continuous ``range`` or a list of ``values``."""
 
-    key: str = Field(description="dotted scenario key, e.g. 'mechanisms.horizontal.strength'")
-    name: str | None = Field(None, description="column name in the results (default: the key)")
+    key: str = Field(
+        pattern=r"^[A-Za-z0-9_-]+(\.[^.\x00-\x1f]{1,100})*$",
+        max_length=300,
+        description="dotted scenario key, e.g. 'mechanisms.horizontal.strength'",
+    )
+    name: Label | None = Field(None, description="column name in the results (default: the key)")
     range: tuple[float, float] | None = Field(
-        None, description="[low, high]; integer keys take whole numbers in it"
+        None, strict=False, description="[low, high]; integer keys take whole numbers in it"
     )
     values: tuple[Scalar, ...] | None = Field(
-        None, min_length=1, description="the values to try (numbers, booleans or strings)"
+        None,
+        strict=False,
+        min_length=1,
+        max_length=10_000,
+        description="the values to try (numbers, booleans or strings)",
     )
 
     @model_validator(mode="after")
@@ -111,9 +137,10 @@ class Design(_Section):
 class Question(_Section):
     """A scenario-discovery question: which conditions make ``condition`` true (PRIM)."""
 
-    name: str = Field(description="the question in words")
+    name: Label = Field(description="the question in words")
     condition: str = Field(
-        description="'<outcome> <op> <number>' joined by 'and', e.g. 'share_small >= 0.8'"
+        max_length=1000,
+        description="'<outcome> <op> <number>' joined by 'and', e.g. 'share_small >= 0.8'",
     )
     threshold: float = Field(
         0.8, gt=0, le=1, description="density a box must reach (share of its runs where true)"
@@ -128,12 +155,17 @@ class Question(_Section):
 class SweepSpec(_Section):
     """A whole sweep file."""
 
-    name: str = Field(description="short name; results go to results/<name> by default")
-    description: str = Field("", description="the question the sweep answers")
-    scenario: str = Field(
-        description="base scenario: a path relative to the sweep file, or a shipped name"
+    name: FolderName = Field(
+        description="short name (letters, digits, . _ -); results go to results/<name> by default"
     )
-    seed: int = Field(0, ge=0, description="root of every seed in the sweep (SeedSequence)")
+    description: Text = Field("", description="the question the sweep answers")
+    scenario: str = Field(
+        max_length=1000,
+        description="base scenario: a .toml path relative to the sweep file, or a shipped name",
+    )
+    seed: int = Field(
+        0, ge=0, le=2**63 - 1, description="root of every seed in the sweep (SeedSequence)"
+    )
     replicates: int = Field(1, ge=1, le=100_000, description="runs per point")
     common_seeds: bool = Field(
         False,
@@ -142,22 +174,47 @@ class SweepSpec(_Section):
     )
     engine: Literal["vectorized", "agents"] = Field("vectorized", description="engine")
     constants: dict[str, Any] = Field(
-        default_factory=dict, description="fixed overrides of the base scenario, by dotted key"
+        default_factory=dict,
+        max_length=1000,
+        description="fixed overrides of the base scenario, by dotted key",
     )
     uncertainties: tuple[Parameter, ...] = Field(
-        (), description="conditions nobody controls, as [[uncertainties]] tables"
+        (),
+        strict=False,
+        max_length=100,
+        description="conditions nobody controls, as [[uncertainties]] tables",
     )
     levers: tuple[Parameter, ...] = Field(
-        (), description="what a policy maker chooses, as [[levers]] tables"
+        (),
+        strict=False,
+        max_length=100,
+        description="what a policy maker chooses, as [[levers]] tables",
     )
     design: Design = Design()
-    outcomes: tuple[str, ...] = Field(OUTCOME_NAMES, description="outcomes to record")
+    outcomes: tuple[str, ...] = Field(OUTCOME_NAMES, strict=False, description="outcomes to record")
     questions: tuple[Question, ...] = Field(
-        (), description="scenario-discovery questions for 'analyze', as [[questions]]"
+        (),
+        strict=False,
+        max_length=100,
+        description="scenario-discovery questions for 'analyze', as [[questions]]",
     )
     runs_per_task: int | Literal["auto"] = Field(
-        "auto", description="runs batched into one task ('auto': about 1% of the runs, 1-50)"
+        "auto",
+        le=10_000,
+        description="runs batched into one task ('auto': about 1% of the runs, 1-50)",
     )
+
+    @field_validator("outcomes")
+    @classmethod
+    def _known_outcomes(cls, outcomes: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [o for o in outcomes if o not in OUTCOME_NAMES]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], OUTCOME_NAMES, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ValueError(
+                f"unknown outcome(s) {unknown}{hint} Allowed: {', '.join(OUTCOME_NAMES)}"
+            )
+        return outcomes
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
@@ -176,13 +233,6 @@ class SweepSpec(_Section):
         taken = sorted(reserved & {p.column for p in params})
         if taken:
             raise ValueError(f"parameter names clash with result columns: {taken}")
-        unknown = [o for o in self.outcomes if o not in OUTCOME_NAMES]
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], OUTCOME_NAMES, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ValueError(
-                f"unknown outcome(s) {unknown}{hint} Allowed: {', '.join(OUTCOME_NAMES)}"
-            )
         for question in self.questions:
             missing = [c[0] for c in parse_condition(question.condition)]
             missing = [o for o in missing if o not in self.outcomes]
@@ -288,6 +338,22 @@ def parse_sweep(data: dict[str, Any], *, source: str | None = None, text: str | 
         raise InputError(_format_errors(exc, text), source=source) from None
 
 
+def _is_path(name: str) -> bool:
+    """Whether a sweep's ``scenario`` is a file path rather than a shipped scenario's name."""
+    return not _SHIPPED_NAME.match(name)
+
+
+_SHIPPED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+
+
+def _shipped(name: str) -> Path:
+    """A shipped scenario by name (./scenarios, then the checkout's): never a path."""
+    for folder in scenario_dirs():
+        if (folder / f"{name}.toml").is_file():
+            return folder / f"{name}.toml"
+    return Path(name)  # load_scenario reports it missing, with a did-you-mean
+
+
 def _resolve_scenario(name: str, sweep_path: Path | None) -> Path:
     if sweep_path is not None:
         beside = sweep_path.parent / name
@@ -314,7 +380,7 @@ def _field_errors(base: dict, key: str, value: Any) -> list[str]:
     """
     data = copy.deepcopy(base)
     try:
-        _set_dotted(data, key, value, source=None)
+        set_dotted(data, key, value, declared=("networks",))
     except InputError as exc:
         return [str(exc)]
     try:
@@ -325,7 +391,7 @@ def _field_errors(base: dict, key: str, value: Any) -> list[str]:
             loc = tuple(err["loc"])
             here = ".".join(str(p) for p in loc)
             if err["type"] == "extra_forbidden":
-                allowed = [a for a in _allowed_keys(Scenario, loc) if a]
+                allowed = [a for a in allowed_keys(Scenario, loc) if a]
                 close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 problems.append(
@@ -385,7 +451,58 @@ def check_sweep(spec: SweepSpec, base: Scenario, source: str | None = None) -> S
             params.append(ParamInfo(param, kind))
     if problems:
         raise InputError("\n  ".join(["invalid sweep:", *problems]), source=source)
-    return Sweep(spec=spec, base=resolved, params=tuple(params), source=source)
+    sweep = Sweep(spec=spec, base=resolved, params=tuple(params), source=source)
+    runs = design_runs(sweep)
+    if runs > MAX_RUNS:
+        line = line_of(source and _text_of(source), "design")
+        where = "key 'design'" + (f" (line {line})" if line else "")
+        raise InputError(
+            f"{where}: the design has {runs:,} runs ({design_points(sweep):,} points x "
+            f"{spec.replicates} replicate(s)); a sweep may have at most {MAX_RUNS:,}. "
+            "Use fewer levels, samples, values or replicates",
+            source=source,
+        )
+    return sweep
+
+
+def _text_of(source: str) -> str | None:
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def design_points(sweep: Sweep) -> int:
+    """Points the design draws, counted without drawing them (exact Python integers).
+
+    A grid of many levels over many parameters is astronomically large; counting
+    first lets a sweep be refused before any memory or time is spent on it.
+    """
+    design, params = sweep.spec.design, sweep.params
+    dims = len(params)
+    if design.method == "grid":
+        total = 1
+        for info in params:
+            p = info.parameter
+            if p.values is not None:
+                total *= len(p.values)
+            elif info.kind == "int":
+                low, high = round(p.range[0]), round(p.range[1])
+                total *= min(design.levels, high - low + 1)
+            else:
+                total *= design.levels
+        return total
+    samples = design.samples or 0
+    if design.method == "sobol":
+        return samples * ((2 * dims + 2) if design.second_order else (dims + 2))
+    if design.method == "morris":
+        return samples * (dims + 1)
+    return samples
+
+
+def design_runs(sweep: Sweep) -> int:
+    """Runs of a sweep: its design's points times the replicates of each."""
+    return design_points(sweep) * sweep.spec.replicates
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -400,10 +517,16 @@ def load_sweep(path: str | Path) -> Sweep:
     path = Path(path)
     data, text = read_toml_file(path, kind="sweep")
     spec = parse_sweep(data, source=str(path), text=text)
+    if _is_path(spec.scenario):
+        # Read relative to the sweep file, .toml only; absolute paths are allowed here
+        # (sweeps written by scripts point at a checkout's scenario).
+        scenario_path = toml_reference(spec.scenario, path, "scenario", text, allow_absolute=True)
+    else:
+        scenario_path = _shipped(spec.scenario)
     try:
-        base = load_scenario(_resolve_scenario(spec.scenario, path))
+        base = load_scenario(scenario_path)
     except InputError as exc:
-        line = _line_of(text, "scenario")
+        line = line_of(text, "scenario")
         where = "key 'scenario'" + (f" (line {line})" if line else "")
         raise InputError(f"{where}: {exc}", source=str(path)) from None
     return check_sweep(spec, base, source=str(path))
@@ -418,6 +541,7 @@ def sweep_from_dict(data: dict[str, Any], base: Scenario | None = None) -> Sweep
 
 
 __all__ = [
+    "MAX_RUNS",
     "METHODS",
     "Design",
     "ParamInfo",
@@ -426,6 +550,8 @@ __all__ = [
     "Sweep",
     "SweepSpec",
     "check_sweep",
+    "design_points",
+    "design_runs",
     "load_sweep",
     "parse_condition",
     "parse_sweep",

@@ -1,0 +1,255 @@
+"""The scenario document: governments, events, the run, and :class:`Scenario` itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
+
+from diffusion_sim.errors import InputError
+from diffusion_sim.scenario.sections import (
+    MAX_CITIES,
+    MAX_STEPS,
+    Mechanisms,
+    NetworkSpec,
+    Pioneers,
+    WorldSpec,
+)
+from diffusion_sim.scenario.types import AT, FolderName, Label, Section, Stance, Text
+
+# ---------------------------------------------------------------- governments
+
+
+class GovernmentOverride(Section):
+    """Starting state of one named government."""
+
+    stance: Stance | None = Field(None, description="stance at step 0")
+    adopted: bool = Field(False, description="has the policy at step 0")
+    preempts: bool = Field(
+        False, description="forbids the policy to the municipalities below while hostile"
+    )
+
+
+class Governments(Section):
+    """Levels of government present and their starting stances."""
+
+    levels: tuple[Literal["region", "nation", "bloc", "global"], ...] = Field(
+        ("region", "nation", "bloc"), strict=False, description="levels of government present"
+    )
+    region: Stance = Field("neutral", description="default stance of regions")
+    nation: Stance = Field("neutral", description="default stance of nations")
+    bloc: Stance = Field("supportive", description="default stance of the bloc")
+    global_: Stance = Field(
+        "neutral", alias="global", description="default stance of the global level"
+    )
+    overrides: dict[Label, GovernmentOverride] = Field(
+        default_factory=dict,
+        max_length=100_000,
+        description="per-government starting state, by name",
+    )
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
+    )
+
+    def default_stance(self, level: str) -> str:
+        return self.global_ if level == "global" else getattr(self, level)
+
+
+# --------------------------------------------------------------------- events
+
+
+class _Event(Section):
+    step: int = Field(
+        ge=1, le=MAX_STEPS, description="step at which it happens (before that step's draws)"
+    )
+
+
+class StanceEvent(_Event):
+    """A government changes stance (e.g. a nation turns hostile and preempts)."""
+
+    kind: Literal["stance"]
+    government: Label = Field(description="name of the government")
+    stance: Stance = Field(description="the new stance")
+    preempts: bool = Field(False, description="forbids the policy while hostile")
+
+
+class GovernmentAdoptsEvent(_Event):
+    """A government adopts the policy (with a mandate where its level mandates)."""
+
+    kind: Literal["government_adopts"]
+    government: Label = Field(description="name of the government")
+
+
+class GovernmentWithdrawsEvent(_Event):
+    """A government drops the policy and its mandate (e.g. the 2017 US withdrawal)."""
+
+    kind: Literal["government_withdraws"]
+    government: Label = Field(description="name of the government")
+
+
+class NetworkFoundedEvent(_Event):
+    """A network starts: its ties and memberships count from this step."""
+
+    kind: Literal["network_founded"]
+    network: Label = Field(description="name of a network in [networks]; its ties start now")
+
+
+class NetworkOpensEvent(_Event):
+    """A network opens its membership to more cities."""
+
+    kind: Literal["network_opens"]
+    network: Label = Field(description="name of a network in [networks]")
+    size: int = Field(ge=1, le=MAX_CITIES, description="members after opening")
+
+
+class SummitEvent(_Event):
+    """A summit multiplies horizontal influence for a while (e.g. COP mayors' summits)."""
+
+    kind: Literal["summit"]
+    boost: float = Field(ge=1, le=100, description="multiplier on horizontal influence")
+    duration: int = Field(1, ge=1, le=MAX_STEPS, description="steps the boost lasts")
+
+
+class PioneersEvent(_Event):
+    """Named cities (or the most ready ones) adopt at this step."""
+
+    kind: Literal["pioneers"]
+    cities: tuple[Label, ...] = Field(
+        default=(), strict=False, max_length=100_000, description="names of cities that adopt"
+    )
+    count: int = Field(
+        0,
+        ge=0,
+        le=MAX_CITIES,
+        description="or: this many non-adopters with the highest readiness adopt",
+    )
+
+
+EVENT_MODELS = (
+    StanceEvent,
+    GovernmentAdoptsEvent,
+    GovernmentWithdrawsEvent,
+    NetworkFoundedEvent,
+    NetworkOpensEvent,
+    SummitEvent,
+    PioneersEvent,
+)
+
+Event = Annotated[
+    StanceEvent
+    | GovernmentAdoptsEvent
+    | GovernmentWithdrawsEvent
+    | NetworkFoundedEvent
+    | NetworkOpensEvent
+    | SummitEvent
+    | PioneersEvent,
+    Field(discriminator="kind"),
+]
+
+
+# ------------------------------------------------------------------- run/policy
+
+
+class Policy(Section):
+    name: Label = Field("A local climate policy", description="what spreads")
+    description: Text = Field("", description="a sentence on the policy")
+
+
+class Run(Section):
+    steps: int = Field(100, ge=1, le=MAX_STEPS, description="steps to simulate")
+    step_unit: Label = Field("month", description="what one step means in time")
+    seed: int = Field(
+        0, ge=0, le=2**63 - 1, description="seed of the run (and of the world unless world.seed)"
+    )
+    replicates: int = Field(1, ge=1, le=100_000, description="replicates (seeds spawned from seed)")
+
+
+class Scenario(Section):
+    """A whole scenario: frozen; change it with :meth:`with_overrides`."""
+
+    name: FolderName = Field(
+        "scenario", description="short name used for result folders (letters, digits, . _ -)"
+    )
+    policy: Policy = Policy()
+    world: WorldSpec = WorldSpec()
+    networks: dict[Label, NetworkSpec] = Field(default_factory=dict, max_length=1000)
+    pioneers: Pioneers = Pioneers()
+    mechanisms: Mechanisms = Mechanisms()
+    governments: Governments = Governments()
+    events: tuple[Event, ...] = Field((), strict=False, max_length=100_000)
+    run: Run = Run()
+    source: str | None = Field(None, exclude=True, description="file it was read from")
+
+    @model_validator(mode="after")
+    def _everything_happens(self, info: ValidationInfo) -> Scenario:
+        """A file's events and network foundings must fall within its own run.
+
+        Checked for whole files only (``context={"file": True}``): shortening a
+        run with ``--steps`` or an override deliberately cuts its timeline.
+        """
+        if not (info.context or {}).get("file"):
+            return self
+        last = self.run.steps
+        for i, event in enumerate(self.events):
+            if event.step > last:
+                raise ValueError(
+                    f"events.{i}.step{AT}a {event.kind} event at step {event.step} comes after "
+                    f"the last step {last} (run.steps): it would never happen"
+                )
+        for name, network in self.networks.items():
+            if network.founded_step > last:
+                raise ValueError(
+                    f"networks.{name}.founded_step{AT}step {network.founded_step} comes after "
+                    f"the last step {last} (run.steps): the network would never exist"
+                )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data (what a manifest records)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def with_overrides(
+        self, overrides: Mapping[str, Any], *, origins: Mapping[str, str] | None = None
+    ) -> Scenario:
+        """A new scenario with dotted keys replaced, validated like a file.
+
+        A network is named in the file, so a key under ``networks.<name>`` for a
+        name the scenario lacks is refused with a did-you-mean (a typo would
+        otherwise create a network); give the whole table to add one.
+        ``origins`` maps a key to how the user wrote it (``--set k=v``), which
+        errors then name instead of the file.
+
+        Examples
+        --------
+        >>> s = Scenario().with_overrides({"mechanisms.horizontal.rule": "contagion"})
+        >>> s.mechanisms.horizontal.rule
+        'contagion'
+        """
+        from diffusion_sim.scenario.keys import set_dotted
+        from diffusion_sim.scenario.loading import parse_scenario
+
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for key, value in overrides.items():
+            origin = (origins or {}).get(key)
+            try:
+                set_dotted(data, key, value, declared=("networks",))
+            except InputError as exc:
+                raise InputError(str(exc), source=origin or self.source) from None
+        # Adding events or foundings must keep them within the run (as in a file);
+        # shortening the run alone (--steps) deliberately cuts the timeline.
+        timeline = any(k.split(".")[0] == "events" or k.endswith("founded_step") for k in overrides)
+        return parse_scenario(
+            data, source=self.source, name=self.name, origins=origins, whole_file=timeline
+        )
+
+    def with_mechanisms(self, *enabled: str) -> Scenario:
+        """The same scenario with only the named upscaling mechanisms switched on."""
+        known = ("innovation", "horizontal", "vertical", "hierarchical", "abandonment")
+        unknown = set(enabled) - set(known)
+        if unknown:
+            raise InputError(f"unknown mechanism(s) {sorted(unknown)}; allowed: {known}")
+        return self.with_overrides(
+            {f"mechanisms.{m}.enabled": m in enabled for m in known if m != "abandonment"}
+        )

@@ -1,0 +1,233 @@
+"""Nothing finished is lost: ensembles stream replicates to disk and resume exactly.
+
+Signals arrive at pseudo-random moments (a seeded ``random.Random``), so the
+moments differ from machine to machine with its load; every assertion is an
+invariant that holds at any moment: what was on disk before the signal is on
+disk after it, nothing unfinished has a manifest, and the rerun of the same
+command gives the tables of a run straight through.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import diffusion_sim as ds
+from diffusion_sim.ensemble_folder import INCOMPLETE, finished_replicates, run_ensemble
+from diffusion_sim.storage import clean_stale_staging, reserve_folder, staged
+from tests.conftest import ROOT
+
+REPLICATES = 12
+RUN = [
+    "run",
+    "embedded",
+    "--replicates",
+    str(REPLICATES),
+    "--steps",
+    "30",
+    "--set",
+    "world.n_cities=1500",
+    "--seed",
+    "4",
+]
+
+
+def start(out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "diffusion_sim", *RUN, "--out", str(out), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "diffusion_sim", *RUN, "--out", str(out), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def the_folder(out: Path) -> Path | None:
+    folders = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(folders) <= 1, folders
+    return folders[0] if folders else None
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory) -> Path:
+    """The same ensemble run straight through, never interrupted."""
+    out = tmp_path_factory.mktemp("straight")
+    done = finish(out)
+    assert done.returncode == 0, done.stderr
+    return the_folder(out)
+
+
+def tables(folder: Path) -> dict[str, pd.DataFrame]:
+    names = ("timeseries", "band", "summaries")
+    return {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
+
+
+def wait_for_folder(process: subprocess.Popen, out: Path, deadline_s: float = 120) -> Path:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline and process.poll() is None:
+        folder = the_folder(out)
+        if folder is not None and (folder / INCOMPLETE).exists():
+            return folder
+        time.sleep(0.02)
+    pytest.fail("the ensemble never created its folder")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+@pytest.mark.parametrize("moment", range(3))
+def test_a_signal_at_any_moment_keeps_finished_replicates_and_resume_is_exact(
+    tmp_path, straight, signum, moment
+):
+    out = tmp_path / "out"
+    out.mkdir()
+    process = start(out, "--workers", "2")
+    folder = wait_for_folder(process, out)
+    time.sleep(random.Random(f"{signum}-{moment}").uniform(0.0, 2.5))
+    before = set(finished_replicates(folder, REPLICATES))
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    if signum == signal.SIGINT and process.returncode != 0:
+        assert process.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        assert "run the same command again" in stderr
+    after = set(finished_replicates(folder, REPLICATES))
+    assert before <= after, "a replicate finished before the signal was lost"
+    if not (folder / "manifest.json").exists():
+        assert (folder / INCOMPLETE).exists(), "an unfinished folder must say so"
+    for index in after:  # every replicate on disk is whole
+        ds.Result.load(folder / f"replicate-{index:03d}")
+
+    again = finish(out, "--workers", "2")
+    assert again.returncode == 0, again.stderr
+    assert the_folder(out) == folder, "the rerun must resume the same folder"
+    assert not (folder / INCOMPLETE).exists()
+    assert not list(out.glob(".*.partial")) and not list(folder.glob(".*.partial"))
+    for name, table in tables(folder).items():
+        pd.testing.assert_frame_equal(table, tables(straight)[name], obj=name)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["complete"] is True and len(manifest["seed"]["replicates"]) == REPLICATES
+
+
+def test_streamed_ensemble_equals_the_in_memory_ensemble(tmp_path):
+    scenario = ds.load_scenario(ROOT / "scenarios" / "horizontal.toml").with_overrides(
+        {"world.n_cities": 300, "run.steps": 15, "run.replicates": 4, "run.seed": 11}
+    )
+    report = run_ensemble(scenario, tmp_path, workers=1)
+    in_memory = ds.simulate_ensemble(scenario)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(report.folder / "timeseries.parquet"), in_memory.timeseries
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(report.folder / "summaries.parquet"), in_memory.summaries()
+    )
+    with_two = run_ensemble(scenario, tmp_path / "two", workers=2)
+    for name in ("timeseries", "band", "summaries"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(with_two.folder / f"{name}.parquet"),
+            pd.read_parquet(report.folder / f"{name}.parquet"),
+        )
+
+
+def test_a_finished_ensemble_is_not_resumed_but_run_anew(tmp_path):
+    scenario = ds.load_scenario(ROOT / "scenarios" / "horizontal.toml").with_overrides(
+        {"world.n_cities": 200, "run.steps": 5, "run.replicates": 2}
+    )
+    first = run_ensemble(scenario, tmp_path, workers=1)
+    second = run_ensemble(scenario, tmp_path, workers=1)
+    assert first.folder != second.folder and second.done_before == 0
+    changed = run_ensemble(scenario.with_overrides({"run.seed": 99}), tmp_path, workers=1)
+    assert changed.folder not in (first.folder, second.folder)
+
+
+def test_two_runs_with_one_name_in_one_second_both_survive(tmp_path):
+    names = {reserve_folder(tmp_path, "embedded-20261201-120000") for _ in range(5)}
+    assert len(names) == 5 and all(p.is_dir() for p in names)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "diffusion_sim", "run", "horizontal", "--steps", "5"]
+            + ["--set", "world.n_cities=200", "--out", str(tmp_path / "same")],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+    folders = [p for p in (tmp_path / "same").iterdir() if not p.name.startswith(".")]
+    assert len(folders) == 3 and all((p / "manifest.json").is_file() for p in folders)
+
+
+def test_staging_of_a_killed_writer_is_cleaned_and_a_live_one_kept(tmp_path):
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from diffusion_sim.storage import staged\n"
+            f"with staged(__import__('pathlib').Path({str(tmp_path / 'x')!r})):\n"
+            "    os.kill(os.getpid(), 9)",
+        ],
+        cwd=ROOT,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert len(list(tmp_path.glob(".x.*.partial"))) == 1
+    starting = tmp_path / ".z.killed-before-its-lock.starting"
+    starting.mkdir()
+    with staged(tmp_path / "y") as live:
+        assert starting.is_dir(), "a young .starting folder is left alone"
+        an_hour_ago = time.time() - 3600
+        os.utime(starting, (an_hour_ago, an_hour_ago))
+        removed = clean_stale_staging(tmp_path)
+        assert live.is_dir() and live not in removed
+        assert not list(tmp_path.glob(".x.*.partial")) and not starting.exists()
+    assert (tmp_path / "y").is_dir() and not live.exists()
+
+
+def test_results_are_never_overwritten(tmp_path):
+    scenario = ds.load_scenario(ROOT / "scenarios" / "horizontal.toml").with_overrides(
+        {"world.n_cities": 200, "run.steps": 5}
+    )
+    result = ds.simulate(scenario)
+    result.save(tmp_path / "run")
+    with pytest.raises(ds.InputError, match="never overwritten"):
+        result.save(tmp_path / "run")
+    assert (tmp_path / "run" / "manifest.json").is_file()
+
+
+def test_an_interrupted_compare_leaves_nothing_that_looks_complete(tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diffusion_sim", "compare", "horizontal", "embedded"]
+        + ["--replicates", "200", "--set", "world.n_cities=1500", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(random.Random("compare").uniform(1.0, 4.0))
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    left = list(out.rglob("*")) if out.exists() else []
+    assert not [p for p in left if p.name == "manifest.json" or p.name.endswith(".partial")]
