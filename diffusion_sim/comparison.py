@@ -7,14 +7,20 @@ change. Differences are then paired: their interval is far narrower than the
 intervals of the two means, and a scenario compared with itself differs by
 exactly zero.
 
-Intervals are 95% t-intervals of the mean over replicates (they shrink like
-1/sqrt(replicates)); the chart's bands show the spread of the replicates
-themselves (5th to 95th percentile), which does not shrink.
+Intervals are 95% (expanded) bootstrap percentile intervals of the mean over
+replicates (:func:`bootstrap_interval`, a fixed Generator): they lie within the range of
+the replicates, so a share's interval stays within [0, 1] (a t-interval of a
+share near 0 reaches below it), and they shrink like 1/sqrt(replicates). A time
+to 10/50/90% that some replicates never reach is censored: its mean is over the
+replicates that reached it, and the table says in how many of the n it was not
+reached. The chart's bands show the spread of the replicates themselves (5th to
+95th percentile), which does not shrink.
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,22 +31,38 @@ import pandas as pd
 from scipy import special
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.modes import mode_legend, mode_scenarios
 from diffusion_sim.outcomes import OUTCOME_NAMES
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.simulation import Engine, build_world, simulate
 from diffusion_sim.world import World
 
-MODES: dict[str, tuple[str, ...]] = {
-    "horizontal": ("innovation", "horizontal"),
-    "vertical": ("innovation", "vertical"),
-    "hierarchical": ("innovation", "hierarchical"),
-    "embedded": ("innovation", "horizontal", "vertical", "hierarchical"),
-}
-"""Kern's four types of upscaling as sets of mechanisms (abandonment as in the scenario)."""
+BOOTSTRAP_SEED = 20190136
+"""Seed of the bootstrap's Generator: the same table from the same runs, every time."""
+RESAMPLES = 4000
+"""Bootstrap resamples per interval."""
+WIDTH = 100
+"""Columns the printed table fits in."""
+CENSORED = ("time_to_10pct", "time_to_50pct", "time_to_90pct")
+"""Outcomes that are NaN in a replicate that never reached the level (censored)."""
+SHORT_NAMES = {"adopters_": "ad_", "governments_": "gov_", "time_to_": "t_", "_population": "_pop"}
+"""Abbreviations of outcome names in the printed table (listed under it)."""
 
 
-def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean and two-sided t-interval of the mean of the finite values; NaN below two."""
+def bootstrap_interval(
+    values: np.ndarray,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    resamples: int = RESAMPLES,
+) -> tuple[float, float, float, int]:
+    """Mean of the finite values and the expanded bootstrap percentile interval of the mean.
+
+    Percentiles of resampled means lie between the smallest and largest value,
+    so the interval of a share cannot leave [0, 1]. Plain percentiles are too
+    narrow with few replicates, so the levels are widened as Hesterberg (2015,
+    The American Statistician 69(4)) proposes: alpha' = 2 Phi(-sqrt(n / (n - 1))
+    t(1 - alpha/2, n - 1)). NaN interval below two values.
+    """
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     n = len(values)
@@ -49,18 +71,13 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
     mean = float(values.mean())
     if n < 2:
         return mean, float("nan"), float("nan"), n
-    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * values.std(ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half, n
-
-
-def mode_scenarios(scenario: Scenario) -> dict[str, Scenario]:
-    """The scenario as horizontal only, vertical only, hierarchical only and embedded."""
-    return {
-        mode: scenario.with_mechanisms(*mechanisms).model_copy(
-            update={"name": f"{scenario.name}-{mode}"}
-        )
-        for mode, mechanisms in MODES.items()
-    }
+    if np.all(values == values[0]):
+        return mean, float(values[0]), float(values[0]), n
+    means = values[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
+    t = special.stdtrit(n - 1, 0.5 + level / 2)
+    tail = special.ndtr(-np.sqrt(n / (n - 1)) * t)  # alpha' / 2
+    low, high = np.percentile(means, [100 * tail, 100 * (1 - tail)])
+    return mean, float(low), float(high), n
 
 
 def _world_key(scenario: Scenario) -> str:
@@ -82,20 +99,27 @@ class Comparison:
     seed: int
     replicates: int
     manifest: dict[str, Any] = field(default_factory=dict)
+    legend: dict[str, str] = field(default_factory=dict)
+    """Per label: what the scenario switched (printed under the table), e.g. Kern's modes."""
 
     @property
     def table(self) -> pd.DataFrame:
-        """Per scenario and outcome: mean and 95% interval; paired difference to the first."""
+        """Per scenario and outcome: mean and 95% interval; paired difference to the first.
+
+        ``n`` counts the replicates with a value; ``not_reached`` those in which a time
+        to 10/50/90% was never reached (censored: the mean is over the others).
+        """
+        rng = np.random.default_rng(BOOTSTRAP_SEED)
         rows = []
         first = self.runs[self.runs["scenario"] == self.labels[0]].set_index("replicate")
         for label in self.labels:
             runs = self.runs[self.runs["scenario"] == label].set_index("replicate")
             for outcome in OUTCOME_NAMES:
-                mean, low, high, n = t_interval(runs[outcome].to_numpy())
-                paired = runs[outcome] - first[outcome].reindex(runs.index)
-                diff, diff_low, diff_high, n_diff = t_interval(paired.to_numpy())
-                if label != self.labels[0] and n_diff >= 2 and np.all(paired.dropna() == 0):
-                    diff_low = diff_high = 0.0
+                values = runs[outcome].to_numpy(dtype=np.float64)
+                mean, low, high, n = bootstrap_interval(values, rng)
+                paired = (runs[outcome] - first[outcome].reindex(runs.index)).to_numpy()
+                diff, diff_low, diff_high, n_diff = bootstrap_interval(paired, rng)
+                censored = outcome in CENSORED
                 rows.append(
                     {
                         "scenario": label,
@@ -104,6 +128,8 @@ class Comparison:
                         "ci_low": low,
                         "ci_high": high,
                         "n": n,
+                        "replicates": len(values),
+                        "not_reached": int(np.isnan(values).sum()) if censored else 0,
                         "diff": diff,
                         "diff_low": diff_low,
                         "diff_high": diff_high,
@@ -112,24 +138,65 @@ class Comparison:
                 )
         return pd.DataFrame(rows)
 
-    def format(self, outcomes: Sequence[str] | None = None) -> str:
-        """The table as text: one line per outcome, one column per scenario."""
-        table = self.table
+    def format(self, outcomes: Sequence[str] | None = None, width: int = WIDTH) -> str:
+        """The table as text within ``width`` columns: means, then paired differences.
+
+        Labels longer than a cell become A, B, C ...; long outcome names are
+        abbreviated; both are explained under the table, with what each scenario
+        switched (``legend``) and the replicates in which a time was not reached.
+        """
+        table = self.table.set_index(["scenario", "outcome"])
         names = list(outcomes or OUTCOME_NAMES)
-        width = max(len(n) for n in names)
-        head = f"{'outcome':<{width}}  " + "  ".join(f"{label:<44}" for label in self.labels)
-        lines = [head, "-" * len(head)]
-        for outcome in names:
-            cells = []
-            for i, label in enumerate(self.labels):
-                row = table[(table["scenario"] == label) & (table["outcome"] == outcome)].iloc[0]
-                cell = f"{_num(row['mean'])} [{_num(row['ci_low'])}, {_num(row['ci_high'])}]"
-                if i:
-                    low, high = _num(row["diff_low"]), _num(row["diff_high"])
-                    cell += f" Δ{_signed(row['diff'])} [{low}, {high}]"
-                cells.append(f"{cell:<44}")
-            lines.append(f"{outcome:<{width}}  " + "  ".join(cells))
-        return "\n".join(lines)
+        cells = {
+            label: [_cell(table.loc[(label, o)], o, diff=False) for o in names]
+            for label in self.labels
+        }
+        diffs = {
+            label: [_cell(table.loc[(label, o)], o, diff=True) for o in names]
+            for label in self.labels[1:]
+        }
+        short = [_short(o) for o in names]
+        keys = self.labels
+        if max(len(label) for label in self.labels) > max(len(c) for c in cells[keys[0]]):
+            keys = [_letter(i) for i in range(len(self.labels))]
+        name_width = max(len("outcome"), *(len(n) for n in short))
+        lines = []
+        for title, columns in (
+            ("mean [95% interval] over replicates", cells),
+            (f"Δ paired difference to {keys[0]} [95% interval]", diffs),
+        ):
+            if not columns:
+                continue
+            lines.append(title)
+            labels = list(columns)
+            cell_width = max(len(c) for column in columns.values() for c in column)
+            cell_width = max(cell_width, *(len(keys[self.labels.index(la)]) for la in labels))
+            per_block = max(1, (width - name_width) // (cell_width + 2))
+            for b in range(0, len(labels), per_block):
+                block = labels[b : b + per_block]
+                head = f"{'outcome':<{name_width}}" + "".join(
+                    f"  {keys[self.labels.index(label)]:<{cell_width}}" for label in block
+                )
+                head = head.rstrip()
+                lines += [head, "-" * len(head)]
+                for k, name in enumerate(short):
+                    row = "".join(f"  {columns[label][k]:<{cell_width}}" for label in block)
+                    lines.append(f"{name:<{name_width}}{row}".rstrip())
+            lines.append("")
+        notes = []
+        if any(" *" in c for column in cells.values() for c in column):
+            notes.append(
+                "*k: not reached in k of the replicates (censored; the mean is over the others)"
+            )
+        used = sorted({(a, b) for a, b in SHORT_NAMES.items() if any(a in n for n in names)})
+        if used:
+            notes.append("names: " + ", ".join(f"{b} = {a}" for a, b in used))
+        for key, label in zip(keys, self.labels, strict=True):
+            said = self.legend.get(label, "")
+            if key != label or said:
+                notes.append(f"{key}{' = ' + label if key != label else ''}: {said}".rstrip(": "))
+        wrapped = [textwrap.fill(n, width, subsequent_indent="    ") for n in notes]
+        return "\n".join(lines + wrapped).rstrip()
 
     def plot(self, path: str | Path) -> Path:
         """Adoption curves (mean) with the replicates' 5-95% band, scenarios side by side."""
@@ -174,12 +241,44 @@ class Comparison:
         return folder
 
 
-def _num(x: float) -> str:
-    return "nan" if x != x else f"{x:.3g}"
+def _num(x: float, signed: bool = False, share: bool = False) -> str:
+    """Shares to 3 decimals, other numbers to 3 significant digits (integers from 100)."""
+    if x != x:
+        return "-"
+    sign = "+" if signed and x > 0 else ""
+    if x == 0:
+        return "0"
+    if abs(x) >= 100:
+        return f"{sign}{x:.0f}"
+    if share and abs(x) < 1:
+        return f"{sign}{x:.3f}"
+    return f"{sign}{float(f'{x:.3g}'):g}"
 
 
-def _signed(x: float) -> str:
-    return "nan" if x != x else f"{x:+.3g}"
+def _cell(row: pd.Series, outcome: str, diff: bool) -> str:
+    """'mean [low, high]', with '*k' when a time was not reached in k replicates."""
+    if diff:
+        mean, low, high = row["diff"], row["diff_low"], row["diff_high"]
+    else:
+        mean, low, high = row["mean"], row["ci_low"], row["ci_high"]
+    missing = int(row["not_reached"])
+    if missing and missing == row["replicates"]:
+        return f"not reached {missing}/{missing}"
+    share = outcome.startswith("share_") or outcome == "country_gini"
+    text = _num(mean, diff, share)
+    if low == low:
+        text += f" [{_num(low, diff, share)},{_num(high, diff, share)}]"
+    return text + (f" *{missing}" if missing and not diff else "")
+
+
+def _short(outcome: str) -> str:
+    for long, short in SHORT_NAMES.items():
+        outcome = outcome.replace(long, short)
+    return outcome
+
+
+def _letter(i: int) -> str:
+    return chr(ord("A") + i) if i < 26 else f"S{i + 1}"
 
 
 def compare(
@@ -263,7 +362,9 @@ def compare(
         "scenario_files": {label: s.source for label, s in zip(labels, items, strict=True)},
         "seed": {"root": root_seed, "replicates": replicates, "common_random_numbers": True},
         "engine": engine,
-        "interval": "95% t-interval of the mean over replicates; differences paired by replicate",
+        "interval": f"95% expanded bootstrap percentile interval of the mean over replicates "
+        f"({RESAMPLES} resamples, Generator seed {BOOTSTRAP_SEED}); differences paired by "
+        "replicate; times to a level not reached in a replicate are censored (left out)",
     }
     return Comparison(
         labels=labels,
@@ -285,6 +386,9 @@ def compare_modes(
 ) -> Comparison:
     """Kern's typology on one chart: the scenario's four modes on one world and one seed set."""
     world = build_world(scenario, seed=scenario.run.seed if seed is None else seed)
-    return compare(
+    comparison = compare(
         mode_scenarios(scenario), replicates, seed, engine=engine, world=world, steps=steps
     )
+    comparison.legend = mode_legend(scenario)
+    comparison.manifest["modes"] = comparison.legend
+    return comparison

@@ -240,6 +240,7 @@ class VectorizedEngine:
             preempting,
             mandate_step,
             setup.defiant,
+            setup.susceptibility,
             setup.deterrence,
             mech.vertical.enabled,
             mech.hierarchical.enabled,

@@ -30,9 +30,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from diffusion_sim.mechanisms import susceptibility as _susceptibility
 from diffusion_sim.setup import NO_MANDATE
 
 compiled = numba.njit(cache=True, nogil=True)
+
+voluntary = compiled(_susceptibility.voluntary_factor)
+"""mechanisms.susceptibility.voluntary_factor, compiled from the same source."""
 
 HORIZONTAL_OFF, THRESHOLD_RULE, CONTAGION_RULE = 0, 1, 2
 """How :func:`refresh_hazards` gets the horizontal hazard."""
@@ -96,6 +100,7 @@ def update_context(
     preempting,
     mandate_step,
     defiant,
+    susceptibility,
     deterrence,
     use_vertical,
     use_hierarchical,
@@ -112,6 +117,9 @@ def update_context(
     stale,
 ):  # pragma: no cover - compiled
     """Per-city effects of the governments above: deterrence, support, mandates, preemption.
+
+    The voluntary factor is susceptibility x deterrence, 0 if blocked
+    (mechanisms.susceptibility.voluntary_factor).
 
     Cities whose hazard may have changed are marked stale: non-adopters, and
     adopters whose preemption or mandate changed (nothing else moves an exit hazard).
@@ -133,9 +141,8 @@ def update_context(
             is_preempted = False
             start = NO_MANDATE
         is_blocked = is_preempted and not defiant[c]
-        factor = deterrence[n_hostile] if use_vertical else 1.0
-        if is_blocked:
-            factor = 0.0
+        deterred = deterrence[n_hostile] if use_vertical else 1.0
+        factor = voluntary(susceptibility[c], deterred, is_blocked)
         exit_changed = preempted[c] != is_preempted or mandate_start[c] != start
         preempted[c] = is_preempted
         blocked[c] = is_blocked

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms import horizontal, vertical
+from diffusion_sim.mechanisms import horizontal, susceptibility, vertical
 from diffusion_sim.mechanisms.innovation import top_pioneers
 from diffusion_sim.networks import comember_ties
 from diffusion_sim.scenario import LEVELS, Scenario
@@ -145,6 +145,13 @@ class Setup:
     def readiness(self) -> np.ndarray:
         """sqrt(capacity x leaning): the quantity Kern's ladder is cut from."""
         return np.sqrt(self.world.capacity * self.world.leaning)
+
+    @cached_property
+    def susceptibility(self) -> np.ndarray:
+        """Per city: s_i, the factor on its voluntary hazards (mechanisms/susceptibility.py)."""
+        return susceptibility.susceptibility(
+            self.world.leaning, self.scenario.mechanisms.opposition_leaning
+        )
 
     @cached_property
     def deterrence(self) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""compare: common random numbers, intervals that shrink, zero difference with itself."""
+"""compare: common random numbers, honest intervals, censored times, a table that fits."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.comparison import compare, compare_modes, t_interval
+from diffusion_sim.comparison import Comparison, bootstrap_interval, compare, compare_modes
+from diffusion_sim.modes import MODES
+from diffusion_sim.outcomes import OUTCOME_NAMES
 from tests.conftest import SCENARIOS, small
 
 
 @pytest.fixture(scope="module")
 def base() -> ds.Scenario:
-    # Mid-diffusion (20 steps) so that replicates differ.
-    return small(ds.load_scenario(SCENARIOS / "embedded.toml"), cities=200, steps=15)
+    # Mid-diffusion (about half the cities by step 5) so that replicates differ.
+    return small(ds.load_scenario(SCENARIOS / "embedded.toml"), cities=200, steps=5)
 
 
 def width(table: pd.DataFrame, label: str, outcome: str, lo="ci_low", hi="ci_high") -> float:
@@ -22,12 +24,17 @@ def width(table: pd.DataFrame, label: str, outcome: str, lo="ci_low", hi="ci_hig
     return float(row[hi] - row[lo])
 
 
-def test_t_interval_matches_the_textbook_value():
-    mean, _, high, n = t_interval(np.array([1.0, 2.0, 3.0, 4.0, np.nan]))
-    assert (mean, n) == (2.5, 4)
-    # t(0.975, 3) = 3.182446; sd = 1.290994; half-width = 3.182446 x 1.290994 / 2
-    assert high - mean == pytest.approx(3.182446 * 1.290994 / 2, rel=1e-5)
-    assert np.isnan(t_interval(np.array([1.0]))[1])
+def test_bootstrap_interval_of_a_share_stays_within_0_and_1():
+    rng = np.random.default_rng(0)
+    values = np.array([0.0, 0.0, 0.0, 0.0, 0.5, np.nan])
+    mean, low, high, n = bootstrap_interval(values, rng)
+    assert (mean, n) == (0.1, 5)
+    # A t-interval would be 0.1 -/+ 2.776 x 0.2236 / sqrt(5) = [-0.178, 0.378].
+    assert 0.0 <= low < mean < high <= 0.5
+    again = bootstrap_interval(values, np.random.default_rng(0))
+    assert again == (mean, low, high, n)  # a fixed Generator: the same interval
+    assert np.isnan(bootstrap_interval(np.array([0.3]), rng)[1])
+    assert bootstrap_interval(np.array([0.2, 0.2, 0.2]), rng)[1:3] == (0.2, 0.2)
 
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(base):
@@ -38,7 +45,7 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(base):
     finite = second["diff"].notna()
     assert finite.sum() > 20
     assert (second.loc[finite, "diff"] == 0).all()
-    # An interval needs two paired replicates (t_interval: NaN below two); then it is 0.
+    # An interval needs two paired replicates (NaN below two); then it is 0.
     paired = second["n_diff"] >= 2
     assert paired.sum() > 20
     assert (second.loc[paired, ["diff_low", "diff_high"]] == 0).all().all()
@@ -48,11 +55,12 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(base):
 
 
 def test_intervals_shrink_with_more_replicates(base):
-    # Expected ratio of widths: (t(.975, 11) / 12**.5) / (t(.975, 2) / 3**.5) = 0.26; the sample
-    # sd varies, so the test allows up to 0.75.
+    # Bootstrap widths shrink like 1/sqrt(n): expected ratio about sqrt(3/20) x t(.975, 19) /
+    # (t(.975, 2) x 1.22) = 0.15 (the expanded levels widen small samples most); the sample sd
+    # varies, so the test allows up to 0.75.
     pair = {"base": base, "other": base.with_overrides({"mechanisms.vertical.top_down_rate": 0.2})}
     few = compare(pair, replicates=3, seed=5).table
-    many = compare(pair, replicates=12, seed=5).table
+    many = compare(pair, replicates=20, seed=5).table
     for outcome in ("share_cities", "share_population"):
         assert width(many, "base", outcome) < 0.75 * width(few, "base", outcome)
         assert width(many, "other", outcome, "diff_low", "diff_high") < 0.75 * width(
@@ -72,7 +80,8 @@ def test_common_seeds_pair_replicates(base):
     assert diff_width < width(table, "other", "share_cities")
 
 
-def test_modes_put_kern_typology_on_one_world(base):
+def test_modes_put_kern_typology_on_one_world():
+    base = small(ds.load_scenario(SCENARIOS / "embedded.toml"), cities=200, steps=40)
     comparison = compare_modes(base, replicates=3, seed=2)
     assert comparison.labels == ["horizontal", "vertical", "hierarchical", "embedded"]
     runs = comparison.runs.set_index("scenario")
@@ -80,6 +89,63 @@ def test_modes_put_kern_typology_on_one_world(base):
     assert (runs.loc["vertical", "adopters_horizontal"] == 0).all()
     assert (runs.loc["hierarchical", "adopters_horizontal"] == 0).all()
     assert (runs.loc["embedded", "adopters_horizontal"] > 0).all()
+    # Hierarchical mode: governments harmonize on their own (default government_rate > 0)
+    # and their mandates bring cities in, although vertical pressure is off.
+    assert base.mechanisms.hierarchical.government_rate > 0
+    assert (runs.loc["hierarchical", "governments_region"] > 0).all()
+    assert (runs.loc["hierarchical", "adopters_hierarchical"] > 0).all()
+    text = comparison.format()
+    for mode in MODES:
+        assert f"{mode.name}: {mode.describe()}" in text.replace("\n    ", " ")
+
+
+def test_share_intervals_stay_within_0_and_1():
+    base = small(ds.load_scenario(SCENARIOS / "embedded.toml"), cities=200, steps=40)
+    table = compare_modes(base, replicates=6, seed=4).table
+    shares = table[table["outcome"].str.startswith("share_")].dropna(subset=["ci_low"])
+    assert len(shares) > 20
+    assert (shares["ci_low"] >= 0).all() and (shares["ci_high"] <= 1).all()
+    assert (shares["ci_low"] <= shares["mean"]).all() and (
+        shares["mean"] <= shares["ci_high"]
+    ).all()
+
+
+def fake_comparison(times: dict[str, list[float]], labels: list[str]) -> Comparison:
+    """A Comparison over made-up outcomes: every outcome 0.5 but time_to_50pct."""
+    rows = []
+    for label in labels:
+        for i, t in enumerate(times[label]):
+            rows.append({"scenario": label, "replicate": i, **dict.fromkeys(OUTCOME_NAMES, 0.5)})
+            rows[-1]["time_to_50pct"] = t
+    return Comparison(labels, pd.DataFrame(rows), pd.DataFrame(), seed=0, replicates=4)
+
+
+def test_times_never_reached_are_reported_as_censored():
+    nan = float("nan")
+    labels = ["a", "b", "c"]
+    times = {"a": [10.0, 12, 14, 16], "b": [20.0, nan, 22, nan], "c": [nan] * 4}
+    comparison = fake_comparison(times, labels)
+    table = comparison.table.set_index(["scenario", "outcome"])
+    assert table.loc[("b", "time_to_50pct"), "not_reached"] == 2
+    assert table.loc[("b", "time_to_50pct"), "n"] == 2
+    assert table.loc[("b", "time_to_50pct"), "mean"] == 21.0
+    assert table.loc[("c", "time_to_50pct"), "not_reached"] == 4
+    assert table.loc[("a", "share_cities"), "not_reached"] == 0
+    text = comparison.format(["share_cities", "time_to_50pct"])
+    assert "nan" not in text
+    assert "21 [20,22] *2" in text and "not reached 4/4" in text
+    assert "not reached in k of the replicates" in text
+
+
+def test_the_table_fits_100_columns_with_long_names():
+    labels = ["europe_embedded-hierarchical-with-a-long-name", "europe_embedded-vertical", "x", "y"]
+    comparison = fake_comparison({k: [10.0, 11, 12, 13] for k in labels}, labels)
+    comparison.legend = {labels[0]: "innovation+hierarchical on"}
+    text = comparison.format()
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert f"A = {labels[0]}: innovation+hierarchical on" in text
+    assert f"B = {labels[1]}" in text
+    assert "ad_ = adopters_" in text  # abbreviated outcome names are explained
 
 
 def test_save_and_cli(tmp_path, base, capsys):

@@ -21,6 +21,7 @@ def test_hierarchical_alone_reaches_every_municipality_within_the_horizon(embedd
         {
             "pioneers.count": 0,
             "mechanisms.hierarchical.compliance_steps": horizon,
+            "mechanisms.hierarchical.government_rate": 0.0,  # only the event's mandate
             "governments.levels": ["nation"],
             "events": [{"step": 5, "kind": "government_adopts", "government": "Nation 2"}],
         }

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from diffusion_sim.mechanisms import abandonment, hierarchical, horizontal, innovation, vertical
+from diffusion_sim.mechanisms import (
+    abandonment,
+    hierarchical,
+    horizontal,
+    innovation,
+    susceptibility,
+    vertical,
+)
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel
 from diffusion_sim.setup import NO_MANDATE
 
@@ -101,6 +108,8 @@ class CityAgent(mesa.Agent):
         self.readiness = float(setup.readiness[index])
         self.threshold = float(setup.threshold[index])
         self.defiant = bool(setup.defiant[index])
+        self.susceptibility = float(setup.susceptibility[index])
+        """How far voluntary channels can move me (0: opposed; mechanisms/susceptibility.py)."""
         self.governments: list[GovernmentAgent] = []
         self.influencers: list[tuple[CityAgent, float]] = []
         """Cities whose adoption weighs on me, with their integer-valued weight."""
@@ -155,12 +164,11 @@ class CityAgent(mesa.Agent):
                 self.next_change, self.next_channel = -1, channel + len(ADOPTION_CHANNELS)
             return
 
-        factor = 1.0
+        deterred = 1.0
         if mech.vertical.enabled:
             n_hostile = sum(1 for g in self.governments if g.stance == vertical.HOSTILE)
-            factor = float(model.setup.deterrence[n_hostile])
-        if blocked:
-            factor = 0.0
+            deterred = float(model.setup.deterrence[n_hostile])
+        factor = susceptibility.voluntary_factor(self.susceptibility, deterred, blocked)
 
         h_innovation = 0.0
         if mech.innovation.enabled:

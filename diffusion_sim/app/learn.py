@@ -1,9 +1,12 @@
 """The learn tab: Kern's four types of upscaling, explained and shown on a classroom world.
 
-The demonstration runs the classroom scenario four times with the same world
-and the same seed, switching only the mechanisms: horizontal alone, vertical
-alone, hierarchical alone, then all three (embedded). Whatever differs between
-the four panels is the difference a mechanism makes.
+The demonstration runs the classroom scenario in each of Kern's modes
+(diffusion_sim.modes.MODES: the same switches ``compare --modes`` and the
+tests use) over an ensemble of replicates on one world with common seeds, and
+reports the share adopted on each rung of the ladder as ensemble means with 95%
+intervals. A single seed of a threshold cascade can land either way, so the
+maps show one run as an illustration, while every sentence that states a result
+is written from the ensemble table (diffusion_sim.modes.ladder_sentences).
 """
 
 from __future__ import annotations
@@ -15,48 +18,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diffusion_sim.modes import MODES, SWITCHED, ladder_runs, ladder_sentences, ladder_table
 from diffusion_sim.scenario import Scenario, load_scenario, parse_scenario
-from diffusion_sim.world import LADDER_NAMES, World
+from diffusion_sim.world import World
+
+REPLICATES = 20
+"""Replicates of the demonstration's ensemble."""
 
 KERN_TYPES: dict[str, dict[str, Any]] = {
-    "horizontal": {
-        "switches": {"horizontal": True, "vertical": False, "hierarchical": False},
-        "title": "Horizontal upscaling",
-        "text": "Voluntary action and direct relations between leading cities. A city adopts "
-        "when enough of its peers (network partners, twins, neighbours) have, weighted by "
-        "their prestige. No government takes part. Kern (2019) finds it mostly reaches "
-        "leaders: cities with the means and the will to act.",
-        "look_for": "Adoption stays among leaders (triangles) and their close partners.",
-    },
-    "vertical": {
-        "switches": {"horizontal": False, "vertical": True, "hierarchical": False},
-        "title": "Vertical upscaling",
-        "text": "Two-way relations between cities and higher levels of government. Cities "
-        "and their networks push governments to adopt (bottom-up); a supportive government "
-        "that has adopted funds and encourages its cities (top-down); a hostile one deters "
-        "them. Kern, Eckersley & Haupt (2023): national funding drove the 2010s, and "
-        "followers depended on it more than forerunners.",
-        "look_for": "Followers (circles) adopt once a government above them supports the policy.",
-    },
-    "hierarchical": {
-        "switches": {"horizontal": False, "vertical": False, "hierarchical": True},
-        "title": "Hierarchical upscaling",
-        "text": "Harmonization at regional or national level: a government that adopts with "
-        "a mandate obliges every municipality under it, which complies within a set time. A "
-        "hostile government can instead preempt (forbid) the policy. Kern (2019): it even "
-        "reaches the laggards.",
-        "look_for": "Whole countries or regions switch, laggards (squares) included.",
-    },
-    "embedded": {
-        "switches": {"horizontal": True, "vertical": True, "hierarchical": True},
-        "title": "Embedded upscaling",
-        "text": "All three at once, with feedbacks across levels: leaders spread the policy "
-        "to each other, their adoption pushes governments, governments fund followers and "
-        "mandate laggards. Kern (2019) links it to polycentric governance.",
-        "look_for": "The widest reach on every rung of the ladder, and the fastest.",
-    },
+    m.name: {
+        "switches": {k: k in m.on for k in SWITCHED},
+        "title": m.title,
+        "text": m.kern,
+        "look_for": m.look_for,
+    }
+    for m in MODES
 }
-"""Each type's switches, and what to say and look for (docs/teaching.md uses the same words)."""
+"""Each type's switches and words, from diffusion_sim.modes.MODES (one definition)."""
 
 CLASSROOM_FILE = "classroom"
 """The scenario file the demonstration prefers (scenarios/classroom.toml), when present."""
@@ -117,35 +95,68 @@ def classroom_scenario(catalog: dict[str, Path] | None = None) -> Scenario:
 
 @dataclass(frozen=True)
 class Demonstration:
-    """The four runs of the demonstration and the reach of each on Kern's ladder."""
+    """The demonstration: one illustrative run per type, and the ensemble's reach."""
 
     scenario: Scenario
     world: World
     seed: int
     panels: dict[str, dict[str, np.ndarray]]
+    """Per type: one run (the seed) for the maps, an illustration, not the result."""
     reach: pd.DataFrame
-    """One row per type: share adopted among leaders, followers, laggards and all cities."""
+    """One row per type: ensemble mean share adopted among leaders, followers, laggards, all."""
+    ensemble: pd.DataFrame
+    """Per type: means with 95% intervals (diffusion_sim.modes.ladder_table)."""
+    claims: pd.DataFrame
+    """Kern's claims with their paired differences, intervals and verdicts."""
+    replicates: int
+
+    @property
+    def sentences(self) -> list[str]:
+        """What the ensemble shows of each of Kern's claims, written from the numbers."""
+        return ladder_sentences(self.claims)
+
+    @property
+    def caption(self) -> str:
+        s = self.scenario
+        return (
+            f"Same world ({self.world.n_cities} cities), {self.replicates} replicates with "
+            f"common seeds (root {self.seed}), {s.run.steps} {s.run.step_unit}s; share adopted "
+            "at the end, ensemble mean [95% interval]. The maps show one run (seed "
+            f"{self.seed}) as an illustration."
+        )
+
+    def reach_table(self) -> pd.DataFrame:
+        """The reach as text cells, e.g. '73% [65-80%]', for display."""
+        rows = []
+        for name, row in self.ensemble.iterrows():
+            cells = {"type": name}
+            for column, label in zip(LADDER, self.reach.columns[1:], strict=True):
+                low, high = row[f"{column}_low"], row[f"{column}_high"]
+                cells[label] = f"{row[column]:.0%} [{low:.0%}-{high:.0%}]"
+            rows.append(cells)
+        return pd.DataFrame(rows)
 
 
-def run_demonstration(scenario: Scenario, seed: int | None = None) -> Demonstration:
-    """Run the four types on one world with one seed (see the module docstring)."""
-    from diffusion_sim.app.session import LiveRun, cached_world, with_switches
+LADDER = ("share_leaders", "share_followers", "share_laggards", "share_cities")
+REACH_COLUMNS = ("leaders", "followers", "laggards", "all cities")
+
+
+def run_demonstration(
+    scenario: Scenario, seed: int | None = None, replicates: int = REPLICATES
+) -> Demonstration:
+    """Run the four types on one world: one run each for the maps, and the ensemble."""
+    from diffusion_sim.app.session import LiveRun, cached_world
 
     seed = int(scenario.run.seed if seed is None else seed)
     world = cached_world(scenario, seed)
-    panels, rows = {}, []
-    for name, info in KERN_TYPES.items():
-        run = LiveRun(with_switches(scenario, info["switches"]), seed, world=world)
+    panels = {}
+    for m in MODES:
+        run = LiveRun(m.apply(scenario), seed, world=world)
         run.step(run.steps)
         snapshot = run.snapshot()
-        panels[KERN_TYPES[name]["title"]] = {
-            "adopted": snapshot.adopted,
-            "channel": snapshot.channel,
-        }
-        row: dict[str, Any] = {"type": name}
-        for code, rung in enumerate(LADDER_NAMES):
-            mask = world.ladder == code
-            row[f"{rung}s"] = float(snapshot.adopted[mask].mean()) if mask.any() else float("nan")
-        row["all cities"] = float(snapshot.adopted.mean())
-        rows.append(row)
-    return Demonstration(scenario, world, seed, panels, pd.DataFrame(rows))
+        panels[m.title] = {"adopted": snapshot.adopted, "channel": snapshot.channel}
+    ensemble, claims = ladder_table(ladder_runs(scenario, replicates, seed=seed, world=world))
+    reach = pd.DataFrame({"type": list(ensemble.index)})
+    for column, label in zip(LADDER, REACH_COLUMNS, strict=True):
+        reach[label] = ensemble[column].to_numpy()
+    return Demonstration(scenario, world, seed, panels, reach, ensemble, claims, replicates)
