@@ -91,7 +91,11 @@ def edges_frame(world: World) -> pd.DataFrame:
 
 
 def to_networkx(world: World, result: Result | None = None):
-    """The world as a networkx Graph with plain-Python node and edge attributes."""
+    """The world as a networkx Graph with plain-Python node and edge attributes.
+
+    Nodes are the city indices, each with ``label`` (its name, what Gephi shows)
+    and ``index`` attributes beside the city's other attributes.
+    """
     import networkx as nx
 
     nodes = nodes_frame(world, result)
@@ -99,7 +103,10 @@ def to_networkx(world: World, result: Result | None = None):
     graph = nx.Graph(name=str(world.meta.get("generator", "world")))
     records = nodes.drop(columns=["city"]).to_dict("records")
     for city, attrs in zip(nodes["city"].tolist(), records, strict=True):
-        graph.add_node(int(city), **{k: _plain(v) for k, v in attrs.items()})
+        # Gephi and Cytoscape show ``label``: the city's name; ``index`` is its number in
+        # the world (and in a run's tables); node ids stay the index (names can repeat).
+        plain = {k: _plain(v) for k, v in attrs.items()}
+        graph.add_node(int(city), label=str(plain.get("name", city)), index=int(city), **plain)
     graph.add_edges_from(
         (int(s), int(t), {"layers": layers, "weight": float(w)})
         for s, t, layers, w in edges.itertuples(index=False)

@@ -97,6 +97,21 @@ class World:
     seed: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """A one-line summary (the arrays would print tens of thousands of characters).
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> World.from_graph(nx.path_graph(4), capacity=[0.9, 0.5, 0.3, 0.1], leaning=0.5)
+        World(4 cities, 3 ties in ['graph'], 1 countries, 1 regions, networks [], seed 0)
+        """
+        return (
+            f"World({self.n_cities:,} cities, {self.n_ties:,} ties in {list(self.layers)}, "
+            f"{len(self.country_names)} countries, {len(self.region_names)} regions, "
+            f"networks {[n.name for n in self.networks]}, seed {self.seed})"
+        )
+
     @property
     def n_cities(self) -> int:
         return int(self.population.shape[0])
@@ -162,7 +177,7 @@ class World:
         Examples
         --------
         >>> import networkx as nx
-        >>> w = World.from_graph(nx.path_graph(4))
+        >>> w = World.from_graph(nx.path_graph(4), capacity=0.5, leaning=[0.9, 0.5, 0.4, 0.1])
         >>> w.n_cities, w.n_ties
         (4, 3)
         """
@@ -242,6 +257,17 @@ class World:
             region_labels = country_labels
         pairs = np.char.add(np.char.add(country_labels, "/"), region_labels)
         region_names, region_index = np.unique(pairs, return_inverse=True)
+        if capacity is None and leaning is None and not {"capacity", "leaning"} & set(node_attrs):
+            import warnings
+
+            warnings.warn(
+                "World.from_graph: no capacity or leaning given, so every city gets 0.5 and "
+                "the same rung of Kern's ladder (all leaders; shares of followers and laggards "
+                "are undefined); pass capacity= and leaning= (or node attributes) to place "
+                "cities on the ladder",
+                UserWarning,
+                stacklevel=2,
+            )
         angle = 2 * np.pi * np.arange(n) / n
         return cls(
             population=pop,

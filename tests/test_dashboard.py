@@ -144,6 +144,19 @@ def test_export_writes_what_the_cli_writes_inside_results(scenario, tmp_path):
     assert not (tmp_path / "escape attempt").exists()
 
 
+def test_export_never_replaces_an_existing_folder(scenario, tmp_path):
+    root = tmp_path / "results"
+    (root / "sweep").mkdir(parents=True)
+    (root / "sweep" / "finished.parquet").write_bytes(b"precious")
+    run = LiveRun(scenario, seed=4)
+    run.step(2)
+    second = export_run(run, "sweep", root)
+    third = export_run(run, "sweep", root)
+    assert (second.name, third.name) == ("sweep-2", "sweep-3")
+    assert (root / "sweep" / "finished.parquet").read_bytes() == b"precious"
+    assert (second / "manifest.json").is_file() and (third / "manifest.json").is_file()
+
+
 # -------------------------------------------------------------------- inputs
 
 
@@ -187,8 +200,10 @@ def test_whole_numbers_and_seeds():
     with pytest.raises(InputError, match="not a whole number"):
         parse_input(steps, "12.5")
     assert parse_seed(" 42 ") == 42
-    with pytest.raises(InputError, match="out of range"):
-        parse_seed("-1")
+    assert parse_seed(str(2**63 - 1)) == 2**63 - 1
+    for bad in ("-1", "1e99", "1.5", str(2**63), "seven", "٣"):
+        with pytest.raises(InputError, match=r"seed must be an integer 0\.\.2\*\*63-1"):
+            parse_seed(bad)
 
 
 # ---------------------------------------------------------------- pictures
@@ -264,3 +279,31 @@ def test_status_line_and_curves_render_for_a_run(scenario):
     _, rc = solara.render(CurvesView(snapshot), handle_error=False)
     image = rc.find(css_class="ds-curves").widget
     assert image.src.startswith("data:image/png;base64,") and not image.clickable
+
+
+def test_ladder_colouring_changes_as_cities_adopt(scenario):
+    from diffusion_sim.app.views import city_colours
+
+    run = LiveRun(scenario, seed=5)
+    start = run.snapshot()
+    run.step(25)
+    end = run.snapshot()
+    changed = end.adopted & ~start.adopted
+    assert changed.any()
+    before = city_colours("ladder", start.adopted, start.channel, run.world.ladder)
+    after = city_colours("ladder", end.adopted, end.channel, run.world.ladder)
+    assert (np.abs(before[changed] - after[changed]).sum(axis=1) > 0.5).all()
+    assert (before[~changed & ~start.adopted] == after[~changed & ~start.adopted]).all()
+
+
+def test_selected_city_is_ringed_and_small_networks_show_names(scenario):
+    from diffusion_sim.app.views import CityCanvas
+
+    small = scenario.with_overrides({"world.n_cities": 60})
+    run = LiveRun(small, seed=5)
+    canvas = CityCanvas(run.world, "network", run.setup)
+    names = {t.get_text() for t in canvas.ax.texts}
+    assert set(map(str, run.world.city_names)) <= names
+    plain = canvas.render(run.snapshot())
+    ringed = canvas.render(run.snapshot(), selected=3)
+    assert plain != ringed

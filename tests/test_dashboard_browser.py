@@ -8,29 +8,20 @@ chromium or Playwright is missing (CI installs both).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import warnings
-from pathlib import Path
+import io
 
+import numpy as np
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 60_000
-"""Generous: two shared cores; these wait for events, they do not measure time."""
+from tests.browser_support import (
+    CHROMIUM,
+    LAUNCH_ARGS,
+    SIZES,
+    TIMEOUT_MS,
+    click_step,
+    dashboard_server,
+    step_text,
+)
 
 if not CHROMIUM.is_file():
     pytest.skip(
@@ -38,79 +29,13 @@ if not CHROMIUM.is_file():
         allow_module_level=True,
     )
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-pytest.importorskip("solara", reason="pip install 'diffusion_sim[dashboard]'")
-
-# A small scenario named at start: 300 cities, so the page opens quickly.
-SMALL_SCENARIO = """
-# A small world for the browser tests.
-name = "small"
-
-[world]
-generator = "synthetic"
-seed = 3
-n_cities = 300
-n_countries = 4
-regions_per_country = 2
-
-[networks.club]
-rule = "exclusive"
-size = 12
-lobbies = true
-
-[mechanisms.hierarchical]
-government_rate = 0.02
-
-[run]
-steps = 40
-seed = 5
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytest.importorskip("solara", reason="pip install solara (a dependency of diffusion_sim)")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from diffusion_sim.app.assets import ensure_browser_assets
-
-    try:
-        ensure_browser_assets()  # Solara's JS/CSS from npm when the CDN is out of reach
-    except RuntimeError as exc:  # no npm: Solara's server fetches them itself when online
-        warnings.warn(str(exc), stacklevel=1)
-    folder = tmp_path_factory.mktemp("dashboard")
-    scenario = folder / "small.toml"
-    scenario.write_text(SMALL_SCENARIO, encoding="utf-8")
-    port = free_port()
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "diffusion_sim", "dashboard", str(scenario), "--port", str(port)],
-        cwd=folder,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((folder / "server.log").read_text())
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.terminate()
-        raise RuntimeError("dashboard did not start in 90 s")
-    yield {"url": f"http://127.0.0.1:{port}/", "folder": folder}
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with dashboard_server(tmp_path_factory.mktemp("dashboard")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -136,19 +61,6 @@ def page(server, browser):
     page.locator(".ds-step").wait_for()
     yield page
     page.close()
-
-
-def step_text(page) -> str:
-    return page.locator(".ds-step").inner_text()
-
-
-def click_step(page, times: int) -> None:
-    for _ in range(times):
-        before = step_text(page)
-        page.get_by_role("button", name="Step", exact=True).click()
-        page.wait_for_function(
-            "before => document.querySelector('.ds-step').innerText !== before", arg=before
-        )
 
 
 def test_opens_the_scenario_named_at_start(page):
@@ -217,7 +129,10 @@ def test_bad_input_gives_an_inline_message_and_the_page_keeps_working(page, tmp_
     seed = page.locator(".ds-seed input")
     seed.fill("-3")
     seed.press("Enter")
-    page.get_by_text("-3 is out of range").wait_for()
+    page.get_by_text("seed must be an integer 0..2**63-1, not '-3'").wait_for()
+    seed.fill("1e99")
+    seed.press("Enter")
+    page.get_by_text("seed must be an integer 0..2**63-1, not '1e99'").wait_for()
     page.screenshot(path=tmp_path / "bad-input.png", full_page=True)
     body = page.inner_text("body")
     assert "Traceback" not in body and "Error:" not in body
@@ -241,6 +156,13 @@ def test_export_sanitizes_the_name_and_writes_results(page, server):
 
     assert len(pd.read_parquet(folder / "timeseries.parquet")) == 3  # steps 0, 1, 2
     assert not (server["folder"].parent / "outside me").exists()
+    # Saving again under the same name never replaces the first: it goes to outside-me-2.
+    manifest = (folder / "manifest.json").read_bytes()
+    page.get_by_role("button", name="Save to results/").click()
+    page.get_by_text("outside-me/ already exists").wait_for()
+    assert "outside-me-2/" in page.locator(".ds-export-ok").inner_text()
+    assert (folder / "manifest.json").read_bytes() == manifest
+    assert (server["folder"] / "results" / "outside-me-2" / "manifest.json").is_file()
 
 
 def test_click_a_city_to_inspect_it_and_see_governments(page):
@@ -272,3 +194,66 @@ def test_compare_two_settings_with_bands(page, tmp_path):
     page.get_by_role("button", name="Run comparison").click()
     page.locator("img.ds-compare").wait_for()
     page.screenshot(path=tmp_path / "compare.png", full_page=True)
+
+
+def fully_on_screen(page, selector: str) -> bool:
+    """Whether the element is inside the viewport and not covered at its centre."""
+    return page.evaluate(
+        """selector => {
+            const el = document.querySelector(selector);
+            const r = el.getBoundingClientRect();
+            const inside = r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
+                && r.right <= window.innerWidth && r.bottom <= window.innerHeight;
+            const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return inside && (el === top || el.contains(top) || top.contains(el));
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
+def test_step_map_and_curves_are_on_screen_together(page, size):
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    page.locator("img.ds-map").wait_for()
+    page.locator("img.ds-curves").wait_for()
+    page.wait_for_function(
+        "() => ['img.ds-map', 'img.ds-curves'].every(s => document.querySelector(s).complete)"
+    )
+    for selector in (".ds-step-button", "img.ds-map", "img.ds-curves"):
+        assert fully_on_screen(page, selector), f"{selector} is not fully visible at {size}"
+    assert page.evaluate("document.querySelector('img.ds-map').clientWidth") >= 400
+    click_step(page, 2)  # usable without opening anything
+    assert step_text(page) == "Step 2 / 40"
+    assert "Speed: 4 steps per second" in page.locator(".ds-speed").inner_text()
+
+
+def red_pixels(png: bytes) -> int:
+    """How many pixels of a screenshot have the red of the selection ring."""
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(((r > 180) & (g < 60) & (b < 60)).sum())
+
+
+def test_a_clicked_city_is_highlighted(page):
+    image = page.locator("img.ds-map")
+    image.wait_for()
+    before = image.screenshot()
+    assert red_pixels(before) == 0
+    box = image.bounding_box()
+    inspector = page.locator(".ds-inspector")
+    for fx, fy in [(0.5, 0.5), (0.4, 0.5), (0.6, 0.5), (0.5, 0.4), (0.5, 0.6), (0.3, 0.3)]:
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        try:
+            inspector.wait_for(timeout=5_000)
+            break
+        except playwright_api.TimeoutError:
+            continue
+    name = inspector.locator("strong").first.inner_text()
+    page.wait_for_function(
+        "name => document.querySelector('img.ds-map').alt.endsWith('highlighted: ' + name)",
+        arg=name,
+    )
+    assert red_pixels(image.screenshot()) > 30

@@ -84,3 +84,12 @@ def test_cli_export_and_bad_format(tmp_path, capsys):
     assert info.value.code == 2 and "invalid choice: 'pdf'" in capsys.readouterr().err
     with pytest.raises(ds.InputError, match="unknown export format"):
         export(ds.build_world(ds.load_scenario(SCENARIOS / "classroom.toml")), tmp_path / "x.pdf")
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_graph_files_label_nodes_with_city_names(tmp_path, run, fmt):
+    world, result = run
+    (path,) = export(world, tmp_path / f"w.{fmt}", result=result)
+    graph = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
+    labels = {int(d["index"]): d["label"] for _, d in graph.nodes(data=True)}
+    assert labels == {i: str(name) for i, name in enumerate(world.city_names)}

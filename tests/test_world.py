@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -127,3 +129,19 @@ def test_cities_are_numbered_in_space_and_named_by_size(world):
     assert (np.diff(world.region) >= 0).all()
     ties = world.layers["proximity"].tocoo()
     assert np.median(np.abs(ties.row - ties.col)) < world.n_cities / 50
+
+
+def test_world_repr_is_one_short_line():
+    world = ds.World.from_graph(nx.watts_strogatz_graph(1000, 6, 0.1, seed=1), capacity=0.9)
+    text = repr(world)
+    assert len(text) < 200 and "\n" not in text
+    assert text.startswith("World(1,000 cities, 3,000 ties")
+
+
+def test_from_graph_warns_when_every_city_lands_on_one_rung():
+    with pytest.warns(UserWarning, match="capacity= and leaning="):
+        world = ds.World.from_graph(nx.path_graph(5))
+    assert set(world.ladder.tolist()) == {LEADER}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds.World.from_graph(nx.path_graph(3), capacity=[0.9, 0.5, 0.1], leaning=0.5)

@@ -192,3 +192,117 @@ class DiffusionModel(mesa.Model):
             if progress is not None:
                 progress(self.steps)
         return self.recorder.finish(steps)
+
+    # ------------------------------------------------------- Mesa-style API
+    # Added for Mesa users (docs/mesa.md): build from a scenario with keyword
+    # parameters, collect agent data, stop at the scenario's last step so
+    # ``mesa.batch_run(DiffusionModel.from_scenario, ...)`` works. Dynamics unchanged.
+
+    @classmethod
+    def from_scenario(
+        cls,
+        scenario: Scenario | str = "embedded",
+        seed: int | None = None,
+        steps: int | None = None,
+        collect_agents: bool = True,
+        **overrides: object,
+    ) -> DiffusionModel:
+        """A model built as ``ds.simulate(scenario, seed=seed, engine="agents")`` builds it.
+
+        Parameters
+        ----------
+        scenario : Scenario or str
+            A scenario, or the name or path of a scenario file ("horizontal").
+        seed : int, optional
+            Seed of the run (and of the world unless the scenario fixes one);
+            default ``scenario.run.seed``.
+        steps : int, optional
+            When :attr:`running` turns False; default ``scenario.run.steps``.
+        collect_agents : bool
+            Record each agent's ``adopted`` and ``channel`` every step (agent reporters).
+        **overrides
+            Dotted scenario keys, e.g. ``**{"mechanisms.horizontal.strength": 0.2}``
+            (what ``mesa.batch_run`` passes as parameters).
+
+        Examples
+        --------
+        >>> model = DiffusionModel.from_scenario(Scenario(), seed=1, steps=3,
+        ...     **{"world.n_cities": 100})
+        >>> while model.running:
+        ...     model.step()
+        >>> model.steps, len(model.datacollector.get_model_vars_dataframe())
+        (3, 4)
+        """
+        from diffusion_sim.scenario import load_scenario
+        from diffusion_sim.setup import build_setup
+
+        if isinstance(scenario, str):
+            scenario = load_scenario(scenario)
+        if overrides:
+            scenario = scenario.with_overrides(dict(overrides))
+        sequence = np.random.SeedSequence(scenario.run.seed if seed is None else seed)
+        world = cls._world_of(scenario, int(sequence.entropy))
+        rng = np.random.default_rng(sequence)
+        model = cls(build_setup(scenario, world, rng), rng)
+        model.max_steps = scenario.run.steps if steps is None else int(steps)
+        model.datacollector = model.make_datacollector(collect_agents)
+        model.datacollector.collect(model)
+        return model
+
+    @staticmethod
+    def _world_of(scenario: Scenario, seed: int):
+        """The world ``ds.build_world(scenario, seed)`` builds (this layer may not import it)."""
+        from diffusion_sim.networks import build_networks
+
+        spec = scenario.world
+        world_seed = spec.seed if spec.seed is not None else seed
+        if spec.generator == "real":
+            from diffusion_sim.real_world import real_world
+
+            world = real_world(spec, world_seed, source=scenario.source)
+        else:
+            from diffusion_sim.synthetic import synthetic_world
+
+            world = synthetic_world(spec, world_seed)
+        if scenario.networks and not world.networks:
+            rng = np.random.default_rng([world.seed, 1])
+            world = world.with_networks(build_networks(world, scenario.networks, rng))
+        return world
+
+    def make_datacollector(self, agents: bool = True) -> mesa.DataCollector:
+        """Mesa's DataCollector: model reporters (adopters, shares, governments) and, if
+        ``agents``, agent reporters (kind, adopted, channel: the name of the last change)."""
+        from diffusion_sim.mechanisms.embedded import CHANNELS
+
+        def channel(agent: mesa.Agent) -> str | None:
+            code = getattr(agent, "channel", -1)
+            return CHANNELS[code] if code >= 0 else None
+
+        model_reporters = {
+            "adopters": lambda m: sum(c.adopted for c in m.city_agents),
+            "share_cities": lambda m: sum(c.adopted for c in m.city_agents) / len(m.city_agents),
+            "share_population": lambda m: (
+                sum(c.population for c in m.city_agents if c.adopted)
+                / max(sum(c.population for c in m.city_agents), 1)
+            ),
+            "governments_adopted": lambda m: sum(g.adopted for g in m.government_agents),
+        }
+        agent_reporters = {
+            "kind": lambda a: "government" if isinstance(a, GovernmentAgent) else "city",
+            "name": "name",
+            "adopted": "adopted",
+            "channel": channel,
+        }
+        return mesa.DataCollector(
+            model_reporters=model_reporters, agent_reporters=agent_reporters if agents else None
+        )
+
+    @property
+    def running(self) -> bool:
+        """Mesa's flag: False once ``max_steps`` steps are done (``from_scenario`` sets it)."""
+        limit = getattr(self, "max_steps", None)
+        return self._running and (limit is None or self.steps < limit)
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        self._running = bool(value)

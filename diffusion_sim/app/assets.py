@@ -59,34 +59,53 @@ def ensure_browser_assets(folder: Path | None = None) -> list[str]:
     missing = missing_packages(folder)
     if not missing:
         return []
-    npm = shutil.which("npm")
-    if npm is None:
+    if shutil.which("npm") is None:
         raise RuntimeError(
             f"Solara's browser assets {missing} are not cached in {folder} and npm is not "
             "installed to fetch them (online, Solara's server fetches them itself)"
         )
-    folder.mkdir(parents=True, exist_ok=True)
     for package in missing:
-        with tempfile.TemporaryDirectory() as tmp:
-            done = subprocess.run(
-                [npm, "pack", package, "--silent", "--pack-destination", tmp],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            tarballs = list(Path(tmp).glob("*.tgz"))
-            if done.returncode != 0 or not tarballs:
-                raise RuntimeError(f"npm pack {package} failed: {done.stderr.strip()[-500:]}")
-            target = folder / package
-            staging = folder / f".{package.replace('/', '_')}.partial"
-            shutil.rmtree(staging, ignore_errors=True)
-            with tarfile.open(tarballs[0]) as archive:
-                archive.extractall(staging, filter="data")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(target, ignore_errors=True)
-            (staging / "package").rename(target)
-            shutil.rmtree(staging, ignore_errors=True)
+        npm_pack(package, folder)
     return missing
+
+
+def npm_pack(package: str, folder: Path) -> Path:
+    """Fetch one npm package (``name@version``) with ``npm pack`` into ``folder/<package>``.
+
+    Returns the package's folder. Also used by the tests to fetch axe-core for
+    the accessibility audit (tests/test_accessibility.py).
+
+    Raises
+    ------
+    RuntimeError
+        If npm is not installed or cannot fetch the package.
+    """
+    target = folder / package
+    if (target / "package.json").is_file():
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError(f"npm is not installed to fetch {package} into {folder}")
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [npm, "pack", package, "--silent", "--pack-destination", tmp],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        tarballs = list(Path(tmp).glob("*.tgz"))
+        if done.returncode != 0 or not tarballs:
+            raise RuntimeError(f"npm pack {package} failed: {done.stderr.strip()[-500:]}")
+        staging = folder / f".{package.replace('/', '_')}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        with tarfile.open(tarballs[0]) as archive:
+            archive.extractall(staging, filter="data")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        (staging / "package").rename(target)
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 if __name__ == "__main__":

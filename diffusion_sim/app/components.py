@@ -17,7 +17,8 @@ from typing import Any
 
 import solara
 
-from diffusion_sim.app.learn import KERN_TYPES, Demonstration
+from diffusion_sim.app.figures import demonstration_figure
+from diffusion_sim.app.learn import Demonstration
 from diffusion_sim.app.params import parse_input
 from diffusion_sim.app.session import LiveRun, Snapshot
 from diffusion_sim.app.views import (
@@ -25,7 +26,6 @@ from diffusion_sim.app.views import (
     NETWORK_VIEW_MAX_CITIES,
     CityCanvas,
     CurvesCanvas,
-    demonstration_figure,
     network_layout,
     png_of,
     tie_matrix,
@@ -104,6 +104,21 @@ def ClickableImage(
     """An image that reports where it was clicked (for the city inspector)."""
 
 
+@solara.component_vue("page_fixes.vue")
+def PageFixes(lang: str = "en"):
+    """Sets the page's language and lets it zoom (Solara's template does neither)."""
+
+
+@solara.component_vue("speed_slider.vue")
+def SpeedSlider(
+    value: int,
+    min: int = 1,
+    max: int = 20,
+    event_changed: Callable[[int], None] | None = None,
+):
+    """A native range input labelled with its value ("Speed: 4 steps per second")."""
+
+
 @solara.component
 def StatusLine(snapshot: Snapshot, unit: str = "step"):
     """Step counter and adopters, in words a class can read aloud."""
@@ -115,7 +130,7 @@ def StatusLine(snapshot: Snapshot, unit: str = "step"):
             f"{last['share_population']:.1%} of population)",
             classes=["ds-adopters"],
         )
-        solara.Text(f"one step = one {unit}", style={"color": "#666"})
+        solara.Text(f"one step = one {unit}", classes=["ds-muted"])
 
 
 @solara.component
@@ -125,15 +140,19 @@ def CityView(
     kind: str = "map",
     colour_by: str = "channel",
     on_city: Callable[[int], None] | None = None,
+    selected: int | None = None,
 ):
-    """Map (longitude/latitude) or network of the cities, coloured for the snapshot."""
+    """Map (longitude/latitude) or network of the cities, coloured for the snapshot.
+
+    The selected city (clicked, or found by name) is ringed in red.
+    """
     if kind == "network" and run.world.n_cities > NETWORK_VIEW_MAX_CITIES:
         kind = "map"
     made: dict[str, CityCanvas] = {}
 
     def draw() -> bytes:
         made["canvas"] = canvas_for(run, kind)
-        return made["canvas"].render(snapshot, colour_by)
+        return made["canvas"].render(snapshot, colour_by, selected)
 
     png = drawn(draw, kind)
     if png is None:
@@ -150,35 +169,42 @@ def CityView(
         if city is not None and on_city is not None:
             on_city(city)
 
+    n = run.world.n_cities
+    alt = f"{kind} of {n:,} cities, coloured by {colour_by}, step {snapshot.step}"
+    if selected is not None and 0 <= selected < n:
+        alt += f"; highlighted: {run.world.city_names[selected]}"
     ClickableImage(
         src=data_url(png),
-        alt=f"{kind} of {run.world.n_cities} cities",
+        alt=alt,
         css_class="ds-map",
         clickable=on_city is not None,
         event_clicked=clicked,
     )
-    Legend(colour_by)
+    Legend(colour_by, getattr(canvas, "outlines", ""))
 
 
 @solara.component
-def Legend(colour_by: str):
+def Legend(colour_by: str, outlines: str = ""):
+    """What the colours, rings and lines of the map mean."""
     from diffusion_sim.app.views import ADOPTED, LADDER_COLOURS, NOT_ADOPTED
 
     if colour_by == "ladder":
-        items = dict(LADDER_COLOURS)
+        items = {f"{rung} (pale: not yet)": colour for rung, colour in LADDER_COLOURS.items()}
     elif colour_by == "state":
         items = {"adopted": ADOPTED, "not adopted": NOT_ADOPTED, "dropped": "#d55e00"}
     else:
         items = {**CHANNEL_COLOURS, "not adopted": NOT_ADOPTED}
         items.pop("event")
-    with solara.Row(style={"flex-wrap": "wrap", "gap": "10px", "font-size": "12px"}):
+    with solara.Row(classes=["ds-legend"], style={"flex-wrap": "wrap", "gap": "4px 12px"}):
         for label, colour in items.items():
             solara.HTML(
                 tag="span",
-                unsafe_innerHTML=f'<span style="display:inline-block;width:10px;height:10px;'
-                f'border-radius:5px;background:{colour};margin-right:4px"></span>{label}',
+                unsafe_innerHTML=f'<span aria-hidden="true" style="display:inline-block;'
+                f"width:12px;height:12px;border-radius:6px;background:{colour};"
+                f'margin-right:4px;vertical-align:middle"></span>{html.escape(label)}',
             )
-        solara.Text("ringed: pioneers; size: population", style={"color": "#666"})
+        note = "rings: black pioneer, red selected; size: population"
+        solara.Text(note + (f"; lines: {outlines}" if outlines else ""), classes=["ds-muted"])
 
 
 @solara.component
@@ -191,7 +217,10 @@ def CurvesView(snapshot: Snapshot, unit: str = "step"):
     if png is None:
         return
     ClickableImage(
-        src=data_url(png), alt="adoption over time", css_class="ds-curves", clickable=False
+        src=data_url(png),
+        alt=f"adoption over time up to step {snapshot.step}: adopters by channel, share adopted",
+        css_class="ds-curves",
+        clickable=False,
     )
 
 
@@ -212,7 +241,12 @@ def GovernmentsView(snapshot: Snapshot):
             )
     shown = frame.assign(share_adopted=(frame["share_adopted"] * 100).round(1))
     shown = shown.rename(columns={"share_adopted": "% cities adopted"})
-    solara.DataFrame(shown, items_per_page=15)
+    table = html_table(shown, caption="every government now")
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f'<div class="ds-table-scroll" tabindex="0" role="region" '
+        f'aria-label="governments">{table}</div>',
+    )
 
 
 @solara.component
@@ -254,25 +288,38 @@ def DemonstrationView(demo: Demonstration):
     )
     if png is None:
         return
-    ClickableImage(src=data_url(png), alt="Kern's four types", css_class="ds-demo", clickable=False)
-    table = demo.reach.copy()
-    for column in table.columns[1:]:
-        table[column] = (table[column] * 100).round(0).astype("Int64").astype(str) + "%"
-    md(
-        f"Same world ({demo.world.n_cities} cities), same seed ({demo.seed}), "
-        f"{demo.scenario.run.steps} {demo.scenario.run.step_unit}s; share adopted at the end:"
+    ClickableImage(
+        src=data_url(png),
+        alt="Kern's four types on the classroom world: who adopted, by ladder rung and channel",
+        css_class="ds-demo",
+        clickable=False,
     )
-    md(markdown_table(table), style="font-size: 14px")
-    for name, info in KERN_TYPES.items():
-        md(f"- **{name}**: {info['look_for']}")
+    md(demo.caption)
+    solara.HTML(
+        tag="div", unsafe_innerHTML=html_table(demo.reach_table()), classes=["ds-table-box"]
+    )
+    for sentence in demo.sentences:  # written from the ensemble's numbers (learn.py)
+        md(f"- {sentence}")
 
 
-def markdown_table(frame) -> str:
-    """A small DataFrame as a Markdown table (no optional dependency needed)."""
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *rows])
+def html_table(frame: Any, caption: str = "") -> str:
+    """A small DataFrame as an HTML table with column headers (``th scope="col"``), escaped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html_table(pd.DataFrame({"type": ["a<b"], "leaders": ["50%"]}))[:60]
+    '<table class="ds-table"><thead><tr><th scope="col">type</th>'
+    """
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (
+        f'<table class="ds-table">{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    )
 
 
 def _classroom_ties(demo: Demonstration):
@@ -324,4 +371,4 @@ def ParameterInput(
         return
     if error:
         solara.Error(error, dense=True)
-    solara.Text(help_text, style={"font-size": "11px", "color": "#666"})
+    solara.Text(help_text, classes=["ds-muted", "ds-small"])

@@ -26,6 +26,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("mechanisms.vertical", "Vertical: cities and governments"),
     ("mechanisms.hierarchical", "Hierarchical: mandates and preemption"),
     ("mechanisms.abandonment", "Abandonment"),
+    ("mechanisms", "Susceptibility (adoption ceilings)"),
     ("pioneers", "Pioneers"),
     ("governments", "Governments' starting stances"),
     ("world", "World (rebuilt on apply)"),
@@ -176,11 +177,27 @@ def parse_input(spec: dict[str, Any], text: Any) -> Any:
     return value
 
 
+SEED_MAX = 2**63 - 1
+"""Largest seed, as for ``diffusion-sim run --seed``."""
+
+
 def parse_seed(text: Any) -> int:
-    """A run seed typed in the browser: a whole number ≥ 0."""
-    spec = {"key": "run.seed", "type": "InputText", "kind": "int", "ge": 0}
-    spec["allowed"] = _allowed_text({"ge": 0}, "int")
-    return int(parse_input(spec, text))
+    """A run seed typed in the browser: a whole number from 0 to 2**63-1, digits only.
+
+    Examples
+    --------
+    >>> parse_seed(" 42 ")
+    42
+    >>> parse_seed("1e99")
+    Traceback (most recent call last):
+    ...
+    diffusion_sim.errors.InputError: seed must be an integer 0..2**63-1, not '1e99'
+    """
+    raw = str(text).strip().replace("_", "")
+    shown = raw if len(raw) <= 24 else raw[:24] + "..."
+    if not raw.isdecimal() or not raw.isascii() or int(raw) > SEED_MAX:
+        raise InputError(f"seed must be an integer 0..2**63-1, not {shown!r}")
+    return int(raw)
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:

@@ -23,6 +23,35 @@ def server_environment(scenario: str | Path | None) -> dict[str, str]:
     return env
 
 
+SAMESITE_WARNING = r"Cookies with samesite=none require https"
+
+
+def quiet_cookie_warning() -> None:
+    """Silence Solara's per-page-load warning about its session cookie on plain http.
+
+    Solara sets its session cookie with ``SameSite=None; Secure`` so that an app
+    embedded in an iframe (e.g. on Hugging Face) keeps its session; that needs
+    https, or the host name ``localhost``. Served over plain http on any other
+    name (127.0.0.1, or a classroom machine's address with ``--host``), it falls
+    back to ``SameSite=Lax`` and warns about it, 15 lines on every page load.
+    Lax is exactly right here: the dashboard is a top-level page, never
+    embedded. So the URL printed for the default host says ``localhost`` (no
+    fallback at all), and this one warning, from that one module, is ignored;
+    every other warning still shows.
+    """
+    import warnings
+
+    warnings.filterwarnings(
+        "ignore", message=SAMESITE_WARNING, category=UserWarning, module=r"solara\.server\."
+    )
+
+
+def browser_url(host: str, port: int) -> str:
+    """The address to open: ``localhost`` for the loopback default (see quiet_cookie_warning)."""
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    return f"http://{shown}:{port}/"
+
+
 def serve(
     scenario: str | Path | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
 ) -> int:
@@ -55,7 +84,8 @@ def serve(
             print(f"note: {exc}", file=sys.stderr)
     from solara.__main__ import cli as solara_cli
 
-    print(f"diffusion-sim dashboard on http://{host}:{port} (Ctrl-C to stop)", file=sys.stderr)
+    quiet_cookie_warning()
+    print(f"diffusion-sim dashboard on {browser_url(host, port)} (Ctrl-C to stop)", file=sys.stderr)
     args = ["run", "diffusion_sim.app.page", "--host", host, "--port", str(port)]
     args += ["--production", "--no-open", "--log-level", "warning"]
     try:

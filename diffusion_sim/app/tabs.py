@@ -1,0 +1,254 @@
+"""The dashboard's tabs: Run, Parameters, Compare, Learn and Export (Governments is a view).
+
+Each tab reads and changes the state in :mod:`diffusion_sim.app.state`; the
+page (:mod:`diffusion_sim.app.page`) puts the selected one under the tab bar.
+"""
+
+from __future__ import annotations
+
+import html
+
+import solara
+import solara.lab
+
+from diffusion_sim.app import state
+from diffusion_sim.app.components import (
+    CityView,
+    ClickableImage,
+    CurvesView,
+    DemonstrationView,
+    InspectorView,
+    ParameterInput,
+    data_url,
+    md,
+)
+from diffusion_sim.app.figures import compare_figure
+from diffusion_sim.app.learn import KERN_TYPES, run_demonstration
+from diffusion_sim.app.params import apply_overrides, parameter_specs, parse_input
+from diffusion_sim.app.session import (
+    MECHANISMS,
+    LiveRun,
+    Snapshot,
+    export_run,
+    sanitize_run_name,
+    with_switches,
+)
+from diffusion_sim.app.views import png_of
+from diffusion_sim.errors import InputError
+from diffusion_sim.results import timestamp
+from diffusion_sim.scenario import Scenario
+
+
+@solara.component
+def RunTab(run: LiveRun, snapshot: Snapshot):
+    """The map (or network), the adoption curves and the city inspector."""
+    unit = run.scenario.run.step_unit
+    selected = state.selected_city.value
+    details = run.inspect(selected) if selected is not None else None
+    find_error, set_find_error = solara.use_state(None)
+
+    def find(name: str) -> None:
+        wanted = name.strip().lower()
+        if not wanted:
+            return
+        names = [str(n).lower() for n in run.world.city_names]
+        if wanted in names:
+            state.selected_city.set(names.index(wanted))
+            set_find_error(None)
+        else:
+            set_find_error(f"no city named {name.strip()[:40]!r}")
+
+    with solara.Div(classes=["ds-run"]):
+        with solara.Div(classes=["ds-run-map"]):
+            CityView(
+                run,
+                snapshot,
+                kind=state.view_kind.value,
+                colour_by=state.colour_by.value,
+                on_city=state.selected_city.set,
+                selected=selected,
+            )
+        with solara.Div(classes=["ds-run-curves"]):
+            CurvesView(snapshot, unit)
+        with solara.Card("City inspector", classes=["ds-run-inspector"]):
+            solara.InputText(
+                "Find a city by name",
+                on_value=find,
+                error=find_error or False,
+                message=find_error,
+                classes=["ds-find"],
+            )
+            InspectorView(details)
+
+
+@solara.component
+def ParametersTab():
+    """Every scenario parameter as an input, generated from the schema, grouped by section."""
+    base = state.base_scenario(state.scenario_key.value)
+    scenario = apply_overrides(base, state.overrides.value)
+    md(
+        "Change a value and press Enter: the run resets with it. Out-of-range or non-numeric "
+        "values are refused with a message under the input. "
+        f"Changed from the file: {html.escape(', '.join(state.overrides.value)) or 'nothing'}."
+    )
+    if state.overrides.value:
+        solara.Button(
+            "Back to the file's values",
+            on_click=lambda: (
+                state.overrides.set({}),
+                state.guarded(state.rebuild)("run reset: file values"),
+            ),
+        )
+    for title, specs in parameter_specs(scenario).items():
+        with solara.Details(summary=title, expand=title.startswith("Horizontal: peer")):
+            for spec in specs:
+                ParameterInput(spec, spec["value"], state.commit_parameter).key(
+                    f"{state.scenario_key.value}:{spec['key']}"
+                )
+
+
+@solara.lab.task
+def compare_task(
+    a: Scenario, b: Scenario, labels: tuple[str, str], replicates: int, seed_value: int
+) -> bytes:
+    """Both settings over the replicates on one world, as a PNG of their bands."""
+    from diffusion_sim.app.session import cached_world
+    from diffusion_sim.simulation import simulate_ensemble
+
+    bands = {}
+    for label, scenario in zip(labels, (a, b), strict=True):
+        world = cached_world(scenario, seed_value)
+        ensemble = simulate_ensemble(scenario, replicates, seed_value, world=world)
+        bands[label] = ensemble.band
+    return png_of(compare_figure(bands, unit=a.run.step_unit))
+
+
+@solara.component
+def CompareTab():
+    """Two settings side by side over replicates, with 5-95% bands."""
+    on = state.switches.value
+    options = [f"current, {m} {'off' if on.get(m) else 'on'}" for m in MECHANISMS]
+    options += [f"scenario {k}" for k in state.KEYS if k != state.scenario_key.value]
+    other, set_other = solara.use_state(options[0])
+    replicates_text, set_replicates_text = solara.use_state("5")
+    error, set_error = solara.use_state(None)
+    spec = {"key": "replicates", "type": "InputText", "kind": "int", "ge": 1, "le": 50}
+    spec["allowed"] = "a whole number ≥ 1 and ≤ 50"
+
+    def start() -> None:
+        try:
+            if other not in options:
+                raise InputError(f"choose B from the list, not {str(other)[:40]!r}")
+            replicates = int(parse_input(spec, replicates_text))
+            a = state.current_scenario()
+            if other.startswith("current, "):
+                name, setting = other.removeprefix("current, ").split(" ")
+                b = with_switches(a, {name: setting == "on"})
+            else:
+                b = state.base_scenario(other.removeprefix("scenario "))
+        except InputError as exc:
+            set_error(str(exc))
+            return
+        set_error(None)
+        labels = (f"A: {state.scenario_key.value} (current)", f"B: {other}")
+        compare_task(a, b, labels, replicates, state.seed.value)
+
+    md(
+        "**A** is the scenario as set now. Pick **B**, the number of replicates, and run both "
+        "on the same world with the same seeds: the bands show what chance alone does, the gap "
+        "between them what the setting does."
+    )
+    with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Select("B", value=other, values=options, on_value=set_other)
+        solara.InputText(
+            "Replicates",
+            value=replicates_text,
+            on_value=set_replicates_text,
+            continuous_update=True,
+            error=error or False,
+            message=error or spec["allowed"],
+        )
+        solara.Button(
+            "Run comparison", on_click=start, disabled=compare_task.pending, color="primary"
+        )
+    if compare_task.pending:
+        solara.ProgressLinear(True)
+        solara.Text("running replicates...")
+    elif compare_task.error:
+        solara.Error(f"comparison failed: {compare_task.exception}")
+    elif compare_task.value is not None:
+        ClickableImage(
+            src=data_url(compare_task.value),
+            alt="comparison of A and B: mean share adopted with 5-95% bands",
+            css_class="ds-compare",
+            clickable=False,
+        )
+
+
+@solara.component
+def LearnTab():
+    """Kern's four types explained, and the one-click demonstration on the classroom world."""
+    md(
+        "Kristine Kern (2019) describes four ways a local experiment spreads and rises to "
+        "higher levels. The demonstration runs the **classroom world** four times with the "
+        "same seed, switching only the mechanism, and marks each city as a **leader** "
+        "(triangle), **follower** (circle) or **laggard** (square): see how far down the "
+        "ladder each type reaches."
+    )
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
+        for info in KERN_TYPES.values():
+            with solara.Card(info["title"], style={"width": "320px"}):
+                md(info["text"])
+
+    worlds = (["classroom"] if "classroom" in state.CATALOG else []) + [state.BUILT_IN_CLASSROOM]
+    world_key, set_world_key = solara.use_state(worlds[0])
+
+    @state.guarded
+    def show() -> None:
+        state.demo.set(run_demonstration(state.base_scenario(world_key)))
+
+    @state.guarded
+    def open_classroom() -> None:
+        state.choose_scenario(world_key)
+        state.tab.set(0)
+
+    with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Select("Classroom world", value=world_key, values=worlds, on_value=set_world_key)
+        solara.Button("Show the demonstration", on_click=show, color="primary")
+        solara.Button("Open it in the live view", on_click=open_classroom)
+    if state.demo.value is not None:
+        DemonstrationView(state.demo.value)
+
+
+@solara.component
+def ExportTab(run: LiveRun):
+    """Save the run so far to results/ in the format of ``diffusion-sim run``; never overwrite."""
+    name, set_name = solara.use_state(f"{run.scenario.name}-dashboard-{timestamp()}")
+    message, set_message = solara.use_state(None)
+    error, set_error = solara.use_state(None)
+    root = state.results_root()
+
+    def save() -> None:
+        try:
+            folder = export_run(run, name, root)
+        except InputError as exc:
+            set_error(str(exc))
+            set_message(None)
+            return
+        set_error(None)
+        wanted = sanitize_run_name(name)
+        taken = f"{wanted}/ already exists (kept as it is); " if folder.name != wanted else ""
+        set_message(f"{taken}saved {run.step_count} steps to {folder.name}/ under {root}/")
+
+    md(
+        "Saves the run as it stands (tables as Parquet, adoption.png, manifest.json) into a "
+        "folder under results/. The name may use letters, digits, '.', '_' and '-'; anything "
+        "else is replaced. An existing folder is never replaced: the run then goes to "
+        "name-2, name-3, ..."
+    )
+    solara.InputText("Run name", value=name, on_value=set_name, continuous_update=True)
+    solara.Button("Save to results/", on_click=save, color="primary")
+    if message:
+        solara.Success(message, classes=["ds-export-ok"])
+    if error:
+        solara.Error(error)
