@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from diffusion_sim import errors as arg
+from diffusion_sim import cli_args as arg
 from diffusion_sim.errors import InputError
 from diffusion_sim.scenario import find_scenario, scenario_dirs
 
@@ -42,17 +42,6 @@ def _parse_sets(items: Sequence[str]) -> dict[str, Any]:
 def set_origins(items: Sequence[str]) -> dict[str, str]:
     """How each ``--set`` key was written, for messages that name the flag."""
     return {item.partition("=")[0].strip(): f"--set {item}" for item in items}
-
-
-def _workers(text: str) -> int:
-    """``--workers``: a whole number from 1 to 1024."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 1024:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1024, got {text!r}")
-    return value
 
 
 def _load(args: argparse.Namespace):
@@ -320,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     run.add_argument(
         "--workers",
-        type=_workers,
+        type=arg.WORKERS,
         help="processes for an ensemble's replicates (default: every core)",
     )
     run.set_defaults(func=cmd_run)

@@ -30,8 +30,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from diffusion_sim.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -59,26 +57,27 @@ def check_output_folder(path: str | Path, flag: str = "--out") -> Path:
         ``/proc``, ``/sys`` or ``/dev``, or cannot be written.
     """
     folder = Path(path)
+    flag = f"{flag} " if flag else ""
     if "\x00" in str(path):
-        raise InputError(f"{flag}: a folder name cannot hold a NUL byte")
+        raise InputError(f"{flag}{path!r}: a folder name cannot hold a NUL byte")
     resolved = folder.resolve()
     if resolved == Path(resolved.anchor):
-        raise InputError(f"{flag} {path}: the filesystem root is not a results folder")
+        raise InputError(f"{flag}{path}: the filesystem root is not a results folder")
     if any(resolved == s or s in resolved.parents for s in SYSTEM_FOLDERS):
-        raise InputError(f"{flag} {path}: a system folder is not a results folder")
+        raise InputError(f"{flag}{path}: a system folder is not a results folder")
     existing = resolved
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
         what = "is a file" if existing == resolved else f"is under a file ({existing})"
-        raise InputError(f"{flag} {path}: {what}, not a folder; give a folder for results")
+        raise InputError(f"{flag}{path}: {what}, not a folder; give a folder for results")
     try:
         handle, probe = tempfile.mkstemp(dir=existing, prefix=".write-check-")
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
         raise InputError(
-            f"{flag} {path}: cannot write results there ({exc.strerror or exc})"
+            f"{flag}{path}: cannot write results there ({exc.strerror or exc})"
         ) from None
     return folder
 
@@ -230,6 +229,8 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
 
 
 def _plain(value: Any) -> Any:
+    import numpy as np  # here: the CLI imports this module before numpy is needed
+
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from diffusion_sim import errors as arg
+from diffusion_sim import cli_args as arg
 from diffusion_sim.errors import InputError
 
 CONFIRM_RUNS = 20_000

@@ -1,0 +1,115 @@
+"""argparse types for every command: a bad value is refused before any work starts.
+
+A bad value ends in argparse's own message naming the flag ("argument --port:
+must be ...") and exit code 2. Output folders are checked by the same rule as
+everything that writes results (:func:`diffusion_sim.storage.check_output_folder`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+from diffusion_sim.errors import InputError
+from diffusion_sim.storage import check_output_folder
+
+MAX_SEED = 2**63 - 1
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from {low} to {high}, got {text!r}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from {low} to {high}, got {text!r}"
+            )
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+SEED = whole_number(0, MAX_SEED)
+STEPS = whole_number(1, 100_000)  # run.steps' bound in the schema
+REPLICATES = whole_number(1, 100_000)  # run.replicates' bound in the schema
+WORKERS = whole_number(1, 1024)
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], got {text!r}")
+    return value
+
+
+def _plain(text: str, what: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must be {what}, got an empty string")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        raise argparse.ArgumentTypeError(f"must be {what} without control characters")
+    return text
+
+
+def out_folder(text: str) -> str:
+    """An argparse type: a folder results can go into (existing or not; nothing is created)."""
+    _plain(text, "a folder")
+    try:
+        check_output_folder(Path(text).expanduser(), flag="")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).strip()) from None
+    return text
+
+
+def out_file(text: str) -> str:
+    """An argparse type: a file to write (or a folder, for formats written as several files)."""
+    _plain(text, "a file name")
+    path = Path(text).expanduser()
+    try:
+        check_output_folder(path.parent if path.name else path, flag="")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).strip()) from None
+    return text
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    return whole_number(1, 65535)(text)
+
+
+def host(text: str) -> str:
+    """An argparse type: a host name or address (no spaces, no scheme)."""
+    _plain(text, "a host name or address")
+    if not re.fullmatch(r"[A-Za-z0-9._:\[\]-]{1,253}", text):
+        raise argparse.ArgumentTypeError(
+            f"must be a host name or IP address such as 127.0.0.1, got {text!r}"
+        )
+    return text
+
+
+_SCHEDULER = re.compile(r"(tcp|tls|ws|wss)://([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:]+\]):(\d{1,5})/?")
+
+
+def scheduler_url(text: str) -> str:
+    """An argparse type: a Dask scheduler address, ``tcp://host:port``."""
+    match = _SCHEDULER.fullmatch(text)
+    if not match or not 1 <= int(match.group(3)) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a scheduler address like tcp://host:8786 (tcp, tls, ws or wss; port "
+            f"1-65535), got {text!r}"
+        )
+    return text
