@@ -58,19 +58,56 @@ def _load(args: argparse.Namespace):
     return scenario.with_overrides(overrides, origins=origins) if overrides else scenario
 
 
-def _progress_bar(total: int, label: str, unit: str = "step", initial: int = 0):
-    from tqdm.auto import tqdm
+class _Progress:
+    """A tqdm bar whose clock starts after the first step.
 
-    # delay: no bar at all for runs that finish within a couple of seconds.
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=label,
-        unit=unit,
-        delay=1.5,
-        leave=False,
-        file=sys.stderr,
-    )
+    The first step of a run includes set-up and loading the compiled loops; timed
+    with the rest, it made the first ETA nonsense (minutes for a run of seconds).
+    So the bar itself is made at the first step, counting it as done.
+    """
+
+    def __init__(self, total: int, label: str, unit: str, initial: int, hide: bool) -> None:
+        self.options = {"total": total, "desc": label, "unit": unit, "disable": hide}
+        self.done = initial
+        self.bar: Any = None
+
+    def step(self, *_: Any) -> None:
+        self.update(1)
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        from tqdm.auto import tqdm
+
+        # delay: no bar at all for runs that finish within a couple of seconds.
+        self.bar = tqdm(
+            initial=self.done + n, delay=1.5, leave=False, file=sys.stderr, **self.options
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _progress_bar(
+    total: int, label: str, unit: str = "step", initial: int = 0, hide: bool = False
+) -> _Progress:
+    return _Progress(total, label, unit, initial, hide)
+
+
+RUNGS = ("leaders", "followers", "laggards")
+
+
+def _share(value: float) -> str:
+    """A share as a percentage; NaN (a rung with no cities) as 'undefined'."""
+    return "undefined" if value != value else f"{value:.1%}"
 
 
 def format_summary(summary: dict[str, Any], unit: str) -> str:
@@ -82,8 +119,8 @@ def format_summary(summary: dict[str, Any], unit: str) -> str:
         [
             f"  share of cities adopted      {summary['share_cities']:.1%}",
             f"  share of population covered  {summary['share_population']:.1%}",
-            f"  leaders / followers / laggards  {summary['share_leaders']:.1%} / "
-            f"{summary['share_followers']:.1%} / {summary['share_laggards']:.1%}",
+            "  leaders / followers / laggards  "
+            + " / ".join(_share(summary[f"share_{rung}"]) for rung in RUNGS),
             f"  time to 50% of cities        {t50_text}",
             f"  adopters by channel          {channels}",
             f"  abandonments                 {summary['abandonments']}",
@@ -103,32 +140,67 @@ def cmd_run(args: argparse.Namespace) -> int:
     from diffusion_sim.storage import check_output_folder
 
     scenario = _load(args)
-    out_root = check_output_folder(args.out or "results")  # before any work
+    out_root = None if args.no_save else check_output_folder(args.out or "results")
+    say = _quiet_print if args.quiet else print
     steps, replicates = scenario.run.steps, scenario.run.replicates
-    print(
+    say(
         f"{scenario.name}: {_cities_text(scenario)}, {steps} steps "
         f"({scenario.run.step_unit}s), {replicates} replicate(s), engine {args.engine}, "
         f"seed {scenario.run.seed}"
     )
     if replicates == 1:
-        folder = _run_once(scenario, out_root, args.engine)
+        folder = _run_once(scenario, out_root, args.engine, say)
+    elif out_root is None:
+        folder = _run_ensemble_in_memory(scenario, args.engine, say)
     else:
-        folder = _run_ensemble(scenario, out_root, args.engine, args.workers)
-    print(f"results in {folder}")
+        folder = _run_ensemble(scenario, out_root, args.engine, args.workers, say)
+    say(f"results in {folder}" if folder else "not saved (--no-save)")
     return 0
 
 
-def _run_once(scenario, out_root: Path, engine: str) -> Path:
+def _quiet_print(*args: Any, **kwargs: Any) -> None:
+    """--quiet: nothing on stdout; errors still go to stderr."""
+
+
+def _run_once(scenario, out_root: Path | None, engine: str, say=print) -> Path | None:
     from diffusion_sim.simulation import simulate
     from diffusion_sim.storage import reserve_folder, timestamp
 
-    with _progress_bar(scenario.run.steps, scenario.name) as bar:
-        result = simulate(scenario, engine=engine, progress=lambda t: bar.update(1))
-    print(format_summary(result.summary(), scenario.run.step_unit))
+    with _progress_bar(scenario.run.steps, scenario.name, hide=say is _quiet_print) as bar:
+        result = simulate(scenario, engine=engine, progress=bar.step)
+    say(format_summary(result.summary(), scenario.run.step_unit))
+    if out_root is None:
+        return None
     return result.save(reserve_folder(out_root, f"{scenario.name}-{timestamp()}"))
 
 
-def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None) -> Path:
+def _run_ensemble_in_memory(scenario, engine: str, say=print) -> None:
+    """--no-save: the ensemble in this process, its summary printed, nothing written."""
+    from diffusion_sim.simulation import simulate_ensemble
+
+    replicates = scenario.run.replicates
+    with _progress_bar(replicates, scenario.name, "replicate", hide=say is _quiet_print) as bar:
+        ensemble = simulate_ensemble(scenario, engine=engine, progress=bar.step)
+    _print_ensemble_summary(ensemble.summaries(), say)
+
+
+def _print_ensemble_summary(table, say=print) -> None:
+    """Mean and 5-95% range of the headline outcomes; times some replicates never reach, said."""
+    say(f"  mean over {len(table)} replicates (5%-95%):")
+    for column in ("share_cities", "share_population", "time_to_50pct"):
+        values = table[column].dropna()
+        missing = len(table) - len(values)
+        if values.empty:
+            say(f"  {column:<28} not reached in any replicate")
+            continue
+        note = f"; not reached in {missing} of {len(table)}" if missing else ""
+        say(
+            f"  {column:<28} {values.mean():.3f} "
+            f"({values.quantile(0.05):.3f}-{values.quantile(0.95):.3f}){note}"
+        )
+
+
+def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None, say=print) -> Path:
     """Replicates streamed to disk as they finish; the same command resumes an interrupted one."""
     import pandas as pd
 
@@ -139,8 +211,10 @@ def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None) ->
     def started(folder: Path, done: int) -> None:
         state["folder"] = folder
         if done:
-            print(f"resuming {folder}: {done} of {replicates} replicates already done")
-        state["bar"] = _progress_bar(replicates, scenario.name, unit="replicate", initial=done)
+            say(f"resuming {folder}: {done} of {replicates} replicates already done")
+        state["bar"] = _progress_bar(
+            replicates, scenario.name, "replicate", initial=done, hide=say is _quiet_print
+        )
 
     try:
         report = run_ensemble(
@@ -163,19 +237,7 @@ def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None) ->
     finally:
         if "bar" in state:
             state["bar"].close()
-    table = pd.read_parquet(report.folder / "summaries.parquet")
-    print(f"  mean over {replicates} replicates (5%-95%):")
-    for column in ("share_cities", "share_population", "time_to_50pct"):
-        values = table[column].dropna()
-        missing = len(table) - len(values)
-        if values.empty:
-            print(f"  {column:<28} not reached in any replicate")
-            continue
-        note = f"; not reached in {missing} of {len(table)}" if missing else ""
-        print(
-            f"  {column:<28} {values.mean():.3f} "
-            f"({values.quantile(0.05):.3f}-{values.quantile(0.95):.3f}){note}"
-        )
+    _print_ensemble_summary(pd.read_parquet(report.folder / "summaries.parquet"), say)
     return report.folder
 
 
@@ -311,6 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=arg.WORKERS,
         help="processes for an ensemble's replicates (default: every core)",
+    )
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument(
+        "--no-save", action="store_true", help="print the summary, write nothing to disk"
     )
     run.set_defaults(func=cmd_run)
 

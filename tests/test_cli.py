@@ -139,3 +139,35 @@ def test_parameter_reference_in_docs_matches_the_schema():
         "docs/parameters.md is stale: regenerate it with "
         "`diffusion-sim validate --explain --markdown > docs/parameters.md`"
     )
+
+
+def test_no_save_writes_nothing_and_quiet_prints_nothing(tmp_path):
+    tiny = ["--set", "world.n_cities=200", "--steps", "5"]
+    for replicates in ("1", "3"):
+        done = cli(
+            "run", "horizontal", *tiny, "--replicates", replicates, "--no-save", cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        assert "share" in done.stdout and "not saved" in done.stdout
+        assert not list(tmp_path.iterdir())
+    quiet = cli("run", "horizontal", *tiny, "--quiet", "--out", str(tmp_path / "out"))
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    assert list((tmp_path / "out").glob("horizontal-*/manifest.json"))
+
+
+def test_a_rung_without_cities_is_undefined_not_zero():
+    from diffusion_sim.cli import format_summary
+
+    summary = {
+        "share_cities": 0.5,
+        "share_population": 0.6,
+        "share_leaders": 0.5,
+        "share_followers": float("nan"),
+        "share_laggards": float("nan"),
+        "time_to_50pct": 3.0,
+        "adopters_by_channel": {"innovation": 1},
+        "abandonments": 0,
+        "governments_adopted": {},
+    }
+    text = format_summary(summary, "month")
+    assert "50.0% / undefined / undefined" in text
