@@ -7,15 +7,16 @@ from here, so the schema is the single source of truth.
 Modules: :mod:`.types` (strict base, name rules), :mod:`.sections` (world,
 networks, mechanisms), :mod:`.schema` (governments, events, run, ``Scenario``),
 :mod:`.keys` (dotted keys over the schema), :mod:`.messages` (errors with key
-and line), :mod:`.loading` (files, ``extends``, shipped scenarios).
+and line), :mod:`.explain` (the parameter reference), :mod:`.loading` (files,
+``extends``, shipped scenarios).
 """
 
 from __future__ import annotations
 
+from diffusion_sim.scenario.explain import explain, parameters_markdown
 from diffusion_sim.scenario.keys import (
     allowed_keys,
     bounds,
-    explain,
     field_at,
     iter_fields,
     model_of,
@@ -27,7 +28,6 @@ from diffusion_sim.scenario.loading import (
     deep_merge,
     find_scenario,
     load_scenario,
-    parse_scenario,
     parse_value,
     read_text_file,
     read_toml_file,
@@ -56,6 +56,7 @@ from diffusion_sim.scenario.schema import (
     Scenario,
     StanceEvent,
     SummitEvent,
+    parse_scenario,
 )
 from diffusion_sim.scenario.sections import (
     MAX_CITIES,
@@ -140,6 +141,7 @@ __all__ = [
     "line_of",
     "load_scenario",
     "model_of",
+    "parameters_markdown",
     "parse_scenario",
     "parse_value",
     "read_text_file",

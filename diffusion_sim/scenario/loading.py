@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from pydantic import ValidationError
-
 from diffusion_sim.errors import InputError
-from diffusion_sim.scenario.keys import allowed_keys
-from diffusion_sim.scenario.messages import all_attributed, format_validation_errors, line_of
-from diffusion_sim.scenario.schema import Scenario
+from diffusion_sim.scenario.messages import line_of
+from diffusion_sim.scenario.schema import Scenario, parse_scenario
 from diffusion_sim.scenario.types import folder_name_from
 
 SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "shipped" / "scenarios"
@@ -141,41 +137,6 @@ def toml_reference(
     if not target.is_file():
         raise InputError(f"{where}: no such file {value!r} beside it", source=str(file))
     return target
-
-
-def parse_scenario(
-    data: Mapping[str, Any],
-    *,
-    source: str | None = None,
-    name: str | None = None,
-    text: str | None = None,
-    origins: Mapping[str, str] | None = None,
-    whole_file: bool = False,
-    elsewhere: str | None = None,
-) -> Scenario:
-    """Validate plain data (as read from TOML) into a :class:`Scenario`.
-
-    ``whole_file`` also checks that the file's events fall within its run;
-    ``origins`` and ``elsewhere`` shape messages (see :func:`format_validation_errors`).
-    """
-    payload = dict(data)
-    payload.setdefault("name", name or "scenario")
-    payload["source"] = source
-    try:
-        return Scenario.model_validate(payload, context={"file": whole_file})
-    except ValidationError as exc:
-        ours = all_attributed(exc, origins)  # only the overrides are wrong, not the file
-        message = format_validation_errors(
-            exc,
-            text,
-            header="invalid override:" if ours else "invalid scenario:",
-            allowed_at=lambda loc: allowed_keys(Scenario, loc),
-            origins=origins,
-            elsewhere=elsewhere,
-        )
-        if ours and message.count("\n") == 1:
-            message = message.split("\n", 1)[1].strip()
-        raise InputError(message, source=None if ours else source) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

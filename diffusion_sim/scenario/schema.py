@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.scenario.keys import allowed_keys, set_dotted
+from diffusion_sim.scenario.messages import all_attributed, format_validation_errors
 from diffusion_sim.scenario.sections import (
     MAX_CITIES,
     MAX_STEPS,
@@ -227,9 +229,6 @@ class Scenario(Section):
         >>> s.mechanisms.horizontal.rule
         'contagion'
         """
-        from diffusion_sim.scenario.keys import set_dotted
-        from diffusion_sim.scenario.loading import parse_scenario
-
         data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         for key, value in overrides.items():
             origin = (origins or {}).get(key)
@@ -253,3 +252,38 @@ class Scenario(Section):
         return self.with_overrides(
             {f"mechanisms.{m}.enabled": m in enabled for m in known if m != "abandonment"}
         )
+
+
+def parse_scenario(
+    data: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    name: str | None = None,
+    text: str | None = None,
+    origins: Mapping[str, str] | None = None,
+    whole_file: bool = False,
+    elsewhere: str | None = None,
+) -> Scenario:
+    """Validate plain data (as read from TOML) into a :class:`Scenario`.
+
+    ``whole_file`` also checks that the file's events fall within its run;
+    ``origins`` and ``elsewhere`` shape messages (see :func:`format_validation_errors`).
+    """
+    payload = dict(data)
+    payload.setdefault("name", name or "scenario")
+    payload["source"] = source
+    try:
+        return Scenario.model_validate(payload, context={"file": whole_file})
+    except ValidationError as exc:
+        ours = all_attributed(exc, origins)  # only the overrides are wrong, not the file
+        message = format_validation_errors(
+            exc,
+            text,
+            header="invalid override:" if ours else "invalid scenario:",
+            allowed_at=lambda loc: allowed_keys(Scenario, loc),
+            origins=origins,
+            elsewhere=elsewhere,
+        )
+        if ours and message.count("\n") == 1:
+            message = message.split("\n", 1)[1].strip()
+        raise InputError(message, source=None if ours else source) from None
