@@ -135,10 +135,9 @@ def threshold_scenario(n: int, steps: int):
 # --------------------------------------------------------------------- workers
 def worker_synthetic(n: int, steps: int, repeats: int) -> dict[str, Any]:
     """World construction, then ``repeats`` runs of ``steps`` steps, timed step by step."""
-    from diffusion_sim.engine import VectorizedEngine
     from diffusion_sim.results import build_result
     from diffusion_sim.setup import build_setup
-    from diffusion_sim.simulation import build_world
+    from diffusion_sim.simulation import build_world, make_engine
 
     scenario = synthetic_scenario(n, steps)
     start = time.perf_counter()
@@ -155,12 +154,12 @@ def worker_synthetic(n: int, steps: int, repeats: int) -> dict[str, Any]:
         gc.collect()
         rng = np.random.default_rng(np.random.SeedSequence(r))
         setup = build_setup(scenario, world, rng)
-        engine = VectorizedEngine(setup, rng)
+        engine = make_engine("vectorized", setup, rng)
         run_start = time.perf_counter()
-        for t in range(1, steps + 1):
+        for _ in range(steps):
             before = len(engine.recorder._city)
             step_start = time.perf_counter()
-            engine.step(t)
+            engine.step()
             per_step.append(time.perf_counter() - step_start)
             changes.append(sum(len(part[1]) for part in engine.recorder._city[before:]))
         totals.append(time.perf_counter() - run_start)
@@ -225,32 +224,22 @@ def worker_compare(n: int, steps: int, engines: list[str], regime: str) -> dict[
 def one_run(engine_name: str, scenario, world, steps: int) -> dict[str, Any]:
     """One timed run of one of the project's engines, from the same seed."""
     from diffusion_sim.setup import build_setup
+    from diffusion_sim.simulation import make_engine
 
     rng = np.random.default_rng(7)
     setup = build_setup(scenario, world, rng)
     start = time.perf_counter()
-    if engine_name == "vectorized":
-        from diffusion_sim.engine import VectorizedEngine
-
-        engine = VectorizedEngine(setup, rng)
-        step = engine.step
-        adopters = lambda: int(engine.adopted.sum())  # noqa: E731
-    else:
-        from diffusion_sim.agents.model import DiffusionModel
-
-        model = DiffusionModel(setup, rng)
-        step = lambda t: model.step()  # noqa: E731
-        adopters = lambda: sum(c.adopted for c in model.city_agents)  # noqa: E731
+    engine = make_engine(engine_name, setup, rng)  # through simulation.ENGINES
     init = time.perf_counter() - start
     per_step = []
-    for t in range(1, steps + 1):
+    for _ in range(steps):
         s = time.perf_counter()
-        step(t)
+        engine.step()
         per_step.append(time.perf_counter() - s)
     return {
         "init_s": init,
         "per_step_s": per_step,
-        "adopters": adopters(),
+        "adopters": int(engine.city_adopted().sum()),
         "pioneers": setup.pioneers.tolist(),
     }
 

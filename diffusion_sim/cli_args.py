@@ -11,8 +11,9 @@ import argparse
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.storage import check_output_folder
@@ -113,3 +114,47 @@ def scheduler_url(text: str) -> str:
             f"1-65535), got {text!r}"
         )
     return text
+
+
+# ------------------------------------------------------------------ --set KEY=VALUE
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` flags as dotted overrides (values read as TOML, else strings)."""
+    from diffusion_sim.scenario import parse_value
+
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(f"--set takes KEY=VALUE, got {item!r}")
+        if not all(part.strip() and part == part.strip() for part in key.split(".")):
+            raise InputError(
+                f"--set {item}: KEY must be a dotted key like mechanisms.horizontal.rule"
+            )
+        if key in overrides:
+            raise InputError(f"--set {item}: '{key}' is set twice")
+        overrides[key] = parse_value(value.strip())
+    return overrides
+
+
+def set_origins(items: Sequence[str]) -> dict[str, str]:
+    """How each ``--set`` key was written, for messages that name the flag."""
+    return {item.partition("=")[0].strip(): f"--set {item}" for item in items}
+
+
+def load_with_overrides(name: str, sets: Sequence[str], **run_flags: int | None) -> Any:
+    """A scenario file or shipped name, with ``--set`` flags and ``--steps/--replicates/--seed``.
+
+    Every command loads its scenario here, so an error names the flag that caused it.
+    """
+    from diffusion_sim.scenario import find_scenario, load_scenario
+
+    scenario = load_scenario(find_scenario(name))
+    overrides, origins = parse_sets(sets), set_origins(sets)
+    for flag, value in run_flags.items():
+        if value is not None:
+            overrides[f"run.{flag}"] = value
+            origins[f"run.{flag}"] = f"--{flag} {value}"
+    return scenario.with_overrides(overrides, origins=origins) if overrides else scenario

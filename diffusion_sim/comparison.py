@@ -28,56 +28,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.modes import mode_legend, mode_scenarios
 from diffusion_sim.outcomes import OUTCOME_NAMES
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.simulation import Engine, build_world, simulate
+from diffusion_sim.statistics import BOOTSTRAP_SEED, RESAMPLES, bootstrap_interval
 from diffusion_sim.world import World
 
-BOOTSTRAP_SEED = 20190136
-"""Seed of the bootstrap's Generator: the same table from the same runs, every time."""
-RESAMPLES = 4000
-"""Bootstrap resamples per interval."""
 WIDTH = 100
 """Columns the printed table fits in."""
 CENSORED = ("time_to_10pct", "time_to_50pct", "time_to_90pct")
 """Outcomes that are NaN in a replicate that never reached the level (censored)."""
 SHORT_NAMES = {"adopters_": "ad_", "governments_": "gov_", "time_to_": "t_", "_population": "_pop"}
 """Abbreviations of outcome names in the printed table (listed under it)."""
-
-
-def bootstrap_interval(
-    values: np.ndarray,
-    rng: np.random.Generator,
-    level: float = 0.95,
-    resamples: int = RESAMPLES,
-) -> tuple[float, float, float, int]:
-    """Mean of the finite values and the expanded bootstrap percentile interval of the mean.
-
-    Percentiles of resampled means lie between the smallest and largest value,
-    so the interval of a share cannot leave [0, 1]. Plain percentiles are too
-    narrow with few replicates, so the levels are widened as Hesterberg (2015,
-    The American Statistician 69(4)) proposes: alpha' = 2 Phi(-sqrt(n / (n - 1))
-    t(1 - alpha/2, n - 1)). NaN interval below two values.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    n = len(values)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    mean = float(values.mean())
-    if n < 2:
-        return mean, float("nan"), float("nan"), n
-    if np.all(values == values[0]):
-        return mean, float(values[0]), float(values[0]), n
-    means = values[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
-    t = special.stdtrit(n - 1, 0.5 + level / 2)
-    tail = special.ndtr(-np.sqrt(n / (n - 1)) * t)  # alpha' / 2
-    low, high = np.percentile(means, [100 * tail, 100 * (1 - tail)])
-    return mean, float(low), float(high), n
 
 
 def _world_key(scenario: Scenario) -> str:

@@ -6,15 +6,21 @@ gather, scatter and temporary array of such a set; a loop over the set pays a
 few nanoseconds per element and allocates nothing. numba compiles these loops
 once and caches them on disk.
 
-Why the numbers are the same as numpy's: the loops evaluate the formulas of
-``diffusion_sim/mechanisms/`` with the same IEEE operations in the same order
-(+, -, *, / are correctly rounded, and numba neither reorders nor fuses them
-without ``fastmath``), and every sum they form is of integer-valued floats, exact
-in any order. Contagion's ``exp`` is the one function left to numpy, whose ``exp``
-may differ from libm's in the last bit. ``tests/test_performance_paths.py``
-checks, every step, that the hazards kept with these loops equal a from-scratch
-numpy evaluation bit for bit, and ``tests/test_engines.py`` that the engine
-still agrees with the agents engine event for event.
+Why the numbers are the same as the agents': the loops call the mechanisms'
+scalar rules and :mod:`diffusion_sim.mechanisms.embedded`'s composition, which
+numba compiles into them (``register_jitable``; no ``fastmath``, so the same IEEE
+operations in the same order), and every sum they form is of integer-valued
+floats, exact in any order. Contagion's ``exp`` is the one function left to
+numpy (:func:`diffusion_sim.mechanisms.horizontal.escape_probability`).
+``tests/test_performance_paths.py`` checks, every step, that the hazards kept
+with these loops equal a from-scratch numpy evaluation (array forms of the
+same rules) bit for bit, and ``tests/test_engines.py`` that the engine agrees
+with the agents engine event for event.
+
+Arguments come in named bundles (:mod:`diffusion_sim.engine.bundles`): a
+kernel reads ``state.pressure[c]``, never the 17th positional float array. The
+engine calls each kernel through :func:`bind`, compiled once for its bundles'
+types, so a call costs no type dispatch.
 
 The cities whose hazard must be recomputed are marked in a boolean array, the
 *stale mask*: marking is one store (no branch to mispredict, no duplicate to
@@ -27,19 +33,42 @@ are added to float64 sums, so no rounding enters there either.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import numba
 import numpy as np
 
-from diffusion_sim.mechanisms import susceptibility as _susceptibility
+from diffusion_sim.mechanisms import (
+    abandonment,
+    embedded,
+    hierarchical,
+    horizontal,
+    innovation,
+    vertical,
+)
 from diffusion_sim.setup import NO_MANDATE
 
 compiled = numba.njit(cache=True, nogil=True)
 
-voluntary = compiled(_susceptibility.voluntary_factor)
-"""mechanisms.susceptibility.voluntary_factor, compiled from the same source."""
-
 HORIZONTAL_OFF, THRESHOLD_RULE, CONTAGION_RULE = 0, 1, 2
-"""How :func:`refresh_hazards` gets the horizontal hazard."""
+"""How the kernels get the horizontal hazard (``Params.horizontal_rule``)."""
+
+
+def bind(kernel: Any, *args: Any) -> Callable[..., Any]:
+    """``kernel`` compiled for the types of ``args``, callable without numba's type dispatch.
+
+    numba works out the types of a call's arguments on every call (several
+    microseconds for named tuples); the engine's bundles keep their types for a
+    whole run (their arrays are written in place), so it binds each kernel
+    once. Pass arguments of exactly these types afterwards: the entry point
+    does not check them.
+    """
+    signature = tuple(numba.typeof(a) for a in args)
+    kernel.compile(signature)
+    return kernel.overloads[signature].entry_point
 
 
 @compiled
@@ -77,55 +106,40 @@ def spread_influence(
 
 
 @compiled
-def tally_governments(
-    cities, sign, city_gov, population, lobbying, gov_population, gov_lobbying
-):  # pragma: no cover - compiled
+def tally_governments(which, sign, cities, state, governments):  # pragma: no cover - compiled
     """Add (sign +1) or remove (-1) cities' population and lobbying voice above them.
 
     Both are integer-valued, so the tallies are exact sums in any order.
     """
+    city_gov, population, lobbying = cities.city_gov, cities.population, state.lobbying
+    population_adopted = governments.population_adopted
+    lobbying_adopted = governments.lobbying_adopted
     for level in range(city_gov.shape[0]):
-        for c in cities:
+        for c in which:
             g = city_gov[level, c]
-            gov_population[g] += sign * population[c]
-            gov_lobbying[g] += sign * lobbying[c]
+            population_adopted[g] += sign * population[c]
+            lobbying_adopted[g] += sign * lobbying[c]
 
 
 @compiled
-def update_context(
-    cities,
-    city_gov,
-    support,
-    hostile,
-    preempting,
-    mandate_step,
-    defiant,
-    susceptibility,
-    deterrence,
-    use_vertical,
-    use_hierarchical,
-    innovation_base,
-    readiness,
-    top_down_rate,
-    adopted,
-    voluntary_factor,
-    innovation_hazard,
-    top_down_hazard,
-    preempted,
-    blocked,
-    mandate_start,
-    stale,
-):  # pragma: no cover - compiled
+def update_context(which, cities, state, context, governments, params):  # pragma: no cover
     """Per-city effects of the governments above: deterrence, support, mandates, preemption.
 
-    The voluntary factor is susceptibility x deterrence, 0 if blocked
-    (mechanisms.susceptibility.voluntary_factor).
-
+    The voluntary factor is embedded.voluntary_factor; the top-down hazard is
+    vertical.top_down_rule of the support summed over the levels above.
     Cities whose hazard may have changed are marked stale: non-adopters, and
     adopters whose preemption or mandate changed (nothing else moves an exit hazard).
     """
+    city_gov, defiant, susceptibility = cities.city_gov, cities.defiant, cities.susceptibility
+    readiness, adopted, stale = cities.readiness, state.adopted, state.stale
+    support, hostile = governments.support, governments.hostile
+    preempting, mandate_step = governments.preempting, governments.mandate_step
+    voluntary_factor, top_down = context.voluntary_factor, context.top_down
+    preempted, blocked, mandate_start = context.preempted, context.blocked, context.mandate_start
+    use_vertical, use_hierarchical = params.vertical, params.hierarchical
+    deterrence, rate = params.deterrence, params.top_down_rate
     gather = use_vertical or use_hierarchical
-    for c in cities:
+    for c in which:
         total_support = 0.0
         n_hostile = 0
         is_preempted = False
@@ -142,87 +156,141 @@ def update_context(
             start = NO_MANDATE
         is_blocked = is_preempted and not defiant[c]
         deterred = deterrence[n_hostile] if use_vertical else 1.0
-        factor = voluntary(susceptibility[c], deterred, is_blocked)
         exit_changed = preempted[c] != is_preempted or mandate_start[c] != start
         preempted[c] = is_preempted
         blocked[c] = is_blocked
         mandate_start[c] = start
-        voluntary_factor[c] = factor
-        innovation_hazard[c] = innovation_base[c] * factor
-        if use_vertical:  # vertical.top_down_hazard x factor
-            top_down_hazard[c] = min(1.0, top_down_rate * total_support * readiness[c]) * factor
+        voluntary_factor[c] = embedded.voluntary_factor(susceptibility[c], deterred, is_blocked)
+        if use_vertical:
+            top_down[c] = vertical.top_down_rule(total_support, readiness[c], rate)
         if exit_changed or not adopted[c]:
             stale[c] = True
 
 
 @compiled
-def refresh_hazards(
-    cities,
-    t,
-    boost,
-    horizontal_rule,
-    contagion,
-    use_innovation,
-    use_vertical,
-    use_hierarchical,
-    use_abandonment,
-    compliance_steps,
-    preemption_enforcement,
-    abandonment_rate,
-    monitoring_reduction,
-    adopted,
-    voluntary_factor,
-    innovation_hazard,
-    top_down_hazard,
-    pressure,
-    total,
-    threshold,
-    mandate_start,
-    blocked,
-    preempted,
-    defiant,
-    monitored,
-    hazard,
-):  # pragma: no cover - compiled
-    """hazard[c] = combined hazard of city c's possible change at step t.
+def city_hazards(
+    which, t, boost, escaped, u, cities, state, context, params, channel
+):  # pragma: no cover
+    """Each city's channel hazards at step t, then its combined hazard or its channel.
 
-    The numpy reference is engine.full_hazard; each line names the mechanism it
-    evaluates. A channel switched off contributes 0, and x (1 - 0) == x exactly,
-    so leaving it in changes no bit. ``contagion[k]`` is contagion's hazard for
-    ``cities[k]`` (numpy's exp), read only under the contagion rule.
+    For every city c = which[k]: an adopter's (abandonment, preemption) hazards,
+    a non-adopter's (innovation, horizontal, vertical, hierarchical) ones, each
+    the mechanism's rule composed by :mod:`diffusion_sim.mechanisms.embedded`
+    (a mechanism switched off gives 0, and x (1 - 0) == x exactly). With ``u``
+    empty it writes the combined hazard to ``state.hazard[c]`` (the refresh);
+    otherwise ``u[k]`` is the city's uniform and it writes the channel that
+    fires to ``channel[k]`` (embedded.choose_channel_of_one: an index among the
+    exit channels for an adopter, the adoption channels otherwise). ``escaped[k]``
+    is contagion's escape probability of c (numpy's exp), read only under contagion.
+
+    One loop for both, so the hazards a city is decided on and the ones its
+    channel is chosen from are the same computation. The bundles' arrays are
+    unpacked before the loop (a field read per element would cost more).
     """
-    for k in range(len(cities)):
-        c = cities[k]
+    choose = len(u) > 0
+    adopted, hazard, pressure, total = state.adopted, state.hazard, state.pressure, state.total
+    monitored, innovation_hazard = state.monitored, cities.innovation
+    threshold, defiant = cities.threshold, cities.defiant
+    factor, top_down, blocked = context.voluntary_factor, context.top_down, context.blocked
+    preempted, mandate_start = context.preempted, context.mandate_start
+    rule, steps = params.horizontal_rule, params.compliance_steps
+    use_innovation, use_vertical = params.innovation, params.vertical
+    use_hierarchical, use_abandonment = params.hierarchical, params.abandonment
+    for k in range(len(which)):
+        c = which[k]
         start = mandate_start[c]
         if adopted[c]:
             h_abandon = 0.0
-            if use_abandonment:  # abandonment.abandonment_hazard, not under a mandate in force
-                h_abandon = abandonment_rate * (1.0 - monitoring_reduction * monitored[c])
-                h_abandon = h_abandon * (1.0 if start >= t else 0.0)
-            h_preempt = 0.0
-            if use_hierarchical:  # hierarchical.preemption_hazard
-                h_preempt = preemption_enforcement * (preempted[c] and not defiant[c])
-            escape = (1.0 - h_abandon) * (1.0 - h_preempt)
-        else:
-            factor = voluntary_factor[c]
-            h_innovation = innovation_hazard[c] if use_innovation else 0.0
-            h_horizontal = 0.0
-            if horizontal_rule == THRESHOLD_RULE:  # horizontal.threshold_hazard x factor
-                reached = total[c] > 0 and pressure[c] / total[c] * boost >= threshold[c]
-                h_horizontal = (1.0 if reached else 0.0) * factor
-            elif horizontal_rule == CONTAGION_RULE:
-                h_horizontal = contagion[k] * factor
-            h_top_down = top_down_hazard[c] if use_vertical else 0.0
-            h_mandate = 0.0
-            if use_hierarchical and start < t:  # hierarchical.compliance_hazard
-                elapsed = t - start - 1
-                h_mandate = (
-                    1.0 / (compliance_steps - elapsed) if elapsed < compliance_steps else 1.0
+            if use_abandonment:
+                h_abandon = abandonment.abandonment_rule(
+                    monitored[c], params.abandonment_rate, params.monitoring_reduction
                 )
-                h_mandate = h_mandate * (0.0 if blocked[c] else 1.0)
-            escape = (1.0 - h_innovation) * (1.0 - h_horizontal)
-            escape = escape * (1.0 - h_top_down) * (1.0 - h_mandate)
-        hazard[c] = 1.0 - escape  # embedded.combined_hazard
+            h_preempt = 0.0
+            if use_hierarchical:
+                h_preempt = hierarchical.preemption_rule(
+                    preempted[c], defiant[c], params.preemption_enforcement
+                )
+            exits = embedded.exit_channels(h_abandon, h_preempt, start, t)
+            if choose:
+                channel[k] = embedded.choose_channel_of_one(u[k], exits)
+            else:
+                hazard[c] = embedded.combined_hazard(exits)
+            continue
+        h_innovation = innovation_hazard[c] if use_innovation else 0.0
+        h_horizontal = 0.0
+        if rule == THRESHOLD_RULE:
+            h_horizontal = horizontal.threshold_rule(pressure[c], total[c], threshold[c], boost)
+        elif rule == CONTAGION_RULE:
+            h_horizontal = horizontal.persuasion_rule(escaped[k], boost)
+        h_top_down = top_down[c] if use_vertical else 0.0
+        h_compliance = 0.0
+        if use_hierarchical:
+            h_compliance = hierarchical.compliance_rule(t - start - 1, steps)
+        adoptions = embedded.adoption_channels(
+            factor[c], h_innovation, h_horizontal, h_top_down, h_compliance, blocked[c]
+        )
+        if choose:
+            channel[k] = embedded.choose_channel_of_one(u[k], adoptions)
+        else:
+            hazard[c] = embedded.combined_hazard(adoptions)
+
+
+@compiled
+def innovation_base(capacity, leaning, rate, out):  # pragma: no cover - compiled
+    """out[i] = innovation.innovation_rule of city i (once per run)."""
+    for i in range(len(out)):
+        out[i] = innovation.innovation_rule(capacity[i], leaning[i], rate)
+
+
+@compiled
+def governments_now(
+    stance, adopted, preempts, mandate, mandate_step, governments
+):  # pragma: no cover
+    """What each government gives the cities under it now; the last entry ('none') gives nothing.
+
+    Support is vertical.support_rule; a mandate is in force while its government has the policy.
+    """
+    g = len(stance)
+    for k in range(g):
+        hostile = stance[k] == vertical.HOSTILE
+        governments.support[k] = vertical.support_rule(stance[k], adopted[k])
+        governments.hostile[k] = hostile
+        governments.preempting[k] = hostile and preempts[k]
+        governments.mandate_step[k] = mandate_step[k] if mandate[k] and adopted[k] else NO_MANDATE
+    governments.support[g] = vertical.support_rule(vertical.NEUTRAL, False)
+    governments.hostile[g] = 0
+    governments.preempting[g] = False
+    governments.mandate_step[g] = NO_MANDATE
+
+
+@compiled
+def choose_governments(
+    u, stance, population, cities, response, governments, params, out
+):  # pragma: no cover
+    """out[k] = the channel through which government k adopts (0 bottom-up, 1 harmonization), or -1.
+
+    Bottom-up: vertical.government_rule of the population and lobbying shares
+    adopted under it; harmonization: hierarchical.harmonization_rule; the two
+    compete as every city's channels do (embedded.choose_channel_of_one).
+    """
+    for k in range(len(u)):
+        h_bottom_up = 0.0
+        if params.vertical:
+            adopted = governments.population_adopted[k]
+            population_share = adopted / population[k] if population[k] > 0 else 0.0
+            voice = cities[k] * vertical.VOICE_UNITS
+            lobbying_share = governments.lobbying_adopted[k] / voice if cities[k] > 0 else 0.0
+            h_bottom_up = vertical.government_rule(
+                population_share,
+                lobbying_share,
+                response[stance[k] + 1],
+                params.bottom_up_rate,
+                params.lobbying_weight,
+            )
+        h_harmonize = 0.0
+        if params.hierarchical:
+            h_harmonize = hierarchical.harmonization_rule(stance[k], params.government_rate)
+        out[k] = embedded.choose_channel_of_one(u[k], (h_bottom_up, h_harmonize))
 
 
 @compiled
@@ -265,3 +333,41 @@ def gather_pressure(indptr, indices, weights, adopted, pressure):  # pragma: no 
         for k in range(len(sources)):
             total += w[k] & -np.int32(adopted[sources[k]])  # w if adopted, else 0
         pressure[i] = total
+
+
+KERNELS = (
+    row,
+    spread_influence,
+    tally_governments,
+    update_context,
+    city_hazards,
+    innovation_base,
+    governments_now,
+    choose_governments,
+    mandates_due,
+    gather_pressure,
+)
+
+
+def _forget_cache_when_rules_change() -> None:
+    """Drop the kernels' disk cache when a mechanism's source changed.
+
+    numba keys a cached function on its own file only; these kernels inline the
+    rules of ``diffusion_sim/mechanisms/``, so a changed rule must recompile them.
+    """
+    folder = Path(embedded.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    try:
+        stamp = Path(city_hazards._cache._cache_path) / "kernels.rules.sha256"
+        if stamp.exists() and stamp.read_text() == digest.hexdigest():
+            return
+        for kernel in KERNELS:
+            kernel._cache.flush()
+        stamp.write_text(digest.hexdigest())
+    except OSError:  # pragma: no cover - a read-only cache: numba compiles in memory
+        return
+
+
+_forget_cache_when_rules_change()

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from diffusion_sim.mechanisms.registry import SWITCHED, of_kern_type
 from diffusion_sim.scenario import Scenario
 
-SWITCHED = ("innovation", "horizontal", "vertical", "hierarchical")
-"""The mechanisms a mode switches; abandonment stays as the scenario sets it."""
+__all__ = ["CLAIMS", "MODES", "MODE_NAMES", "SWITCHED", "Claim", "Mode", "mode"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Mode:
     kern: str
     """Kern's description (2019, pp. 136-137), as the Learn tab shows it."""
     on: tuple[str, ...]
-    """Mechanisms switched on (the others of :data:`SWITCHED` are switched off)."""
+    """Mechanisms switched on (the others of :data:`SWITCHED`, the registry's, are switched off)."""
     look_for: str
     """What a reader should look for in the mode's run."""
 
@@ -64,7 +64,7 @@ MODES: tuple[Mode, ...] = (
         "when enough of its peers (network partners, twins, neighbours) have, weighted by "
         "their prestige. No government takes part. Kern (2019) expects it to reach mostly "
         "leaders: cities with the means and the will to act.",
-        on=("innovation", "horizontal"),
+        on=of_kern_type("horizontal"),
         look_for="Whether adoption stays among leaders (triangles) and their partners.",
     ),
     Mode(
@@ -75,7 +75,7 @@ MODES: tuple[Mode, ...] = (
         "that has adopted funds and encourages its cities (top-down); a hostile one deters "
         "them. Kern, Eckersley & Haupt (2023): national funding drove the 2010s, and "
         "followers depended on it more than forerunners.",
-        on=("innovation", "vertical"),
+        on=of_kern_type("vertical"),
         look_for="Whether followers (circles) adopt once a government above supports it.",
     ),
     Mode(
@@ -85,7 +85,7 @@ MODES: tuple[Mode, ...] = (
         "a mandate obliges every municipality under it, which complies within a set time. A "
         "hostile government can instead preempt (forbid) the policy. Kern (2019) expects it "
         "to reach even the laggards.",
-        on=("innovation", "hierarchical"),
+        on=of_kern_type("hierarchical"),
         look_for="Whether whole countries or regions switch, laggards (squares) included.",
     ),
     Mode(
@@ -170,7 +170,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "embedded reaches the most cities",
         ("embedded", "share_cities"),
-        tuple((m, "share_cities") for m in ("horizontal", "vertical", "hierarchical")),
+        tuple((m.name, "share_cities") for m in MODES if m.name != "embedded"),
         0.0,
     ),
 )
@@ -203,12 +203,12 @@ def ladder_runs(scenario: Scenario, replicates: int = 20, seed: int = 2019, worl
 def ladder_table(runs) -> tuple[Any, Any]:
     """Means with 95% intervals per mode and rung, and each claim's paired difference.
 
-    Intervals are comparison.bootstrap_interval's (a fixed Generator), within [0, 1].
+    Intervals are statistics.bootstrap_interval's (a fixed Generator), within [0, 1].
     Returns (table indexed by mode, claims with difference, interval and verdict).
     """
     import pandas as pd
 
-    from diffusion_sim.comparison import BOOTSTRAP_SEED, bootstrap_interval
+    from diffusion_sim.statistics import BOOTSTRAP_SEED, bootstrap_interval
 
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     wide = runs.set_index(["mode", "replicate"])

@@ -17,15 +17,25 @@ Definitions (docs/ODD.md, "Observation"):
 - ``leapfrogging``: adopters at the end under a hostile national government
   (cities acting against their nation, like the US Climate Mayors in 2017).
 - ``abandonments``, ``preemptions``: drops over the run by channel.
+
+Two forms of the same definitions: :func:`outcomes` reads a result's tables (a
+run saved and loaded), :func:`outcomes_from_events` reads its change events (a
+sweep's run, no tables built). ``tests/test_sweep_runner.py`` checks that they
+agree bit for bit over scenarios and both engines.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
 from diffusion_sim.scenario import LEVELS
+from diffusion_sim.tables import GOV_CHANGES, STANCES
+from diffusion_sim.trajectory import ADOPT
+from diffusion_sim.world import LADDER_NAMES
 
 SIZE_CLASSES = (
     ("small", 0, 100_000),
@@ -116,3 +126,129 @@ def outcomes(result) -> dict[str, float]:
     out["abandonments"] = float(ts["drop_abandonment"].sum())
     out["preemptions"] = float(ts["drop_preemption"].sum())
     return out
+
+
+@dataclass
+class WorldFacts:
+    """What the outcomes read of a world, computed once per world."""
+
+    n: int
+    population: np.ndarray
+    population_total: float
+    ladder: np.ndarray
+    rung_sizes: list[int]
+    size_members: list[np.ndarray]
+    country_group: np.ndarray
+    country_sizes: np.ndarray
+
+    @classmethod
+    def of(cls, world) -> WorldFacts:
+        population = world.population.astype(np.float64)
+        classes = size_class(world.cities_frame()["population"].to_numpy())
+        # results.py groups cities by country *name* ('' for none): so do we.
+        names = np.asarray((*world.country_names, ""), dtype=object)[world.country]
+        _, group = np.unique(names.astype(str), return_inverse=True)
+        return cls(
+            n=world.n_cities,
+            population=population,
+            population_total=max(population.sum(), 1.0),
+            ladder=world.ladder,
+            rung_sizes=[int((world.ladder == code).sum()) for code in range(len(LADDER_NAMES))],
+            size_members=[classes == name for name, _, _ in SIZE_CLASSES],
+            country_group=group,
+            country_sizes=np.bincount(group),
+        )
+
+
+def outcomes_from_events(setup, trajectory, facts: WorldFacts | None = None) -> dict[str, float]:
+    """:func:`outcomes` of a run straight from its change events, without building tables.
+
+    For sweeps and calibration, which keep a few numbers per run; ``facts`` (what
+    the outcomes read of the world) can be kept across runs on one world.
+
+    The same numpy operations as ``results.build_result`` on the same arrays, so
+    every number is bit for bit the one the tables give.
+    """
+    facts = facts if facts is not None else WorldFacts.of(setup.world)
+    n, bins = facts.n, trajectory.steps + 1
+    city = trajectory.city
+    sign = trajectory.city_change.astype(np.int64)
+    step = trajectory.city_step.astype(np.int64)
+    adopters = np.cumsum(np.bincount(step, weights=sign, minlength=bins))
+    share_cities = adopters / n
+    pop_adopted = np.cumsum(
+        np.bincount(step, weights=sign * facts.population[city], minlength=bins)
+    )
+    share_population = pop_adopted / facts.population_total
+
+    def time_to(level: float) -> float:
+        hits = np.flatnonzero(share_cities >= level)
+        return float(hits[0]) if len(hits) else float("nan")
+
+    out: dict[str, float] = {
+        "share_cities": float(share_cities[-1]),
+        "share_population": float(share_population[-1]),
+        "time_to_10pct": time_to(0.1),
+        "time_to_50pct": time_to(0.5),
+        "time_to_90pct": time_to(0.9),
+    }
+    last = np.full(n, -1, dtype=np.int64)
+    last[city] = np.arange(len(city))  # later events overwrite earlier ones
+    has = last >= 0
+    final_change = np.zeros(n, dtype=np.int8)
+    final_change[has] = trajectory.city_change[last[has]]
+    adopted = final_change == ADOPT
+    final_channel = np.full(n, len(CHANNELS), dtype=np.int64)
+    final_channel[has] = trajectory.city_channel[last[has]]
+    for (name, _, _), members in zip(SIZE_CLASSES, facts.size_members, strict=True):
+        out[f"share_{name}"] = float(adopted[members].mean()) if members.any() else float("nan")
+    rung = facts.ladder[city]
+    for code, name in enumerate(LADDER_NAMES):
+        size = facts.rung_sizes[code]
+        inside = rung == code
+        count = np.cumsum(np.bincount(step[inside], weights=sign[inside], minlength=bins))
+        out[f"share_{name}s"] = float(count[-1] / size) if size else 0.0
+    means = np.bincount(facts.country_group, weights=adopted) / facts.country_sizes
+    out["country_gini"] = gini(means) if len(means) > 1 else 0.0
+
+    stance = setup.gov_stance0.astype(np.int64).copy()
+    gov_adopted = np.zeros(setup.n_governments, dtype=bool)
+    for g, change, value in zip(
+        trajectory.gov.tolist(),
+        trajectory.gov_change.tolist(),
+        trajectory.gov_value.tolist(),
+        strict=True,
+    ):
+        kind = GOV_CHANGES[change]
+        if kind == "stance":
+            stance[g] = value
+        else:
+            gov_adopted[g] = kind == "adopt"
+    for code, level in enumerate(LEVELS):
+        rows = setup.gov_level == code
+        out[f"governments_{level}"] = float(gov_adopted[rows].sum()) if rows.any() else 0.0
+    channels = np.bincount(final_channel[adopted], minlength=len(CHANNELS) + 1)
+    for channel in ADOPTION_CHANNELS:
+        out[f"adopters_{channel}"] = float(channels[CHANNELS.index(channel)])
+    out["leapfrogging"] = _leapfrogging(setup, stance, adopted)
+    exits = np.bincount(trajectory.city_channel.astype(np.int64), minlength=len(CHANNELS))
+    out["abandonments"] = float(exits[CHANNELS.index("abandonment")])
+    out["preemptions"] = float(exits[CHANNELS.index("preemption")])
+    return {name: out[name] for name in OUTCOME_NAMES}
+
+
+def _leapfrogging(setup, stance: np.ndarray, adopted: np.ndarray) -> float:
+    """Adopters under a nation whose (final) stance is hostile, matched by name as results do."""
+    nation = LEVELS.index("nation")
+    levels = sorted(set(setup.gov_level.tolist()))
+    names = np.asarray((*setup.gov_names, ""), dtype=object)
+    hostile = {
+        names[g]
+        for g in range(setup.n_governments)
+        if setup.gov_level[g] == nation and STANCES[int(stance[g])] == "hostile"
+    }
+    if nation not in levels or not hostile:
+        return 0.0
+    row = setup.city_gov[levels.index(nation)]
+    under_hostile = np.array([name in hostile for name in names])[row]
+    return float((adopted & under_hostile).sum())

@@ -19,14 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS
 
-CHANNEL_COLOURS = {
-    "innovation": "#e69f00",
-    "horizontal": "#56b4e9",
-    "vertical": "#009e73",
-    "hierarchical": "#cc79a7",
-}
 FONT_SIZE = 11
 """Tick labels and legends; titles and axis labels one or two points larger."""
 

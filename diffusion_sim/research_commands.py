@@ -9,28 +9,33 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from diffusion_sim import cli_args as arg
 from diffusion_sim.errors import InputError
 
 
 def _scenario(name: str, sets: list[str] | None):
-    from diffusion_sim.cli import _parse_sets
-    from diffusion_sim.scenario import find_scenario, load_scenario
-
-    scenario = load_scenario(find_scenario(name))
-    overrides = _parse_sets(sets or [])
-    return scenario.with_overrides(overrides) if overrides else scenario
+    return arg.load_with_overrides(name, sets or [])
 
 
 def _out(args: argparse.Namespace, stem: str) -> Path:
-    from diffusion_sim.results import timestamp
+    """A new folder for this command's results, claimed atomically (never an existing one)."""
+    from diffusion_sim.storage import reserve_folder, timestamp
 
-    return Path(args.out or "results") / f"{stem}-{timestamp()}"
+    return reserve_folder(Path(args.out or "results"), f"{stem}-{timestamp()}")
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Fail on an unusable --out before any work."""
+    from diffusion_sim.storage import check_output_folder
+
+    check_output_folder(args.out or "results")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from diffusion_sim.comparison import compare, compare_modes
 
     scenarios = [_scenario(name, args.set) for name in args.scenarios]
+    _check_out(args)
     if args.modes:
         if len(scenarios) != 1:
             raise InputError("compare --modes takes exactly one scenario")
@@ -55,21 +60,55 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from diffusion_sim.calibration import calibrate
+    import shutil
+    import sys
+    import tempfile
+
+    from diffusion_sim.calibration import calibrate, check_span, fit_key, read_adoptions
 
     scenario = _scenario(args.scenario, args.set)
-    fit = calibrate(
-        scenario,
-        args.data,
-        args.fit,
-        replicates=args.replicates,
-        seed=args.seed,
-        max_evaluations=args.max_evaluations,
-        start=args.start,
-        denominator=args.denominator,
+    overrides = arg.parse_sets(args.set or [])
+    for key in args.fit:  # bad keys and the data file are refused before any work
+        fit_key(scenario, key)
+    data = read_adoptions(args.data)
+    check_span(data, scenario.run.step_unit, args.start, scenario.source)
+    folder = _out(args, f"calibrate-{scenario.name}")
+    work = None
+    if args.method == "abc":
+        # pyabc's database lives beside the results (never elsewhere), then moves into them.
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".abc", dir=folder.parent))
+    print(
+        f"calibrate {scenario.name}: fitting {', '.join(args.fit)} by "
+        f"{'ABC-SMC (posterior)' if args.method == 'abc' else 'point fit'}, "
+        f"{args.replicates} replicates per evaluation, {args.workers} worker(s)",
+        file=sys.stderr,
     )
-    print(fit.summary())
-    folder = fit.save(_out(args, f"calibrate-{scenario.name}"))
+    try:
+        fit = calibrate(
+            scenario,
+            data,
+            args.fit,
+            method=args.method,
+            replicates=args.replicates,
+            seed=args.seed,
+            max_evaluations=args.max_evaluations,
+            start=args.start,
+            denominator=args.denominator,
+            priors=args.prior or [],
+            coordinated=False if args.curve_only else None,
+            population=args.population,
+            generations=args.generations,
+            workers=args.workers,
+            database=work / "abc.db" if work else None,
+            progress=True,
+            overrides=overrides,
+        )
+        print(fit.summary())
+        folder = fit.save(folder)
+    finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
     if args.write_scenario:
         target = Path(args.write_scenario)
         extends = None
@@ -79,25 +118,33 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 extends = extends.relative_to(target.resolve().parent)
             except ValueError:
                 pass
-        from diffusion_sim.cli import _parse_sets
-
-        overrides = _parse_sets(args.set or [])
         text = fit.scenario_toml(str(extends) if extends else None, target.stem, overrides)
         target.write_text(text)
         print(f"fitted scenario written to {target}")
-    print(f"curve (CSV, Parquet), fit.png and fitted.toml in {folder}")
+    print(
+        f"curve (CSV, Parquet), fit.png and fitted.toml in {folder}"
+        + ("; posterior.csv and abc.db (pyabc) too" if args.method == "abc" else "")
+        + f"; rerun the fit with: diffusion-sim run {folder / 'fitted.toml'}"
+    )
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from diffusion_sim.graph_export import export
     from diffusion_sim.simulation import build_world, simulate
+    from diffusion_sim.storage import check_output_file, check_output_folder
 
     scenario = _scenario(args.scenario, args.set)
-    world = build_world(scenario)
-    result = None if args.world_only else simulate(scenario, args.seed, world=world)
     suffix = "" if args.format == "csv" else f".{args.format}"
     path = Path(args.out) if args.out else Path("results") / f"{scenario.name}-network{suffix}"
+    if args.format == "csv":  # a folder of tables
+        check_output_folder(path)
+        if path.is_dir() and any(path.iterdir()) and not args.force:
+            raise InputError(f"--out {path}: folder is not empty; pass --force to write into it")
+    else:
+        check_output_file(path, force=args.force)
+    world = build_world(scenario)
+    result = None if args.world_only else simulate(scenario, args.seed, world=world)
     written = export(world, path, args.format, result=result)
     print(
         f"{world.n_cities} cities, {sum(m.nnz for m in world.layers.values()) // 2} "
@@ -118,12 +165,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="one scenario as horizontal, vertical, hierarchical and embedded",
     )
-    comp.add_argument("--replicates", type=int, default=20, help="replicates each (default 20)")
-    comp.add_argument("--seed", type=int, help="root seed (default: the first's run.seed)")
-    comp.add_argument("--steps", type=int, help="steps (default: each scenario's run.steps)")
+    comp.add_argument(
+        "--replicates", type=arg.REPLICATES, default=20, help="replicates each (default 20)"
+    )
+    comp.add_argument("--seed", type=arg.SEED, help="root seed (default: the first's run.seed)")
+    comp.add_argument("--steps", type=arg.STEPS, help="steps (default: each scenario's run.steps)")
     comp.add_argument("--engine", choices=("vectorized", "agents"), default="vectorized")
     comp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override in all")
-    comp.add_argument("--out", help="folder for results (default: ./results)")
+    comp.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     comp.set_defaults(func=cmd_compare)
 
     cal = sub.add_parser(
@@ -144,30 +193,69 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     cal.add_argument(
         "--replicates",
-        type=int,
+        type=arg.whole_number(1, 1000),
         default=4,
         help="replicates per evaluation, fixed seeds (default 4)",
     )
-    cal.add_argument("--seed", type=int, help="root seed (default: run.seed)")
+    cal.add_argument("--seed", type=arg.SEED, help="root seed (default: run.seed)")
     cal.add_argument(
         "--max-evaluations",
-        type=int,
+        type=arg.whole_number(1, 100_000),
         default=40,
         help="Nelder-Mead budget after the coarse grid (default 40)",
+    )
+    cal.add_argument(
+        "--method",
+        choices=("abc", "point"),
+        default="abc",
+        help="abc: a posterior by ABC-SMC, median and 90%% interval per key and channel "
+        "(default); point: best values only, fast",
+    )
+    cal.add_argument(
+        "--prior",
+        action="append",
+        metavar="KEY=KIND:LOW:HIGH",
+        help="prior of a fitted key, e.g. mechanisms.innovation.rate=loguniform:1e-4:0.1 "
+        "(default: from the schema's bounds)",
+    )
+    cal.add_argument(
+        "--population",
+        type=arg.whole_number(10, 100_000),
+        default=100,
+        help="ABC-SMC particles per generation (default 100)",
+    )
+    cal.add_argument(
+        "--generations",
+        type=arg.whole_number(1, 100),
+        default=6,
+        help="ABC-SMC generations at most; the last is at temperature 1 (default 6)",
+    )
+    cal.add_argument(
+        "--workers",
+        type=arg.whole_number(1, 1024),
+        default=1,
+        help="processes for ABC-SMC (pyabc's multicore sampler when > 1; default 1)",
+    )
+    cal.add_argument(
+        "--curve-only",
+        action="store_true",
+        help="fit the adoption curve alone, even when the data says which adoptions were "
+        "coordinated",
     )
     cal.add_argument("--start", help="first period of step 0, e.g. 2008-01 (default: first date)")
     cal.add_argument(
         "--denominator",
-        type=int,
+        type=arg.whole_number(1, 5_000_000),
         help="cities the observed counts are shares of (default: the world's)",
     )
     cal.add_argument(
         "--write-scenario",
+        type=arg.out_file,
         metavar="PATH",
         help="also write the fitted scenario (extending the original) here",
     )
     cal.add_argument("--set", action="append", metavar="KEY=VALUE")
-    cal.add_argument("--out", help="folder for results (default: ./results)")
+    cal.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     cal.set_defaults(func=cmd_calibrate)
 
     exp = sub.add_parser(
@@ -175,8 +263,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     exp.add_argument("scenario", help="scenario file or shipped name")
     exp.add_argument("--format", choices=("graphml", "gexf", "csv"), default="graphml")
-    exp.add_argument("--out", help="file (or folder for csv); default results/<name>-network")
-    exp.add_argument("--seed", type=int, help="seed of the run (default: run.seed)")
+    exp.add_argument(
+        "--out", type=arg.out_file, help="file (or folder for csv); default results/<name>-network"
+    )
+    exp.add_argument("--seed", type=arg.SEED, help="seed of the run (default: run.seed)")
     exp.add_argument("--world-only", action="store_true", help="the world without a run")
+    exp.add_argument("--force", action="store_true", help="replace an existing --out file")
     exp.add_argument("--set", action="append", metavar="KEY=VALUE")
     exp.set_defaults(func=cmd_export)

@@ -1,7 +1,7 @@
-"""Results: tidy tables derived from a run's change events, and how they are saved.
+"""A run's result: its tables (built in :mod:`diffusion_sim.tables`), summary and manifest.
 
-Every table comes from the trajectory (change events) and the setup, so the
-two engines produce identical tables whenever their events agree.
+Saving and loading go through :mod:`diffusion_sim.storage`: a folder appears
+complete in one rename, manifest last, and is never overwritten.
 """
 
 from __future__ import annotations
@@ -15,17 +15,21 @@ import numpy as np
 import pandas as pd
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.setup import Setup
 
 # staged, timestamp and write_manifest are re-exported for callers that predate storage.py.
 from diffusion_sim.storage import staged, timestamp, versions, write_manifest  # noqa: F401
-from diffusion_sim.trajectory import ADOPT, GOV_ADOPT, GOV_WITHDRAW, Trajectory
-from diffusion_sim.world import LADDER_NAMES
-
-GOV_CHANGES = {1: "adopt", -1: "withdraw", 0: "stance"}
-STANCES = {-1: "hostile", 0: "neutral", 1: "supportive"}
+from diffusion_sim.tables import (  # GOV_CHANGES and STANCES re-exported for older callers
+    GOV_CHANGES,  # noqa: F401
+    STANCES,  # noqa: F401
+    cities_table,
+    events_table,
+    governments_tables,
+    timeseries_table,
+)
+from diffusion_sim.trajectory import Trajectory
 
 
 def first_step_at_or_above(values: np.ndarray, level: float) -> float:
@@ -133,155 +137,15 @@ def make_manifest(setup: Setup, engine: str, seed_info: dict, wall_time: float) 
 
 
 def build_result(setup: Setup, trajectory: Trajectory, manifest: dict | None = None) -> Result:
-    """All tables of a run from its change events."""
-    world = setup.world
-    n, steps = world.n_cities, trajectory.steps
-    events = pd.DataFrame(
-        {
-            "step": trajectory.city_step,
-            "city": trajectory.city,
-            "kind": np.where(trajectory.city_change == ADOPT, "adopt", "drop"),
-            "channel": np.asarray(CHANNELS, dtype=object)[trajectory.city_channel],
-        }
-    )
-    events["kind"] = events["kind"].astype("category")
-    events["channel"] = pd.Categorical(events["channel"], categories=CHANNELS)
-
-    # Per step: net change of adopters overall, by population and by ladder rung.
-    sign = trajectory.city_change.astype(np.int64)
-    step = trajectory.city_step.astype(np.int64)
-    bins = steps + 1
-    adopters = np.cumsum(np.bincount(step, weights=sign, minlength=bins))
-    population = world.population.astype(np.float64)
-    pop_adopted = np.cumsum(
-        np.bincount(step, weights=sign * population[trajectory.city], minlength=bins)
-    )
-    timeseries = {
-        "step": np.arange(bins),
-        "adopters": adopters.astype(np.int64),
-        "share_cities": adopters / n,
-        "share_population": pop_adopted / max(population.sum(), 1.0),
-    }
-    rung = world.ladder[trajectory.city]
-    for code, name in enumerate(LADDER_NAMES):
-        size = int((world.ladder == code).sum())
-        count = np.cumsum(
-            np.bincount(step[rung == code], weights=sign[rung == code], minlength=bins)
-        )
-        timeseries[f"share_{name}s"] = count / size if size else np.zeros(bins)
-    for code, name in enumerate(CHANNELS):
-        mask = (trajectory.city_channel == code) & (sign == 1)
-        if name in ADOPTION_CHANNELS:
-            timeseries[f"new_{name}"] = np.bincount(step[mask], minlength=bins)
-    for name in EXIT_CHANNELS:
-        mask = trajectory.city_channel == CHANNELS.index(name)
-        timeseries[f"drop_{name}"] = np.bincount(step[mask], minlength=bins)
-
-    # Governments: state after each step, from their change events.
-    gov_frame = pd.DataFrame(
-        {
-            "government": np.arange(setup.n_governments),
-            "name": setup.gov_names,
-            "level": [LEVELS[code] for code in setup.gov_level],
-            "cities": setup.gov_cities[:-1].astype(np.int64),
-            "population": setup.gov_population[:-1].astype(np.int64),
-        }
-    )
-    gstep = trajectory.gov_step.astype(np.int64)
-    gchange = trajectory.gov_change
-    for level in LEVELS:
-        level_code = LEVELS.index(level)
-        if not (setup.gov_level == level_code).any():
-            continue
-        in_level = setup.gov_level[trajectory.gov] == level_code
-        delta = np.where(gchange == GOV_ADOPT, 1, np.where(gchange == GOV_WITHDRAW, -1, 0))
-        timeseries[f"governments_{level}"] = np.cumsum(
-            np.bincount(gstep[in_level], weights=delta[in_level], minlength=bins)
-        ).astype(np.int64)
-    timeseries = pd.DataFrame(timeseries)
-
-    government_events = pd.DataFrame(
-        {
-            "step": trajectory.gov_step,
-            "government": trajectory.gov,
-            "name": [setup.gov_names[g] for g in trajectory.gov],
-            "kind": [GOV_CHANGES[int(c)] for c in gchange],
-            "channel": [CHANNELS[c] for c in trajectory.gov_channel],
-            "value": trajectory.gov_value,
-        }
-    )
-    stance = setup.gov_stance0.astype(np.int64).copy()
-    adopted = np.zeros(setup.n_governments, dtype=bool)
-    mandate = np.zeros(setup.n_governments, dtype=bool)
-    adoption_step = np.full(setup.n_governments, -1, dtype=np.int64)
-    channel = np.full(setup.n_governments, "", dtype=object)
-    for row in government_events.itertuples(index=False):
-        if row.kind == "stance":
-            stance[row.government] = row.value
-        elif row.kind == "adopt":
-            adopted[row.government], mandate[row.government] = True, bool(row.value)
-            adoption_step[row.government], channel[row.government] = row.step, row.channel
-        else:
-            adopted[row.government] = mandate[row.government] = False
-    gov_frame["stance"] = [STANCES[int(s)] for s in stance]
-    gov_frame["adopted"] = adopted
-    gov_frame["mandate"] = mandate
-    gov_frame["adoption_step"] = adoption_step
-    gov_frame["channel"] = channel
-
-    # Cities: final state. The last event of each city decides it.
-    cities = world.cities_frame()
-    last = np.full(n, -1, dtype=np.int64)
-    order = np.arange(len(trajectory.city))
-    last[trajectory.city] = order  # later events overwrite earlier ones
-    has = last >= 0
-    final_change = np.zeros(n, dtype=np.int8)
-    final_change[has] = trajectory.city_change[last[has]]
-    cities["adopted"] = final_change == ADOPT
-    final_channel = np.full(n, len(CHANNELS), dtype=np.int64)  # one past the end: none
-    final_channel[has] = trajectory.city_channel[last[has]]
-    cities["channel"] = pd.Categorical(
-        np.asarray((*CHANNELS, None), dtype=object)[final_channel],
-        categories=CHANNELS,
-    )
-    adoption_step = np.full(n, -1, dtype=np.int64)
-    first_adoption = trajectory.city_change == ADOPT
-    adoption_step[trajectory.city[first_adoption][::-1]] = trajectory.city_step[first_adoption][
-        ::-1
-    ]
-    cities["first_adoption_step"] = adoption_step
-    last_change = np.full(n, -1, dtype=np.int64)
-    last_change[has] = trajectory.city_step[last[has]]
-    cities["last_change_step"] = last_change
-    cities["threshold"] = setup.threshold
-    cities["defiant"] = setup.defiant
-    for level_row, level_code in zip(
-        setup.city_gov, sorted(set(setup.gov_level.tolist())), strict=False
-    ):
-        cities[f"{LEVELS[level_code]}_government"] = _government_names(setup, level_row)
+    """All tables of a run from its change events (one function each, in :mod:`.tables`)."""
+    governments, government_events = governments_tables(setup, trajectory)
     return Result(
-        timeseries=timeseries,
-        events=events,
-        cities=cities,
-        governments=gov_frame,
+        timeseries=timeseries_table(setup, trajectory),
+        events=events_table(trajectory),
+        cities=cities_table(setup, trajectory),
+        governments=governments,
         government_events=government_events,
         manifest=manifest or {},
-    )
-
-
-def _government_names(setup: Setup, level_row: np.ndarray) -> pd.Categorical | np.ndarray:
-    """Each city's government at one level by name ('' for none).
-
-    A categorical (codes into the names) when the names are distinct: building a
-    million strings would cost more than the run at world scale.
-    """
-    names = (*setup.gov_names, "")
-    if len(set(names)) == len(names):
-        return pd.Categorical.from_codes(level_row, categories=names)
-    return np.where(
-        level_row < setup.n_governments,
-        np.asarray(setup.gov_names + ("",), dtype=object)[level_row],
-        "",
     )
 
 

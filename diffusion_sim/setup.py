@@ -9,6 +9,7 @@ of active networks, so a network founded mid-run costs one rebuild.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -268,6 +269,22 @@ def build_governments(world: World, levels: tuple[str, ...]):
     return tuple(names), np.asarray(level_codes, dtype=np.int8), city_gov
 
 
+def choose_pioneers(
+    world: World, named: Sequence[int], count: int, adopted: np.ndarray | None = None
+) -> np.ndarray:
+    """Pioneers: the named cities and the ``count`` others with the highest capacity x leaning.
+
+    The one place pioneers are chosen: at step 0 (:func:`build_setup`) and by a
+    ``pioneers`` event (:mod:`diffusion_sim.events`), where cities that have
+    already adopted are passed as ``adopted`` and not counted. Sorted by index.
+    """
+    named = np.asarray(named, dtype=np.int64)
+    taken = np.zeros(world.n_cities, dtype=bool) if adopted is None else adopted.copy()
+    taken[named] = True
+    top = top_pioneers(world.capacity, world.leaning, count, exclude=taken)
+    return np.sort(np.concatenate([named, top]))
+
+
 def build_setup(scenario: Scenario, world: World, rng: np.random.Generator) -> Setup:
     """Resolve a scenario on a world; draws thresholds then defiance from ``rng``."""
     from diffusion_sim.mechanisms.hierarchical import defiance
@@ -343,10 +360,7 @@ def build_setup(scenario: Scenario, world: World, rng: np.random.Generator) -> S
     named = [
         _resolve(c, city_names, "city", "pioneers.cities", source) for c in scenario.pioneers.cities
     ]
-    chosen = np.zeros(n, dtype=bool)
-    chosen[named] = True
-    top = top_pioneers(world.capacity, world.leaning, scenario.pioneers.count, exclude=chosen)
-    pioneers = np.sort(np.concatenate([np.asarray(named, dtype=np.int64), top]))
+    pioneers = choose_pioneers(world, named, scenario.pioneers.count)
     return Setup(
         scenario=scenario,
         world=world,

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,8 +25,11 @@ from diffusion_sim.results import (
     write_manifest,
 )
 from diffusion_sim.scenario import Scenario
-from diffusion_sim.setup import build_setup
+from diffusion_sim.setup import Setup, build_setup
 from diffusion_sim.world import World
+
+if TYPE_CHECKING:
+    from diffusion_sim.engine import Engine as EngineInterface
 
 Engine = Literal["vectorized", "agents"]
 SeedLike = int | np.random.SeedSequence | None
@@ -81,6 +84,34 @@ def attach_networks(world: World, scenario: Scenario) -> World:
     return world.with_networks(build_networks(world, scenario.networks, rng))
 
 
+def _vectorized() -> type:
+    from diffusion_sim.engine import VectorizedEngine
+
+    return VectorizedEngine
+
+
+def _agents() -> type:
+    try:
+        from diffusion_sim.agents.model import DiffusionModel
+    except ImportError as exc:  # pragma: no cover - mesa is a core dependency
+        raise InputError(f"the agents engine needs mesa: {exc}") from None
+    return DiffusionModel
+
+
+ENGINES: dict[str, Callable[[], type]] = {"vectorized": _vectorized, "agents": _agents}
+"""Every engine by name, imported when first asked for. Each implements
+:class:`diffusion_sim.engine.Engine`; ``simulate``, the dashboard and the
+benchmarks build engines only through :func:`make_engine`."""
+
+
+def make_engine(name: str, setup: Setup, rng: np.random.Generator) -> EngineInterface:
+    """The engine called ``name``, built on a setup and the run's generator."""
+    if name not in ENGINES:
+        allowed = ", ".join(repr(k) for k in ENGINES)
+        raise InputError(f"unknown engine {name!r}; allowed: {allowed}")
+    return ENGINES[name]()(setup, rng)
+
+
 def _seed_sequence(seed: SeedLike, scenario: Scenario) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -126,18 +157,7 @@ def simulate(
     rng = np.random.default_rng(sequence)
     setup = build_setup(scenario, world, rng)
     n_steps = scenario.run.steps if steps is None else steps
-    if engine == "vectorized":
-        from diffusion_sim.engine import VectorizedEngine
-
-        trajectory = VectorizedEngine(setup, rng).run(n_steps, progress)
-    elif engine == "agents":
-        try:
-            from diffusion_sim.agents.model import DiffusionModel
-        except ImportError as exc:  # pragma: no cover - mesa is a core dependency
-            raise InputError(f"the agents engine needs mesa: {exc}") from None
-        trajectory = DiffusionModel(setup, rng).run(n_steps, progress)
-    else:
-        raise InputError(f"unknown engine {engine!r}; allowed: 'vectorized', 'agents'")
+    trajectory = make_engine(engine, setup, rng).run(n_steps, progress)
     manifest = make_manifest(setup, engine, _seed_info(sequence), time.perf_counter() - started)
     return build_result(setup, trajectory, manifest)
 

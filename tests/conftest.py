@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import diffusion_sim as ds
+from diffusion_sim.mechanisms.registry import MECHANISM_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -30,7 +31,6 @@ def embedded() -> ds.Scenario:
 
 def only(scenario: ds.Scenario, *mechanisms: str, abandonment: bool = False) -> ds.Scenario:
     """The scenario with only the named mechanisms (and optionally abandonment) on."""
-    names = ("innovation", "horizontal", "vertical", "hierarchical")
-    overrides = {f"mechanisms.{m}.enabled": m in mechanisms for m in names}
+    overrides = {f"mechanisms.{m}.enabled": m in mechanisms for m in MECHANISM_NAMES}
     overrides["mechanisms.abandonment.enabled"] = abandonment
     return scenario.with_overrides(overrides)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import diffusion_sim as ds
 from diffusion_sim.calibration import calibrate, fit_key, read_adoptions
+from diffusion_sim.simulation import build_world, iter_replicates
 from tests.conftest import ROOT, SCENARIOS
 
 COVENANT = ROOT.parent / "shared" / "data" / "covenant_of_mayors_signatories_2024.csv"
@@ -33,8 +35,8 @@ def test_generic_file_is_read(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("city,date\nA,2010-01-05\nB,\n", r"column 'date': 1 missing or unparseable.*line 3"),
-        ("city,date\nA,2010-01-05\nB,soon\n", r"line 3 \('soon'\)"),
+        ("city,date\nA,2010-01-05\nB,\n", r"column 'date': 1 missing or unparseable.*line\(s\) 3"),
+        ("city,date\nA,2010-01-05\nB,soon\n", r"on line\(s\) 3;"),
         ("town,when\nA,2010-01-05\n", "expected the columns 'city' and 'date'"),
         ("city,date\n", "no rows"),
     ],
@@ -110,6 +112,7 @@ def test_recovers_a_known_parameter_from_a_model_generated_curve(tmp_path):
         scenario.with_overrides({key: 0.003}),
         csv,
         [key],
+        method="point",
         replicates=4,
         seed=1,
         max_evaluations=20,
@@ -152,6 +155,7 @@ def test_fits_the_covenant_of_mayors_curve(capsys):
         scenario,
         data,
         ["mechanisms.innovation.rate"],
+        method="point",
         replicates=2,
         max_evaluations=8,
         start="2008-01",
@@ -161,3 +165,124 @@ def test_fits_the_covenant_of_mayors_curve(capsys):
     assert fit.observed.count[-1] == fit.observed.used
     assert fit.r2 > 0.9, fit.summary()
     assert 0 < fit.values["mechanisms.innovation.rate"] < 1
+    # The coordinator column is a second target, fitted with the curve by default.
+    assert fit.targets == ["curve", "coordinated share"] and fit.r2_coordinated is not None
+    assert "observed_coordinated" in fit.curve
+
+
+# ------------------------------------------------------------------ posterior (ABC-SMC)
+
+SMALL = {
+    "world.n_cities": 300,
+    "world.seed": 8,  # the data's world is the fit's, as a real world would be
+    "run.steps": 30,
+    "mechanisms.innovation.rate": 0.005,
+    "mechanisms.horizontal.rule": "contagion",
+    "mechanisms.vertical.enabled": False,
+    "mechanisms.hierarchical.enabled": False,
+    "mechanisms.abandonment.enabled": False,
+}
+
+
+def model_curve(tmp_path: Path, scenario, seed: int) -> Path:
+    """First adoptions of one run, as the city,date file a user would bring."""
+    run = ds.simulate(scenario, seed=seed)
+    adopters = run.cities[run.cities["first_adoption_step"] >= 0]
+    dates = pd.Period("2000-01", freq="M") + adopters["first_adoption_step"].to_numpy()
+    csv = tmp_path / "model.csv"
+    pd.DataFrame({"city": adopters["name"], "date": [d.start_time.date() for d in dates]}).to_csv(
+        csv, index=False
+    )
+    return csv
+
+
+def test_posterior_contains_the_truth_and_flags_a_key_the_data_cannot_see(tmp_path):
+    """Strength 0.02 generated the curve; abandonment is off, so its rate changes nothing."""
+    scenario = ds.load_scenario(SCENARIOS / "embedded.toml").with_overrides(
+        {**SMALL, "world.n_cities": 250, "run.steps": 24}
+    )
+    strength, idle = "mechanisms.horizontal.strength", "mechanisms.abandonment.rate"
+    csv = model_curve(tmp_path, scenario.with_overrides({strength: 0.02}), seed=777)
+    fit = calibrate(
+        scenario,
+        csv,
+        [strength, idle],
+        start="2000-01",
+        seed=3,
+        replicates=1,
+        max_evaluations=8,
+        priors=[f"{strength}=loguniform:0.001:0.2", f"{idle}=loguniform:0.0001:0.1"],
+        population=24,
+        generations=3,
+        database=tmp_path / "abc.db",
+    )
+    interval = fit.intervals[strength]
+    assert interval.low <= 0.02 <= interval.high, fit.summary()
+    assert interval.high / interval.low < 10  # informative: far narrower than its prior
+    assert any(f"{idle} is not identified" in w for w in fit.all_warnings), fit.summary()
+    assert not any(f"{strength} is not identified" in w for w in fit.all_warnings)
+    shares = fit.posterior_summary.channels
+    assert shares["horizontal"].median > 0.5 and shares["vertical"].high == 0
+    assert {"predictive_p5", "predictive_p50", "predictive_p95"} <= set(fit.curve)
+    band = fit.curve[["predictive_p5", "predictive_p95"]].to_numpy()
+    assert (band[:, 0] <= band[:, 1]).all()
+    text = fit.summary()
+    assert "90% credible interval" in text and "posterior correlation" in text
+    folder = fit.save(tmp_path / "fit")
+    assert {"posterior.csv", "abc.db", "fitted.toml", "fit.png"} <= {
+        p.name for p in folder.iterdir()
+    }
+    assert len(pd.read_csv(folder / "posterior.csv")) == 24
+
+
+def test_point_fit_warns_when_a_value_ends_at_a_bound(tmp_path):
+    scenario = ds.load_scenario(SCENARIOS / "embedded.toml").with_overrides(
+        {**SMALL, "world.n_cities": 200, "run.steps": 20}
+    )
+    key = "mechanisms.horizontal.strength"
+    csv = model_curve(tmp_path, scenario.with_overrides({key: 0.05}), seed=5)
+    fit = calibrate(
+        scenario,
+        csv,
+        [key],
+        method="point",
+        start="2000-01",
+        replicates=1,
+        max_evaluations=6,
+        priors=[f"{key}=loguniform:1e-5:1e-3"],  # far below what the curve needs
+    )
+    assert fit.values[key] == pytest.approx(1e-3, rel=0.05)
+    assert any("ends at the prior's upper bound" in w for w in fit.all_warnings), fit.summary()
+    assert "WARNING" in fit.summary()
+
+
+def test_fitted_toml_reruns_the_same_world_and_curve(tmp_path, capsys):
+    from diffusion_sim.cli import main
+
+    overrides = {**SMALL, "world.n_cities": 200, "run.steps": 24}
+    scenario = ds.load_scenario(SCENARIOS / "embedded.toml").with_overrides(overrides)
+    key = "mechanisms.horizontal.strength"
+    csv = model_curve(tmp_path, scenario.with_overrides({key: 0.03}), seed=11)
+    fit = calibrate(
+        scenario,
+        csv,
+        [key],
+        method="point",
+        start="2000-01",
+        seed=4,
+        replicates=2,
+        max_evaluations=6,
+        overrides=overrides,
+    )
+    folder = fit.save(tmp_path / "results" / "fit")
+    text = (folder / "fitted.toml").read_text()
+    assert "extends = " in text and "run.steps" not in text  # relative, under [run]
+    again = ds.load_scenario(folder / "fitted.toml")
+    assert again.world == scenario.world and again.run.seed == 4 and again.run.replicates == 2
+    assert build_world(again).cities_frame().equals(build_world(scenario, seed=4).cities_frame())
+    mean = np.mean(
+        [r.timeseries["share_cities"].to_numpy() for r in iter_replicates(again)], axis=0
+    )
+    assert np.allclose(mean, fit.curve["model_mean"].to_numpy())
+    assert main(["run", str(folder / "fitted.toml"), "--out", str(tmp_path / "runs")]) == 0
+    assert "200 cities, 24 steps" in capsys.readouterr().out

@@ -131,8 +131,7 @@ def test_help_everywhere():
 
 
 def test_parameter_reference_in_docs_matches_the_schema():
-    from diffusion_sim.cli import parameters_markdown
-    from diffusion_sim.scenario import explain
+    from diffusion_sim.scenario import explain, parameters_markdown
 
     documented = (ROOT / "docs" / "parameters.md").read_text()
     assert documented == parameters_markdown(explain()), (

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.comparison import Comparison, bootstrap_interval, compare, compare_modes
+from diffusion_sim.comparison import Comparison, compare, compare_modes
 from diffusion_sim.modes import MODES
 from diffusion_sim.outcomes import OUTCOME_NAMES
+from diffusion_sim.statistics import bootstrap_interval
 from tests.conftest import SCENARIOS, small
 
 

@@ -1,7 +1,9 @@
 """City and government agents: each applies the mechanisms to itself.
 
-This is the model as a student reads it. Every rule calls the same mechanism
-function the vectorized engine calls, on one agent's numbers; each step has a
+This is the model as a student reads it. Every hazard is the same scalar rule
+the vectorized engine's compiled loops call (:mod:`diffusion_sim.mechanisms.rules`),
+composed by the same :mod:`diffusion_sim.mechanisms.embedded` functions, on one
+agent's numbers; each step has a
 decide phase (read the state at the start of the step) and an apply phase
 (write the next state), so the order in which agents act changes nothing.
 """
@@ -14,13 +16,14 @@ import mesa
 
 from diffusion_sim.mechanisms import (
     abandonment,
+    embedded,
     hierarchical,
     horizontal,
     innovation,
-    susceptibility,
     vertical,
 )
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel_of_one
+from diffusion_sim.mechanisms.registry import GOVERNMENT_DECISIONS
 from diffusion_sim.setup import NO_MANDATE
 
 if TYPE_CHECKING:
@@ -55,7 +58,7 @@ class GovernmentAgent(mesa.Agent):
 
     def support(self) -> int:
         """Top-down support this government gives the cities under it."""
-        return int(vertical.support(self.stance, self.adopted))
+        return vertical.support_rule(self.stance, self.adopted)
 
     def decide(self) -> None:
         """Bottom-up pressure from my cities, or my own harmonization."""
@@ -73,7 +76,7 @@ class GovernmentAgent(mesa.Agent):
             )
             voices = sum(city.lobbying for city in adopted)  # integer units: an exact sum
             lobbying_share = voices / (len(self.cities) * vertical.VOICE_UNITS)
-            h_bottom_up = vertical.government_hazard(
+            h_bottom_up = vertical.government_rule(
                 population_share,
                 lobbying_share,
                 self.model.setup.response[self.stance + 1],
@@ -81,15 +84,16 @@ class GovernmentAgent(mesa.Agent):
                 mech.vertical.lobbying_weight,
             )
         if mech.hierarchical.enabled:
-            h_harmonize = hierarchical.harmonization_hazard(
+            h_harmonize = hierarchical.harmonization_rule(
                 self.stance, mech.hierarchical.government_rate
             )
         u = self.model.u_gov[self.index]
-        self.next_channel = choose_channel(u, [h_bottom_up, h_harmonize])
+        self.next_channel = choose_channel_of_one(u, [h_bottom_up, h_harmonize])
 
     def apply(self) -> None:
         if self.next_channel >= 0:
-            self.model.government_adopts(self, ("vertical", "hierarchical")[self.next_channel])
+            channel = GOVERNMENT_DECISIONS[self.next_channel]
+            self.model.adopt_government(self.model.steps, self.index, channel)
 
 
 class CityAgent(mesa.Agent):
@@ -148,18 +152,18 @@ class CityAgent(mesa.Agent):
         self.next_change, self.next_channel = 0, -1
 
         if self.adopted:
-            h_abandon = 0.0
-            if mech.abandonment.enabled and mandate_since >= t:
-                h_abandon = (
-                    abandonment.abandonment_hazard(
-                        self.monitored, mech.abandonment.rate, mech.abandonment.monitoring_reduction
-                    )
-                    * 1.0
+            h_abandon = h_preempt = 0.0
+            if mech.abandonment.enabled:
+                a = mech.abandonment
+                h_abandon = abandonment.abandonment_rule(
+                    self.monitored, a.rate, a.monitoring_reduction
                 )
-            h_preempt = hierarchical.preemption_hazard(
-                preempted, self.defiant, mech.hierarchical.preemption_enforcement
-            )
-            channel = choose_channel(u, [h_abandon, h_preempt])
+            if hierarchy_on:
+                h_preempt = hierarchical.preemption_rule(
+                    preempted, self.defiant, mech.hierarchical.preemption_enforcement
+                )
+            hazards = embedded.exit_channels(h_abandon, h_preempt, mandate_since, t)
+            channel = choose_channel_of_one(u, hazards)
             if channel >= 0:
                 self.next_change, self.next_channel = -1, channel + len(ADOPTION_CHANNELS)
             return
@@ -168,38 +172,35 @@ class CityAgent(mesa.Agent):
         if mech.vertical.enabled:
             n_hostile = sum(1 for g in self.governments if g.stance == vertical.HOSTILE)
             deterred = float(model.setup.deterrence[n_hostile])
-        factor = susceptibility.voluntary_factor(self.susceptibility, deterred, blocked)
+        factor = embedded.voluntary_factor(self.susceptibility, deterred, blocked)
 
-        h_innovation = 0.0
+        h_innovation = h_horizontal = h_vertical = h_hierarchical = 0.0
         if mech.innovation.enabled:
-            h_innovation = (
-                innovation.innovation_hazard(self.capacity, self.leaning, mech.innovation.rate)
-                * factor
+            h_innovation = innovation.innovation_rule(
+                self.capacity, self.leaning, mech.innovation.rate
             )
-        h_horizontal = 0.0
         if mech.horizontal.enabled:
             # self.pressure == sum(weight for city, weight in self.influencers if city.adopted)
             if mech.horizontal.rule == "threshold":
-                h_horizontal = horizontal.threshold_hazard(
+                h_horizontal = horizontal.threshold_rule(
                     self.pressure, self.total_influence, self.threshold, model.boost_now()
                 )
             else:
-                h_horizontal = horizontal.contagion_hazard(self.pressure, model.boost_now())
-            h_horizontal = h_horizontal * factor
-        h_vertical = 0.0
+                escaped = float(horizontal.escape_probability(self.pressure))
+                h_horizontal = horizontal.persuasion_rule(escaped, model.boost_now())
         if mech.vertical.enabled:
             total_support = float(sum(g.support_given for g in self.governments))
-            h_vertical = (
-                vertical.top_down_hazard(total_support, self.readiness, mech.vertical.top_down_rate)
-                * factor
+            h_vertical = vertical.top_down_rule(
+                total_support, self.readiness, mech.vertical.top_down_rate
             )
-        h_hierarchical = 0.0
         if hierarchy_on:
-            elapsed = t - mandate_since - 1
-            h_hierarchical = hierarchical.compliance_hazard(
-                elapsed, mech.hierarchical.compliance_steps
-            ) * (0.0 if blocked else 1.0)
-        channel = choose_channel(u, [h_innovation, h_horizontal, h_vertical, h_hierarchical])
+            h_hierarchical = hierarchical.compliance_rule(
+                t - mandate_since - 1, mech.hierarchical.compliance_steps
+            )
+        hazards = embedded.adoption_channels(
+            factor, h_innovation, h_horizontal, h_vertical, h_hierarchical, blocked
+        )
+        channel = choose_channel_of_one(u, hazards)
         if channel >= 0:
             self.next_change, self.next_channel = 1, channel
 

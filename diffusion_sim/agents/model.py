@@ -14,8 +14,9 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
+from diffusion_sim import events
 from diffusion_sim.agents.agents import CityAgent, GovernmentAgent
-from diffusion_sim.mechanisms import innovation, vertical
+from diffusion_sim.engine.interface import GovernmentState
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.scenario import LEVELS, Scenario
 from diffusion_sim.setup import NO_MANDATE, Setup
@@ -77,10 +78,7 @@ class DiffusionModel(mesa.Model):
 
         self.network_sizes = setup.initial_network_sizes()
         self.networks_changed()
-        for gov in self.government_agents:
-            if setup.gov_adopted0[gov.index]:
-                self.government_adopts(gov, "event")
-        self.cities_adopt([self.city_agents[i] for i in setup.pioneers])
+        events.start(self, setup)
 
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -113,54 +111,63 @@ class DiffusionModel(mesa.Model):
             city.total_influence = sum(weight for _, weight in city.influencers)
             city.pressure = sum(weight for source, weight in city.influencers if source.adopted)
 
-    def cities_adopt(self, cities: list[CityAgent]) -> None:
-        fresh = sorted((c for c in cities if not c.adopted), key=lambda c: c.index)
-        for city in fresh:
-            city.set_adopted(True)
-            city.channel, city.adoption_step = INNOVATION, self.steps
-        self.recorder.cities(
-            self.steps, np.array([c.index for c in fresh]), ADOPT, np.full(len(fresh), INNOVATION)
+    # ----------------------------------------------- the engine interface and verbs
+    def city_adopted(self) -> np.ndarray:
+        """Per city: has the policy now."""
+        return np.array([c.adopted for c in self.city_agents], dtype=bool)
+
+    def government_state(self) -> GovernmentState:
+        """Each government's adoption, mandate in force, stance and preemption now."""
+        agents = self.government_agents
+        return GovernmentState(
+            adopted=np.array([g.adopted for g in agents], dtype=bool),
+            mandate=np.array([g.mandate and g.adopted for g in agents], dtype=bool),
+            stance=np.array([g.stance for g in agents], dtype=np.int8),
+            preempts=np.array([g.preempts for g in agents], dtype=bool),
         )
 
-    def government_adopts(self, gov: GovernmentAgent, channel: str) -> None:
-        gov.adopted = True
-        gov.mandate = gov.can_mandate
-        gov.mandate_step = self.steps if gov.mandate else NO_MANDATE
-        self.recorder.government(self.steps, gov.index, GOV_ADOPT, channel, int(gov.mandate))
+    def government_adopted(self, gov: int) -> bool:
+        return self.government_agents[gov].adopted
 
-    def apply_events(self) -> None:
-        """The scenario's timeline: what happens at this step before anyone decides."""
-        t = self.steps
-        for event in self.setup.events.get(t, ()):
-            gov = self.government_agents[event.government] if event.government >= 0 else None
-            if event.kind == "stance":
-                gov.stance = event.stance
-                gov.preempts = event.preempts and event.stance == vertical.HOSTILE
-                self.recorder.government(t, gov.index, GOV_STANCE, "event", event.stance)
-            elif event.kind == "government_adopts" and not gov.adopted:
-                self.government_adopts(gov, "event")
-            elif event.kind == "government_withdraws" and gov.adopted:
-                gov.adopted, gov.mandate, gov.mandate_step = False, False, NO_MANDATE
-                self.recorder.government(t, gov.index, GOV_WITHDRAW, "event")
-            elif event.kind in ("network_founded", "network_opens"):
-                net = self.setup.world.networks[event.network]
-                size = net.size if event.kind == "network_founded" else event.size
-                self.network_sizes[event.network] = min(size, len(net.ranking))
-                self.networks_changed()
-            elif event.kind == "summit":
-                self.boost, self.boost_until = event.boost, t + event.duration - 1
-            elif event.kind == "pioneers":
-                taken = np.array([c.adopted for c in self.city_agents])
-                taken[list(event.cities)] = True
-                world = self.setup.world
-                top = innovation.top_pioneers(world.capacity, world.leaning, event.count, taken)
-                chosen = set(event.cities) | {int(i) for i in top}
-                self.cities_adopt([self.city_agents[i] for i in chosen])
+    def adopt_cities(self, step: int, cities: np.ndarray) -> None:
+        """The cities not yet adopters adopt through innovation (pioneers), in index order."""
+        chosen = [self.city_agents[i] for i in cities]
+        fresh = sorted((c for c in chosen if not c.adopted), key=lambda c: c.index)
+        for city in fresh:
+            city.set_adopted(True)
+            city.channel, city.adoption_step = INNOVATION, step
+        self.recorder.cities(
+            step, np.array([c.index for c in fresh]), ADOPT, np.full(len(fresh), INNOVATION)
+        )
+
+    def adopt_government(self, step: int, gov: int, channel: str) -> None:
+        agent = self.government_agents[gov]
+        agent.adopted = True
+        agent.mandate = agent.can_mandate
+        agent.mandate_step = step if agent.mandate else NO_MANDATE
+        self.recorder.government(step, gov, GOV_ADOPT, channel, int(agent.mandate))
+
+    def withdraw_government(self, step: int, gov: int) -> None:
+        agent = self.government_agents[gov]
+        agent.adopted, agent.mandate, agent.mandate_step = False, False, NO_MANDATE
+        self.recorder.government(step, gov, GOV_WITHDRAW, "event")
+
+    def set_stance(self, step: int, gov: int, stance: int, preempts: bool) -> None:
+        agent = self.government_agents[gov]
+        agent.stance, agent.preempts = stance, preempts
+        self.recorder.government(step, gov, GOV_STANCE, "event", stance)
+
+    def resize_network(self, network: int, size: int) -> None:
+        self.network_sizes[network] = size
+        self.networks_changed()
+
+    def set_boost(self, boost: float, until: int) -> None:
+        self.boost, self.boost_until = boost, until
 
     # ------------------------------------------------------------------- step
     def step(self) -> None:
         """One synchronous step: events, draws, everyone decides, then everyone applies."""
-        self.apply_events()
+        events.apply_events(self, self.setup, self.steps)
         # As Python floats: the same doubles as the arrays, and faster for one agent's arithmetic.
         self.u_city = self.rng.random(len(self.city_agents)).tolist()
         self.u_gov = self.rng.random(len(self.government_agents)).tolist()

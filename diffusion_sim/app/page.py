@@ -62,10 +62,25 @@ def Controls():
                 state.playing.set(False)
                 return
             started = time.perf_counter()
-            state.step_run(1)
+            with current.lock:  # a pause waits for this step; none starts after it
+                if current.pause_requested or not state.playing.value:
+                    return
+                state.step_run(1)
             delay = 1.0 / max(state.speed.value, 1) - (time.perf_counter() - started)
             if delay > 0:
                 cancel.wait(delay)
+
+    def toggle_play() -> None:
+        """Play, or pause once the step in flight (if any) has landed: no step after Pause."""
+        current = state.live.value
+        if state.playing.value and current is not None:
+            with current.lock:  # held by a step in flight: wait for it to land
+                current.pause_requested = True
+            state.playing.set(False)  # re-render outside the lock
+        else:
+            if current is not None:
+                current.pause_requested = False
+            state.playing.set(not state.playing.value)
 
     solara.use_thread(
         play_loop, dependencies=[state.playing.value, id(run)], intrusive_cancel=False
@@ -92,7 +107,7 @@ def Controls():
         solara.Button(
             "Pause" if state.playing.value else "Play",
             icon_name="mdi-pause" if state.playing.value else "mdi-play",
-            on_click=lambda: state.playing.set(not state.playing.value),
+            on_click=toggle_play,
             disabled=finished and not state.playing.value,
             color="primary",
         )

@@ -17,15 +17,18 @@ from typing import Any
 from pydantic import BaseModel
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.mechanisms.registry import KERN_TYPES, MECHANISMS
 from diffusion_sim.scenario import Scenario
 
 SECTIONS: tuple[tuple[str, str], ...] = (
-    ("mechanisms.innovation", "Innovation (pioneers on their own)"),
-    ("mechanisms.horizontal", "Horizontal: peer influence"),
-    ("mechanisms.horizontal.thresholds", "Horizontal: thresholds"),
-    ("mechanisms.vertical", "Vertical: cities and governments"),
-    ("mechanisms.hierarchical", "Hierarchical: mandates and preemption"),
-    ("mechanisms.abandonment", "Abandonment"),
+    *(
+        section
+        for m in MECHANISMS
+        for section in (
+            (f"mechanisms.{m.name}", m.title),
+            *((f"mechanisms.{m.name}.{key}", title) for key, title in m.subsections),
+        )
+    ),
     ("mechanisms", "Susceptibility (adoption ceilings)"),
     ("pioneers", "Pioneers"),
     ("governments", "Governments' starting stances"),
@@ -37,7 +40,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 """Sections shown, in order, with their titles; keys not under one are left out."""
 
 _SKIPPED = {"run.seed", "run.replicates", "run.step_unit", "world.seed", "world.generator"}
-_KERN_SWITCHES = {f"mechanisms.{m}.enabled" for m in ("horizontal", "vertical", "hierarchical")}
+_KERN_SWITCHES = {f"mechanisms.{m}.enabled" for m in KERN_TYPES}
 
 
 def _bounds(field: Any) -> dict[str, float]:

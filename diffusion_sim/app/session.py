@@ -27,17 +27,17 @@ import numpy as np
 import pandas as pd
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
+from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS, CHANNELS, KERN_TYPES
 from diffusion_sim.results import Result, build_result, make_manifest
 from diffusion_sim.scenario import LEVELS, Scenario, load_scenario, scenario_dirs
 from diffusion_sim.setup import build_setup
-from diffusion_sim.simulation import build_world
+from diffusion_sim.simulation import build_world, make_engine
 from diffusion_sim.trajectory import ADOPT
 from diffusion_sim.world import LADDER_NAMES, World
 
 Engine = Literal["vectorized", "agents"]
-MECHANISMS = ("horizontal", "vertical", "hierarchical")
-"""Kern's types the dashboard switches; embedded is all three on."""
+MECHANISMS = KERN_TYPES
+"""Kern's types the dashboard switches (from the registry); embedded is all of them on."""
 AGENTS_ENGINE_MAX_CITIES = 1000
 """Worlds up to this size start on the Mesa model; larger ones on the vectorized engine."""
 
@@ -132,20 +132,13 @@ class LiveRun:
         self.seed_info = {"entropy": self.seed, "spawn_key": []}
         rng = np.random.default_rng(sequence)
         self.setup = build_setup(scenario, self.world, rng)
-        if engine == "vectorized":
-            from diffusion_sim.engine import VectorizedEngine
-
-            self.engine: Any = VectorizedEngine(self.setup, rng)
-        elif engine == "agents":
-            from diffusion_sim.agents.model import DiffusionModel
-
-            self.engine = DiffusionModel(self.setup, rng)
-        else:
-            raise InputError(f"unknown engine {engine!r}; allowed: 'vectorized', 'agents'")
+        self.engine: Any = make_engine(engine, self.setup, rng)
         n = self.world.n_cities
         self.steps = scenario.run.steps
         self.step_count = 0
         self.lock = threading.RLock()
+        self.pause_requested = False
+        """Set (under ``lock``) by the dashboard's Pause: the play loop takes no further step."""
         self.adopted = np.zeros(n, dtype=bool)
         self.channel = np.full(n, -1, dtype=np.int8)
         self.adoption_step = np.full(n, -1, dtype=np.int64)
@@ -170,10 +163,7 @@ class LiveRun:
             started = time.perf_counter()
             while taken < count and not self.finished:
                 t = self.step_count + 1
-                if self.engine_name == "vectorized":
-                    self.engine.step(t)
-                else:
-                    self.engine.step()
+                self.engine.step()
                 self.step_count = t
                 self._absorb(t)
                 taken += 1
@@ -216,21 +206,7 @@ class LiveRun:
 
     def _government_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Adopted, mandate, stance and preempts of every government, from either engine."""
-        engine = self.engine
-        if self.engine_name == "vectorized":
-            return (
-                engine.gov_adopted.copy(),
-                (engine.gov_mandate & engine.gov_adopted).copy(),
-                engine.gov_stance.copy(),
-                engine.gov_preempts.copy(),
-            )
-        agents = engine.government_agents
-        return (
-            np.array([g.adopted for g in agents], dtype=bool),
-            np.array([g.mandate and g.adopted for g in agents], dtype=bool),
-            np.array([g.stance for g in agents], dtype=np.int8),
-            np.array([g.preempts for g in agents], dtype=bool),
-        )
+        return tuple(self.engine.government_state())
 
     def governments(self) -> pd.DataFrame:
         """Each government now: level, adopted, mandate, preempting, stance, cities covered."""

@@ -21,20 +21,10 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
+from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS, CHANNELS
 from diffusion_sim.plotting import legend_outside, step_label
 from diffusion_sim.world import LADDER_NAMES, World
 
-CHANNEL_COLOURS = {
-    "innovation": "#e69f00",
-    "horizontal": "#56b4e9",
-    "vertical": "#009e73",
-    "hierarchical": "#cc79a7",
-    "abandonment": "#6b6b6b",
-    "preemption": "#d55e00",
-    "event": "#000000",
-}
-"""Okabe-Ito colours (readable by colour-blind students), as in diffusion_sim.plotting."""
 NOT_ADOPTED = "#d9d9d9"
 ADOPTED = "#1b7837"
 LADDER_COLOURS = {"leader": "#2166ac", "follower": "#1a9850", "laggard": "#d6604d"}

@@ -1,11 +1,12 @@
 """Kern's upscaling mechanisms, one module each.
 
-Every mechanism is a function over arrays that returns a hazard (a probability
-per step). The same functions accept plain floats, so the Mesa agents apply the
-very formulas the vectorized engine applies. ``embedded`` composes them.
+Every formula is a scalar rule (:mod:`diffusion_sim.mechanisms.rules`) that the
+agents call on their own numbers, the compiled loops compile, and the numpy
+reference applies as its array form. ``embedded`` composes them; ``registry``
+lists them (names, channels, colours, what modes switch).
 """
 
-from diffusion_sim.mechanisms.embedded import (
+from diffusion_sim.mechanisms.registry import (
     ADOPTION_CHANNELS,
     CHANNELS,
     EXIT_CHANNELS,

@@ -1,55 +1,87 @@
 """Embedded upscaling: all mechanisms at once, combined as competing risks.
 
-Channels act independently, so a city escapes all of them with probability
-prod_k (1 - h_k). One uniform u per city decides both whether and through
-which channel: the city changes state when u < h = 1 - prod_k (1 - h_k), and
-the channel is the first k with u < h x (h_1 + ... + h_k) / (h_1 + ... + h_K),
-each channel chosen in proportion to its share of the hazard.
+The composition is written here once, as scalar rules the agents call, the
+kernels compile and the numpy reference applies to arrays (they are plain
+arithmetic, so the same source runs on floats, arrays and in compiled loops):
+
+- the **voluntary factor** F = s x D x (1 - blocked): susceptibility (leaning),
+  deterrence by hostile governments, and 0 under preemption (not defiant);
+- a non-adopter's **adoption channels**: innovation, horizontal and top-down
+  hazards carry F; a mandate's compliance carries only "not blocked";
+- an adopter's **exit channels**: no abandonment under a mandate in force;
+  preemption as its rule gives it;
+- **competing risks**: channels act independently, so a city escapes all of
+  them with probability prod_k (1 - h_k). One uniform u per city decides both
+  whether and through which channel: the city changes state when
+  u < h = 1 - prod_k (1 - h_k), and the channel is the first k with
+  u < h x (h_1 + ... + h_k) / (h_1 + ... + h_K).
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
+from numba.extending import register_jitable
 
-ADOPTION_CHANNELS = ("innovation", "horizontal", "vertical", "hierarchical")
-EXIT_CHANNELS = ("abandonment", "preemption")
-GOVERNMENT_CHANNELS = ("vertical", "hierarchical", "event")
-CHANNELS = ADOPTION_CHANNELS + EXIT_CHANNELS + ("event",)
-"""Every channel code; an event's code is CHANNELS.index(name)."""
+from diffusion_sim.mechanisms.registry import (
+    ADOPTION_CHANNELS,
+    CHANNELS,
+    EXIT_CHANNELS,
+    GOVERNMENT_CHANNELS,
+)
+
+__all__ = [
+    "ADOPTION_CHANNELS",
+    "CHANNELS",
+    "EXIT_CHANNELS",
+    "GOVERNMENT_CHANNELS",
+    "adoption_channels",
+    "choose_channel",
+    "combined_hazard",
+    "exit_channels",
+    "voluntary_factor",
+]
 
 
-def combined_hazard(hazards: list) -> np.ndarray:
-    """h = 1 - prod_k (1 - h_k), multiplied left to right (both engines use this order)."""
+@register_jitable
+def voluntary_factor(susceptibility, deterrence, blocked):
+    """F = s x D x (1 - blocked): what voluntary hazards carry (0 if preempted, not defiant)."""
+    return susceptibility * deterrence * (1.0 - blocked)
+
+
+@register_jitable
+def adoption_channels(factor, innovation, horizontal, top_down, compliance, blocked):
+    """A non-adopter's (innovation, horizontal, vertical, hierarchical) hazards.
+
+    The arguments are the mechanisms' own hazards; voluntary ones carry the
+    voluntary factor, a mandate's compliance only "not blocked".
+    """
+    return (
+        innovation * factor,
+        horizontal * factor,
+        top_down * factor,
+        compliance * (1.0 - blocked),
+    )
+
+
+@register_jitable
+def exit_channels(abandonment, preemption, mandate_start, t):
+    """An adopter's (abandonment, preemption) hazards: none abandons under a mandate in force."""
+    return abandonment * (mandate_start >= t), preemption
+
+
+@register_jitable
+def combined_hazard(hazards):
+    """h = 1 - prod_k (1 - h_k), multiplied left to right (every engine uses this order)."""
     escape = 1.0 - hazards[0]
     for h in hazards[1:]:
         escape = escape * (1.0 - h)
     return 1.0 - escape
 
 
-def choose_channel(u: np.ndarray, hazards: list) -> np.ndarray:
-    """Index of the channel that fires for each uniform u, or -1 if none does."""
-    if np.ndim(u) == 0:
-        return _choose_channel_of_one(u, hazards)
-    total = combined_hazard(hazards)
-    cumulative = hazards[0]
-    denominator = hazards[0]
-    for h in hazards[1:]:
-        denominator = denominator + h
-    channel = np.full(np.shape(u), -1, dtype=np.int8)
-    safe = np.where(np.asarray(denominator) > 0, denominator, 1.0)
-    chosen = np.zeros(np.shape(u), dtype=bool)
-    for k in range(len(hazards)):
-        if k:
-            cumulative = cumulative + hazards[k]
-        bound = cumulative / safe * total
-        hit = (u < bound) & ~chosen
-        channel = np.where(hit, k, channel)
-        chosen |= hit
-    return channel
-
-
-def _choose_channel_of_one(u: float, hazards: list) -> int:
-    """The same rule for one city, in plain floats (the agents engine), same operation order."""
+@register_jitable
+def choose_channel_of_one(u, hazards):
+    """Index of the channel that fires for one uniform u, or -1 if none does."""
     total = combined_hazard(hazards)
     if not u < total:
         return -1
@@ -62,3 +94,26 @@ def _choose_channel_of_one(u: float, hazards: list) -> int:
         if u < cumulative / denominator * total:
             return k
     return len(hazards) - 1  # unreachable: the last bound equals total
+
+
+@numba.njit(cache=True, nogil=True)
+def _choose_channels(u, hazards, out):  # pragma: no cover - compiled
+    """choose_channel_of_one for every column of a (channels, n) array."""
+    for i in range(len(u)):
+        out[i] = choose_channel_of_one(u[i], hazards[:, i])
+
+
+def choose_channel(u: np.ndarray | float, hazards: list) -> np.ndarray | int:
+    """Index of the channel that fires for each uniform u, or -1 if none does.
+
+    On arrays, :func:`choose_channel_of_one` compiled and applied to each element.
+    """
+    if np.ndim(u) == 0:
+        return choose_channel_of_one(u, hazards)
+    u = np.asarray(u, dtype=np.float64)
+    stacked = np.empty((len(hazards), len(u)))
+    for k, h in enumerate(hazards):
+        stacked[k] = h
+    out = np.empty(len(u), dtype=np.int8)
+    _choose_channels(u, stacked, out)
+    return out

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from diffusion_sim.mechanisms.rules import either, rule
+
 INFLUENCE_UNITS = 2.0**20
 """Resolution of influence weights: the largest tie weighs 2^20 units."""
 
@@ -61,31 +63,49 @@ def log_escape_weights(
     return by_source
 
 
-def threshold_hazard(
-    pressure: np.ndarray, total: np.ndarray, threshold: np.ndarray, boost: float = 1.0
-) -> np.ndarray:
-    """1 where the weighted share of adopting neighbours x boost reaches the threshold, else 0.
+@rule
+def threshold_rule(pressure: float, total: float, threshold: float, boost: float) -> float:
+    """1 if the weighted share of adopting neighbours x boost reaches the threshold, else 0.
 
     share = pressure / total is a correctly rounded division of exact integers,
     so 7 adopters of 100 against a threshold of 0.07 adopt, on every engine.
-    Cities with no ties never adopt this way.
+    A city with no ties never adopts this way.
     """
-    if np.ndim(pressure) == 0:  # one city (the agents engine): the same arithmetic
-        return 1.0 if total > 0 and pressure / total * boost >= threshold else 0.0
-    pressure = np.asarray(pressure, dtype=np.float64)
-    total = np.asarray(total, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, pressure / np.where(total > 0, total, 1.0), 0.0)
-    reached = (share * boost >= threshold) & (total > 0)
-    return reached.astype(np.float64)
+    return 1.0 if total > 0 and pressure / total * boost >= threshold else 0.0
+
+
+def threshold_hazard(
+    pressure: np.ndarray, total: np.ndarray, threshold: np.ndarray, boost: float = 1.0
+) -> np.ndarray:
+    """:func:`threshold_rule` on one city or on arrays."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where total is 0: never read
+        return either(threshold_rule, pressure, total, threshold, boost)
+
+
+def escape_probability(log_escape: np.ndarray) -> np.ndarray:
+    """exp(-log_escape / 2^20): the chance that no adopting neighbour persuades a city.
+
+    The one place where the engines must not use numba: numpy's ``exp`` may
+    differ from libm's (which compiled code calls) in the last bit, so both
+    engines take this factor from numpy (the vectorized engine for the cities it
+    refreshes, the agents on their own number) and pass it to
+    :func:`persuasion_rule`.
+    """
+    return np.exp(-np.asarray(log_escape, dtype=np.float64) / LOG_ESCAPE_UNITS)
+
+
+@rule
+def persuasion_rule(escaped: float, boost: float) -> float:
+    """h = min(1, boost x (1 - escaped)): contagion, independent persuasion by each adopter."""
+    return min(1.0, boost * (1.0 - escaped))
 
 
 def contagion_hazard(log_escape: np.ndarray, boost: float = 1.0) -> np.ndarray:
-    """h = min(1, boost x (1 - exp(-log_escape / 2^20))): independent persuasion by each adopter."""
-    # numpy's exp on both engines: libm's may differ from it in the last bit.
-    escaped = np.exp(-np.asarray(log_escape, dtype=np.float64) / LOG_ESCAPE_UNITS)
-    hazard = np.minimum(1.0, boost * (1.0 - escaped))
-    return float(hazard) if np.ndim(log_escape) == 0 else hazard
+    """Contagion's hazard from the log-escape pressure, on one city or on arrays."""
+    escaped = escape_probability(log_escape)
+    if np.ndim(log_escape) == 0:
+        return persuasion_rule(float(escaped), boost)
+    return persuasion_rule.array(escaped, boost)
 
 
 def draw_thresholds(

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from diffusion_sim.mechanisms.rules import either, rule
+
+
+@rule
+def innovation_rule(capacity: float, leaning: float, rate: float) -> float:
+    """h = rate x capacity x leaning (one city; before the voluntary factor)."""
+    return rate * capacity * leaning
+
 
 def innovation_hazard(capacity: np.ndarray, leaning: np.ndarray, rate: float) -> np.ndarray:
-    """h = rate x capacity x leaning."""
-    return rate * capacity * leaning
+    """:func:`innovation_rule` on one city or on arrays."""
+    return either(innovation_rule, capacity, leaning, rate)
 
 
 def top_pioneers(

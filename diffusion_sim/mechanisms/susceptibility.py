@@ -5,7 +5,8 @@ Real adoption curves of city pledges and declarations level off below 100%
 never adopts voluntarily. Kern (2019) says why for cities: laggards are those
 without the will (leaning) or means to act, and only hierarchical upscaling
 (mandates) reaches them. So every voluntary hazard (innovation, horizontal under
-both rules, top-down support) is multiplied by s_i = f(leaning_i); mandates are not.
+both rules, top-down support) is multiplied by s_i = f(leaning_i); mandates are not
+(the voluntary factor is composed in :func:`diffusion_sim.mechanisms.embedded.voluntary_factor`).
 
     s_i = clip((leaning_i - c) / RAMP, 0, 1),   s_i = 1 for every city when c = 0,
 
@@ -18,6 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from diffusion_sim.mechanisms.embedded import voluntary_factor
+
+__all__ = ["RAMP", "susceptibility", "voluntary_ceiling", "voluntary_factor"]
+
 RAMP = 0.1
 """Width in leaning over which susceptibility rises from 0 (opposed) to 1."""
 
@@ -28,17 +33,6 @@ def susceptibility(leaning: np.ndarray, opposition: float) -> np.ndarray:
     if opposition <= 0:
         return np.ones_like(leaning)
     return np.clip((leaning - opposition) / RAMP, 0.0, 1.0)
-
-
-def voluntary_factor(susceptibility: float, deterrence: float, blocked: bool) -> float:
-    """F_i = 0 if blocked (preempted, not defiant) else s_i x D_i: what voluntary hazards carry.
-
-    Scalar and plain Python, so the agents call it and kernels.py compiles the
-    very same source with numba: one rule, the same IEEE operations on both engines.
-    """
-    if blocked:
-        return 0.0
-    return susceptibility * deterrence
 
 
 def voluntary_ceiling(leaning: np.ndarray, opposition: float, pioneers: np.ndarray) -> float:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from diffusion_sim.mechanisms.rules import either, rule
+
 HOSTILE, NEUTRAL, SUPPORTIVE = -1, 0, 1
 STANCE_NAMES = {HOSTILE: "hostile", NEUTRAL: "neutral", SUPPORTIVE: "supportive"}
 STANCE_CODES = {name: code for code, name in STANCE_NAMES.items()}
@@ -32,9 +34,16 @@ def network_voice(size: int, saturation: int) -> int:
     return max(1, round(VOICE_UNITS * min(1.0, size / saturation)))
 
 
-def at_most_one(x):
-    """min(1, x) for a float or an array (a hazard is a probability)."""
-    return min(1.0, x) if np.ndim(x) == 0 else np.minimum(1.0, x)
+@rule
+def government_rule(
+    population_share: float,
+    lobbying_share: float,
+    response: float,
+    rate: float,
+    lobbying_weight: float,
+) -> float:
+    """h_g = min(1, rate x response_g x (population share + lobbying_weight x lobbying share))."""
+    return min(1.0, rate * response * (population_share + lobbying_weight * lobbying_share))
 
 
 def government_hazard(
@@ -44,23 +53,36 @@ def government_hazard(
     rate: float,
     lobbying_weight: float,
 ) -> np.ndarray:
-    """h_g = min(1, rate x response_g x (population share + lobbying_weight x lobbying share))."""
-    return at_most_one(rate * response * (population_share + lobbying_weight * lobbying_share))
+    """:func:`government_rule` on one government or on arrays."""
+    return either(
+        government_rule, population_share, lobbying_share, response, rate, lobbying_weight
+    )
+
+
+@rule
+def support_rule(stance: int, adopted: bool) -> int:
+    """Top-down support: +1 if supportive, +1 more if it has the policy (unless hostile)."""
+    return (1 if stance == SUPPORTIVE else 0) + (1 if stance != HOSTILE and adopted else 0)
 
 
 def support(stance: np.ndarray, adopted: np.ndarray) -> np.ndarray:
-    """Top-down support: +1 if supportive, +1 more if it has the policy (unless hostile)."""
-    stance = np.asarray(stance)
-    return (stance == SUPPORTIVE) * 1 + ((stance != HOSTILE) & np.asarray(adopted)) * 1
+    """:func:`support_rule` on one government or on arrays."""
+    return either(support_rule, stance, adopted)
 
 
-def top_down_hazard(total_support: np.ndarray, readiness: np.ndarray, rate: float) -> np.ndarray:
+@rule
+def top_down_rule(total_support: float, readiness: float, rate: float) -> float:
     """h = min(1, rate x support from all governments above x readiness).
 
     Funding reaches cities able and willing to apply for it: followers gain most
     from it relative to what they do alone (Kern, Eckersley & Haupt 2023).
     """
-    return at_most_one(rate * total_support * readiness)
+    return min(1.0, rate * total_support * readiness)
+
+
+def top_down_hazard(total_support: np.ndarray, readiness: np.ndarray, rate: float) -> np.ndarray:
+    """:func:`top_down_rule` on one city or on arrays."""
+    return either(top_down_rule, total_support, readiness, rate)
 
 
 def deterrence_factors(deterrence: float, max_hostile: int) -> np.ndarray:

@@ -245,13 +245,13 @@ class Scenario(Section):
 
     def with_mechanisms(self, *enabled: str) -> Scenario:
         """The same scenario with only the named upscaling mechanisms switched on."""
-        known = ("innovation", "horizontal", "vertical", "hierarchical", "abandonment")
+        from diffusion_sim.mechanisms.registry import MECHANISM_NAMES as known
+        from diffusion_sim.mechanisms.registry import SWITCHED
+
         unknown = set(enabled) - set(known)
         if unknown:
             raise InputError(f"unknown mechanism(s) {sorted(unknown)}; allowed: {known}")
-        return self.with_overrides(
-            {f"mechanisms.{m}.enabled": m in enabled for m in known if m != "abandonment"}
-        )
+        return self.with_overrides({f"mechanisms.{m}.enabled": m in enabled for m in SWITCHED})
 
 
 def parse_scenario(

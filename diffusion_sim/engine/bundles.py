@@ -1,0 +1,177 @@
+"""The named bundles the compiled loops read and write (numba-compatible named tuples).
+
+Each bundle groups arrays of one lifetime, so a kernel takes four or five
+arguments instead of twenty-six, and reads ``context.blocked[c]``, never the
+n-th positional boolean array. Every array is allocated once per run with a
+fixed dtype and written in place (a network event copies new values into
+``State.total``, ``monitored`` and ``lobbying``), so a bundle's types never
+change and each kernel is bound once (:func:`diffusion_sim.kernels.bind`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from diffusion_sim import kernels
+from diffusion_sim.setup import NO_MANDATE, Setup
+
+
+class Cities(NamedTuple):
+    """What a run knows of each city and never changes (from the setup)."""
+
+    city_gov: np.ndarray
+    """(levels, N) int32: the government above each city per level; G means none."""
+    defiant: np.ndarray
+    susceptibility: np.ndarray
+    readiness: np.ndarray
+    threshold: np.ndarray
+    innovation: np.ndarray
+    """Innovation's own hazard of each city (0 with innovation off), before the voluntary factor."""
+    population: np.ndarray
+
+
+class State(NamedTuple):
+    """Each city's state and what follows from it, kept up to date step by step."""
+
+    adopted: np.ndarray
+    pressure: np.ndarray
+    """Weight (or log-escape weight, under contagion) of the city's adopting sources."""
+    total: np.ndarray
+    """Sum of the city's incoming weights (the threshold rule's denominator)."""
+    monitored: np.ndarray
+    lobbying: np.ndarray
+    hazard: np.ndarray
+    """Combined hazard of the city's possible change (adopt, or drop if it adopted)."""
+    stale: np.ndarray
+    """Cities whose hazard must be recomputed before the next decision."""
+
+
+class Context(NamedTuple):
+    """Each city's effects of the governments above it; changes only with governments."""
+
+    voluntary_factor: np.ndarray
+    top_down: np.ndarray
+    """vertical.top_down_rule of the support above (before the voluntary factor)."""
+    preempted: np.ndarray
+    blocked: np.ndarray
+    mandate_start: np.ndarray
+
+
+class Governments(NamedTuple):
+    """Per government, plus a last entry for 'none': what the cities under it feel, and tallies."""
+
+    support: np.ndarray
+    hostile: np.ndarray
+    preempting: np.ndarray
+    mandate_step: np.ndarray
+    population_adopted: np.ndarray
+    lobbying_adopted: np.ndarray
+
+
+class Params(NamedTuple):
+    """The scenario's switches and rates as the kernels read them."""
+
+    horizontal_rule: int
+    innovation: bool
+    vertical: bool
+    hierarchical: bool
+    abandonment: bool
+    compliance_steps: int
+    preemption_enforcement: float
+    abandonment_rate: float
+    monitoring_reduction: float
+    top_down_rate: float
+    bottom_up_rate: float
+    lobbying_weight: float
+    government_rate: float
+    deterrence: np.ndarray
+    """(1 - deterrence)^k for k hostile governments above a city."""
+
+
+def full(n: int, value: float | bool | int, dtype: type) -> np.ndarray:
+    """An array written now (np.full, not np.zeros or np.empty, whose pages the kernels
+    would map on first touch), so that no step pays for first-touch page faults."""
+    return np.full(n, value, dtype=dtype)
+
+
+def make_cities(setup: Setup) -> Cities:
+    world, mech = setup.world, setup.scenario.mechanisms
+    n = setup.n_cities
+    base = np.zeros(n)
+    if mech.innovation.enabled:
+        capacity = np.ascontiguousarray(world.capacity, dtype=np.float64)
+        leaning = np.ascontiguousarray(world.leaning, dtype=np.float64)
+        kernels.innovation_base(capacity, leaning, float(mech.innovation.rate), base)
+    return Cities(
+        city_gov=setup.city_gov,
+        defiant=np.ascontiguousarray(setup.defiant, dtype=bool),
+        susceptibility=np.ascontiguousarray(setup.susceptibility, dtype=np.float64),
+        readiness=np.ascontiguousarray(setup.readiness, dtype=np.float64),
+        threshold=np.ascontiguousarray(setup.threshold, dtype=np.float64),
+        innovation=base,
+        population=world.population.astype(np.float64),
+    )
+
+
+def make_state(n: int) -> State:
+    return State(
+        adopted=full(n, False, bool),
+        pressure=full(n, 0.0, np.float64),
+        total=full(n, 0.0, np.float64),
+        monitored=full(n, False, bool),
+        lobbying=full(n, 0.0, np.float64),
+        hazard=full(n, 0.0, np.float64),
+        stale=full(n, False, bool),
+    )
+
+
+def make_context(n: int) -> Context:
+    return Context(
+        voluntary_factor=full(n, 1.0, np.float64),
+        top_down=full(n, 0.0, np.float64),
+        preempted=full(n, False, bool),
+        blocked=full(n, False, bool),
+        mandate_start=full(n, NO_MANDATE, np.int64),
+    )
+
+
+def make_governments(g: int) -> Governments:
+    size = g + 1
+    return Governments(
+        support=np.zeros(size),
+        hostile=np.zeros(size, dtype=np.int64),
+        preempting=np.zeros(size, dtype=bool),
+        mandate_step=np.full(size, NO_MANDATE, dtype=np.int64),
+        population_adopted=np.zeros(size),
+        lobbying_adopted=np.zeros(size),
+    )
+
+
+def make_params(setup: Setup) -> Params:
+    m = setup.scenario.mechanisms
+    h = m.horizontal
+    rule = (
+        kernels.HORIZONTAL_OFF
+        if not h.enabled
+        else kernels.THRESHOLD_RULE
+        if h.rule == "threshold"
+        else kernels.CONTAGION_RULE
+    )
+    return Params(
+        horizontal_rule=int(rule),
+        innovation=bool(m.innovation.enabled),
+        vertical=bool(m.vertical.enabled),
+        hierarchical=bool(m.hierarchical.enabled),
+        abandonment=bool(m.abandonment.enabled),
+        compliance_steps=int(m.hierarchical.compliance_steps),
+        preemption_enforcement=float(m.hierarchical.preemption_enforcement),
+        abandonment_rate=float(m.abandonment.rate),
+        monitoring_reduction=float(m.abandonment.monitoring_reduction),
+        top_down_rate=float(m.vertical.top_down_rate),
+        bottom_up_rate=float(m.vertical.bottom_up_rate),
+        lobbying_weight=float(m.vertical.lobbying_weight),
+        government_rate=float(m.hierarchical.government_rate),
+        deterrence=np.ascontiguousarray(setup.deterrence, dtype=np.float64),
+    )

@@ -1,0 +1,49 @@
+"""What every engine offers: one interface, so callers never branch on the engine.
+
+Both :class:`~diffusion_sim.engine.VectorizedEngine` and the Mesa model
+(:class:`diffusion_sim.agents.model.DiffusionModel`) are built from a setup and
+the run's generator, step with ``step()``, count finished steps in ``steps``,
+record into ``recorder`` and answer :meth:`Engine.city_adopted` and
+:meth:`Engine.government_state`. ``diffusion_sim.simulation.ENGINES`` names them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from diffusion_sim.setup import Setup
+from diffusion_sim.trajectory import Recorder, Trajectory
+
+
+class GovernmentState(NamedTuple):
+    """Each government now: has the policy, has a mandate in force, stance code, preempts."""
+
+    adopted: np.ndarray
+    mandate: np.ndarray
+    stance: np.ndarray
+    preempts: np.ndarray
+
+
+class Engine(Protocol):
+    """The interface both engines implement (see the module docstring)."""
+
+    setup: Setup
+    recorder: Recorder
+    steps: int
+
+    def __init__(self, setup: Setup, rng: np.random.Generator) -> None: ...
+
+    def step(self) -> None:
+        """Advance one step: events, draws, decisions, changes."""
+
+    def run(self, steps: int, progress: Callable[[int], None] | None = None) -> Trajectory:
+        """Run ``steps`` steps and return the change events."""
+
+    def city_adopted(self) -> np.ndarray:
+        """Per city: has the policy now."""
+
+    def government_state(self) -> GovernmentState:
+        """Each government's state now."""

@@ -1,0 +1,139 @@
+"""The vectorized engine's state: cities' and governments' arrays and what follows a change.
+
+A city that adopts or drops moves its neighbours' horizontal pressure (one pass
+over its own ties) and the tallies of the governments above it; a network event
+rebuilds the tie weights and recomputes every pressure once. The arrays live in
+the named bundles of :mod:`diffusion_sim.engine.bundles`, written in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from diffusion_sim import kernels
+from diffusion_sim.engine import bundles
+from diffusion_sim.setup import NO_MANDATE, Influence, Setup
+
+
+class RunState:
+    """Cities' and governments' state during a run; see the module docstring."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.mech = setup.scenario.mechanisms
+        n, g = setup.n_cities, setup.n_governments
+        self.n = n
+        self.cities = bundles.make_cities(setup)
+        self.state = bundles.make_state(n)
+        self.governments = bundles.make_governments(g)
+        self.params = bundles.make_params(setup)
+        self.gov_stance = setup.gov_stance0.copy()
+        self.gov_preempts = setup.gov_preempts0.copy()
+        self.gov_adopted = np.zeros(g, dtype=bool)
+        self.gov_mandate = np.zeros(g, dtype=bool)
+        self.gov_mandate_step = np.full(g, NO_MANDATE, dtype=np.int64)
+        self.boost, self.boost_until = 1.0, -1
+        self.changed_govs: set[int] = set()
+        """Governments whose stance, policy or mandate changed since the context was updated."""
+        self.refresh_all = True
+        """Recompute every city's hazard at the next update (a network or the boost changed)."""
+        no_cities = np.empty(0, dtype=np.int64)
+        self._tally_kernel = kernels.bind(
+            kernels.tally_governments, no_cities, 1.0, self.cities, self.state, self.governments
+        )
+        self.network_sizes = setup.initial_network_sizes()
+        self.influence: Influence
+        self.networks_changed()
+
+    def boost_at(self, t: int) -> float:
+        """Multiplier on horizontal influence at step t (a summit's boost while it lasts)."""
+        return self.boost if t <= self.boost_until else 1.0
+
+    def networks_changed(self) -> None:
+        """Rebuild tie weights, membership flags and tallies after a network event."""
+        setup, state = self.setup, self.state
+        self.influence = setup.influence(self.network_sizes)
+        monitored, lobbying = setup.network_flags(self.network_sizes)
+        np.copyto(state.total, self.influence.total)
+        np.copyto(state.monitored, monitored)
+        np.copyto(state.lobbying, lobbying)
+        self.full_pressure(out=state.pressure)
+        self.governments.population_adopted.fill(0.0)
+        self.governments.lobbying_adopted.fill(0.0)
+        self.tally(np.flatnonzero(state.adopted), +1)
+        self.refresh_all = True
+
+    def full_pressure(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Every city's horizontal pressure from scratch: the one pass over every tie.
+
+        Integer-valued weights summed exactly, whatever the order, so it equals
+        the incremental updates of :meth:`cities_change`.
+        """
+        out = np.empty(self.n) if out is None else out
+        adopted = self.state.adopted
+        if not adopted.any():
+            out[:] = 0.0
+            return out
+        by_target = self.influence.by_target
+        mask = adopted.view(np.uint8)
+        kernels.gather_pressure(by_target.indptr, by_target.indices, by_target.data, mask, out)
+        return out
+
+    def cities_change(self, cities: np.ndarray, sign: int) -> None:
+        """Add (sign +1) or remove (-1) cities' influence and government tallies.
+
+        The cities themselves and (if pressure moves hazards) the cities whose
+        pressure moved are marked stale. Tallies feed only the vertical mechanism.
+        """
+        if not len(cities):
+            return
+        by_source, state = self.influence.by_source, self.state
+        kernels.spread_influence(
+            by_source.indptr,
+            by_source.indices,
+            by_source.data,
+            cities,
+            float(sign),
+            state.pressure,
+            self.mech.horizontal.enabled,
+            state.adopted,
+            state.stale,
+        )
+        state.stale[cities] = True
+        self.tally(cities, sign)
+
+    def tally(self, cities: np.ndarray, sign: int) -> None:
+        """Add (or remove) cities' population and lobbying voice to the governments above.
+
+        Only the vertical mechanism reads these tallies, so without it they stay at 0.
+        """
+        if self.mech.vertical.enabled and len(cities):
+            self._tally_kernel(cities, float(sign), self.cities, self.state, self.governments)
+
+    # ------------------------------------------------------------- the verbs' state
+    def adopt(self, cities: np.ndarray) -> np.ndarray:
+        """The cities among ``cities`` not yet adopters adopt; returns them."""
+        cities = np.asarray(cities, dtype=np.int64)
+        fresh = cities[~self.state.adopted[cities]]
+        self.state.adopted[fresh] = True
+        self.cities_change(fresh, +1)
+        return fresh
+
+    def government_adopts(self, step: int, gov: int) -> bool:
+        """Government ``gov`` adopts at ``step``; returns whether it issues a mandate."""
+        self.gov_adopted[gov] = True
+        self.gov_mandate[gov] = self.setup.gov_can_mandate[gov]
+        self.gov_mandate_step[gov] = step if self.gov_mandate[gov] else NO_MANDATE
+        self.changed_govs.add(gov)
+        return bool(self.gov_mandate[gov])
+
+    def government_withdraws(self, gov: int) -> None:
+        self.gov_adopted[gov] = False
+        self.gov_mandate[gov] = False
+        self.gov_mandate_step[gov] = NO_MANDATE
+        self.changed_govs.add(gov)
+
+    def government_stance(self, gov: int, stance: int, preempts: bool) -> None:
+        self.gov_stance[gov] = stance
+        self.gov_preempts[gov] = preempts
+        self.changed_govs.add(gov)

@@ -1,0 +1,140 @@
+"""The mechanism registry: every list of mechanisms and channels is read from here.
+
+One :class:`Mechanism` descriptor per mechanism, in the order of the scenario's
+``[mechanisms]`` sections, and one :class:`Channel` per channel in the order of
+its code (the channel codes of every result table, so never reorder them).
+Modes (:mod:`diffusion_sim.modes`), the dashboard's switches, sections and
+colours, the charts' colours, the schema's ``with_mechanisms`` and the tests'
+``only`` helper all derive their lists from :data:`MECHANISMS` and
+:data:`CHANNEL_SPECS`, so adding a mechanism is one entry here (docs/architecture.md,
+"Adding a mechanism"). This module is data only: it imports no mechanism, so
+any module may read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["adoption", "exit", "event"]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A way a city's state changes, with its code's place and its colour."""
+
+    name: str
+    kind: Kind
+    """'adoption' (a non-adopter adopts), 'exit' (an adopter drops it) or 'event'."""
+    colour: str
+    """Okabe-Ito colour (readable by colour-blind students) in every chart and map."""
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One mechanism: its scenario section, channels, Kern's type and how modes treat it."""
+
+    name: str
+    """Its section under ``[mechanisms]`` and its switch ``mechanisms.<name>.enabled``."""
+    title: str
+    """The dashboard's heading for its parameters."""
+    channels: tuple[str, ...]
+    """Names in :data:`CHANNEL_SPECS` of the channels it fires through."""
+    kern: str | None
+    """Kern's type of upscaling it belongs to (horizontal, vertical, hierarchical), if any."""
+    switched_by_modes: bool
+    """Whether Kern's modes switch it (else it stays as the scenario sets it)."""
+    module: str
+    """The module under ``diffusion_sim/mechanisms`` that holds its rules."""
+    subsections: tuple[tuple[str, str], ...] = ()
+    """Nested parameter tables of its section, with the dashboard's headings."""
+
+
+CHANNEL_SPECS: tuple[Channel, ...] = (
+    Channel("innovation", "adoption", "#e69f00"),
+    Channel("horizontal", "adoption", "#56b4e9"),
+    Channel("vertical", "adoption", "#009e73"),
+    Channel("hierarchical", "adoption", "#cc79a7"),
+    Channel("abandonment", "exit", "#6b6b6b"),
+    Channel("preemption", "exit", "#d55e00"),
+    Channel("event", "event", "#000000"),
+)
+"""Every channel in the order of its code (CHANNELS.index(name))."""
+
+MECHANISMS: tuple[Mechanism, ...] = (
+    Mechanism(
+        "innovation",
+        "Innovation (pioneers on their own)",
+        ("innovation",),
+        None,
+        True,
+        "innovation",
+    ),
+    Mechanism(
+        "horizontal",
+        "Horizontal: peer influence",
+        ("horizontal",),
+        "horizontal",
+        True,
+        "horizontal",
+        subsections=(("thresholds", "Horizontal: thresholds"),),
+    ),
+    Mechanism(
+        "vertical",
+        "Vertical: cities and governments",
+        ("vertical",),
+        "vertical",
+        True,
+        "vertical",
+    ),
+    Mechanism(
+        "hierarchical",
+        "Hierarchical: mandates and preemption",
+        ("hierarchical", "preemption"),
+        "hierarchical",
+        True,
+        "hierarchical",
+    ),
+    Mechanism("abandonment", "Abandonment", ("abandonment",), None, False, "abandonment"),
+)
+"""Every mechanism, in the order of the scenario's sections."""
+
+CHANNELS: tuple[str, ...] = tuple(c.name for c in CHANNEL_SPECS)
+"""Every channel code; an event's code is CHANNELS.index(name)."""
+ADOPTION_CHANNELS: tuple[str, ...] = tuple(c.name for c in CHANNEL_SPECS if c.kind == "adoption")
+EXIT_CHANNELS: tuple[str, ...] = tuple(c.name for c in CHANNEL_SPECS if c.kind == "exit")
+CHANNEL_COLOURS: dict[str, str] = {c.name: c.colour for c in CHANNEL_SPECS}
+GOVERNMENT_DECISIONS: tuple[str, ...] = ("vertical", "hierarchical")
+"""How a government decides to adopt: bottom-up pressure, or its own harmonization."""
+GOVERNMENT_CHANNELS: tuple[str, ...] = (*GOVERNMENT_DECISIONS, "event")
+
+MECHANISM_NAMES: tuple[str, ...] = tuple(m.name for m in MECHANISMS)
+SWITCHED: tuple[str, ...] = tuple(m.name for m in MECHANISMS if m.switched_by_modes)
+"""The mechanisms a mode switches; the others stay as the scenario sets them."""
+KERN_TYPES: tuple[str, ...] = tuple(m.name for m in MECHANISMS if m.kern)
+"""Mechanisms that are one of Kern's types (the dashboard's switches; embedded: all on)."""
+VOLUNTARY_BASE: tuple[str, ...] = tuple(
+    m.name for m in MECHANISMS if m.switched_by_modes and not m.kern
+)
+"""Mechanisms a mode switches on whatever Kern's type (innovation: pioneers act on their own)."""
+
+
+def of_kern_type(kern: str) -> tuple[str, ...]:
+    """The mechanisms of one of Kern's types, after the voluntary base (a mode's switches)."""
+    return VOLUNTARY_BASE + tuple(m.name for m in MECHANISMS if m.kern == kern)
+
+
+def mechanism(name: str) -> Mechanism:
+    """The descriptor called ``name``."""
+    for m in MECHANISMS:
+        if m.name == name:
+            return m
+    raise KeyError(f"no mechanism {name!r}; mechanisms: {', '.join(MECHANISM_NAMES)}")
+
+
+def owner_of(channel: str) -> Mechanism:
+    """The mechanism that fires through ``channel``."""
+    for m in MECHANISMS:
+        if channel in m.channels:
+            return m
+    raise KeyError(f"no mechanism fires through {channel!r}")
