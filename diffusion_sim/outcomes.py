@@ -207,7 +207,7 @@ def outcomes_from_events(setup, trajectory, facts: WorldFacts | None = None) -> 
         size = facts.rung_sizes[code]
         inside = rung == code
         count = np.cumsum(np.bincount(step[inside], weights=sign[inside], minlength=bins))
-        out[f"share_{name}s"] = float(count[-1] / size) if size else 0.0
+        out[f"share_{name}s"] = float(count[-1] / size) if size else float("nan")
     means = np.bincount(facts.country_group, weights=adopted) / facts.country_sizes
     out["country_gini"] = gini(means) if len(means) > 1 else 0.0
 

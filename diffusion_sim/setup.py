@@ -285,8 +285,27 @@ def choose_pioneers(
     return np.sort(np.concatenate([named, top]))
 
 
-def build_setup(scenario: Scenario, world: World, rng: np.random.Generator) -> Setup:
-    """Resolve a scenario on a world; draws thresholds then defiance from ``rng``."""
+def influence_key(scenario: Scenario) -> str:
+    """What the tie matrices depend on beyond the world: the horizontal settings but the
+    thresholds. Runs on one world with equal keys may share an ``influence_cache``."""
+    import json
+
+    horizontal = scenario.mechanisms.horizontal.model_dump(mode="json", exclude={"thresholds"})
+    return json.dumps(horizontal, sort_keys=True)
+
+
+def build_setup(
+    scenario: Scenario,
+    world: World,
+    rng: np.random.Generator,
+    influence_cache: dict | None = None,
+) -> Setup:
+    """Resolve a scenario on a world; draws thresholds then defiance from ``rng``.
+
+    ``influence_cache``: a dict the caller keeps across runs on one world with the
+    same horizontal weights (``mechanisms.horizontal`` but its thresholds), so the
+    tie matrices are built once, not per run (sweeps, calibration).
+    """
     from diffusion_sim.mechanisms.hierarchical import defiance
 
     source = scenario.source
@@ -375,4 +394,5 @@ def build_setup(scenario: Scenario, world: World, rng: np.random.Generator) -> S
         gov_can_mandate=can_mandate,
         events=events,
         pioneers=pioneers,
+        _influence_cache={} if influence_cache is None else influence_cache,
     )

@@ -26,6 +26,7 @@ from diffusion_sim.results import (
 )
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.setup import Setup, build_setup
+from diffusion_sim.trajectory import Trajectory
 from diffusion_sim.world import World
 
 if TYPE_CHECKING:
@@ -148,6 +149,31 @@ def simulate(
     """
     started = time.perf_counter()
     sequence = _seed_sequence(seed, scenario)
+    setup, trajectory = run_trajectory(
+        scenario, sequence, engine=engine, world=world, steps=steps, progress=progress
+    )
+    manifest = make_manifest(setup, engine, _seed_info(sequence), time.perf_counter() - started)
+    return build_result(setup, trajectory, manifest)
+
+
+def run_trajectory(
+    scenario: Scenario,
+    seed: SeedLike = None,
+    *,
+    engine: Engine = "vectorized",
+    world: World | None = None,
+    steps: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    influence_cache: dict | None = None,
+) -> tuple[Setup, Trajectory]:
+    """One run's setup and change events, without its tables: what :func:`simulate` tabulates.
+
+    For callers that keep a few numbers per run (sweeps, calibration): they read
+    :mod:`diffusion_sim.tables` or :func:`diffusion_sim.outcomes.outcomes_from_events`
+    on exactly the events ``simulate`` would. ``influence_cache`` is passed to
+    :func:`build_setup` (tie matrices built once per world and weights).
+    """
+    sequence = _seed_sequence(seed, scenario)
     if world is None:
         world = build_world(
             scenario, seed=sequence.entropy if isinstance(sequence.entropy, int) else None
@@ -155,11 +181,9 @@ def simulate(
     else:
         world = attach_networks(world, scenario)
     rng = np.random.default_rng(sequence)
-    setup = build_setup(scenario, world, rng)
+    setup = build_setup(scenario, world, rng, influence_cache)
     n_steps = scenario.run.steps if steps is None else steps
-    trajectory = make_engine(engine, setup, rng).run(n_steps, progress)
-    manifest = make_manifest(setup, engine, _seed_info(sequence), time.perf_counter() - started)
-    return build_result(setup, trajectory, manifest)
+    return setup, make_engine(engine, setup, rng).run(n_steps, progress)
 
 
 @dataclass(eq=False)

@@ -59,7 +59,8 @@ def timeseries_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
         count = np.cumsum(
             np.bincount(step[rung == code], weights=sign[rung == code], minlength=bins)
         )
-        timeseries[f"share_{name}s"] = count / size if size else np.zeros(bins)
+        # a rung without cities has no share: NaN ("undefined"), not 0
+        timeseries[f"share_{name}s"] = count / size if size else np.full(bins, np.nan)
     for code, name in enumerate(CHANNELS):
         mask = (trajectory.city_channel == code) & (sign == 1)
         if name in ADOPTION_CHANNELS:
@@ -132,14 +133,9 @@ def cities_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
     world = setup.world
     n = world.n_cities
     cities = world.cities_frame()
-    last = np.full(n, -1, dtype=np.int64)
-    last[trajectory.city] = np.arange(len(trajectory.city))  # later events overwrite earlier
+    adopted, final_channel, last = final_state(trajectory, n)
     has = last >= 0
-    final_change = np.zeros(n, dtype=np.int8)
-    final_change[has] = trajectory.city_change[last[has]]
-    cities["adopted"] = final_change == ADOPT
-    final_channel = np.full(n, len(CHANNELS), dtype=np.int64)  # one past the end: none
-    final_channel[has] = trajectory.city_channel[last[has]]
+    cities["adopted"] = adopted
     cities["channel"] = pd.Categorical(
         np.asarray((*CHANNELS, None), dtype=object)[final_channel],
         categories=CHANNELS,
@@ -160,6 +156,19 @@ def cities_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
     ):
         cities[f"{LEVELS[level_code]}_government"] = government_names(setup, level_row)
     return cities
+
+
+def final_state(trajectory: Trajectory, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per city at the end: adopted or not, the channel of its last change (``len(CHANNELS)``
+    if none), and the index of its last event (-1 if none). The last event decides."""
+    last = np.full(n, -1, dtype=np.int64)
+    last[trajectory.city] = np.arange(len(trajectory.city))  # later events overwrite earlier
+    has = last >= 0
+    final_change = np.zeros(n, dtype=np.int8)
+    final_change[has] = trajectory.city_change[last[has]]
+    final_channel = np.full(n, len(CHANNELS), dtype=np.int64)  # one past the end: none
+    final_channel[has] = trajectory.city_channel[last[has]]
+    return final_change == ADOPT, final_channel, last
 
 
 def government_names(setup: Setup, level_row: np.ndarray) -> pd.Categorical | np.ndarray:

@@ -145,3 +145,18 @@ def test_from_graph_warns_when_every_city_lands_on_one_rung():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ds.World.from_graph(nx.path_graph(3), capacity=[0.9, 0.5, 0.1], leaning=0.5)
+
+
+def test_a_rung_without_cities_has_no_share_not_zero():
+    import networkx as nx
+    import numpy as np
+    import pytest
+
+    scenario = ds.Scenario().with_overrides({"run.steps": 5})
+    with pytest.warns(UserWarning, match="same rung"):
+        world = ds.World.from_graph(nx.path_graph(30))
+    result = ds.simulate(scenario, seed=1, world=world)
+    summary = result.summary()
+    assert summary["share_leaders"] >= 0  # every city is a leader
+    assert np.isnan(summary["share_followers"]) and np.isnan(summary["share_laggards"])
+    assert np.isnan(result.outcomes()["share_laggards"])

@@ -196,7 +196,7 @@ class LiveRun:
         rung = np.bincount(self.world.ladder[adopted], minlength=len(LADDER_NAMES))
         for code, name in enumerate(LADDER_NAMES):
             size = self._ladder_sizes[code]
-            row[f"share_{name}s"] = float(rung[code] / size) if size else 0.0
+            row[f"share_{name}s"] = float(rung[code] / size) if size else float("nan")
         gov_adopted, _, _, _ = self._government_arrays()
         for code, level in enumerate(LEVELS):
             in_level = self.setup.gov_level == code

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from diffusion_sim.calibration.keys import FitKey, apply_values
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
 from diffusion_sim.scenario import Scenario
-from diffusion_sim.simulation import simulate
+from diffusion_sim.setup import influence_key
+from diffusion_sim.simulation import run_trajectory
+from diffusion_sim.tables import final_state, timeseries_table
 from diffusion_sim.world import World
+
+TIES_KEPT = 8
+"""Tie-matrix caches kept (one per set of horizontal settings evaluated lately)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Evaluator:
         self.seeds = list(seeds)
         self.steps = steps
         self.evaluations = 0
+        self.ties: dict[str, dict] = {}
 
     def scenario_at(self, values: Sequence[float]) -> Scenario:
         return apply_values(self.scenario, self.keys, values)
@@ -81,14 +87,19 @@ class Evaluator:
         n = self.world.n_cities
         curves, vertical = [], []
         channels = np.zeros(len(ADOPTION_CHANNELS))
+        ties = self.ties.setdefault(influence_key(scenario), {})
+        while len(self.ties) > TIES_KEPT:
+            self.ties.pop(next(iter(self.ties)))
         for seq in seeds if seeds is not None else self.seeds:
             fresh = np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key)
-            result = simulate(scenario, fresh, world=self.world, steps=self.steps)
-            series = result.timeseries
+            # simulate()'s run without the tables a fit never reads (same events, same numbers)
+            setup, trajectory = run_trajectory(
+                scenario, fresh, world=self.world, steps=self.steps, influence_cache=ties
+            )
+            series = timeseries_table(setup, trajectory)
             curves.append(series["share_cities"].to_numpy())
             vertical.append(np.cumsum(series["new_vertical"].to_numpy()) / n)
-            cities = result.cities
-            adopted = cities.loc[cities["adopted"].astype(bool), "channel"]
+            adopted, channel, _ = final_state(trajectory, n)
             for i, name in enumerate(ADOPTION_CHANNELS):
-                channels[i] += float((adopted == name).sum())
+                channels[i] += float((channel[adopted] == CHANNELS.index(name)).sum())
         return Evaluation(np.array(curves), np.array(vertical), channels)
