@@ -29,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ("mechanisms.innovation.rate", "mechanisms.horizontal.strength")
 PRIOR = {KEYS[0]: (1e-3, 0.05), KEYS[1]: (3e-3, 0.1)}  # log-uniform, the truths' distribution
-SETTINGS = {"replicates": 2, "population": 80, "generations": 4}
+SETTINGS = {"replicates": 4, "population": 100, "generations": 6}  # calibrate's defaults
 
 
 def base_scenario():

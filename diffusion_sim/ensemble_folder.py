@@ -130,7 +130,12 @@ def _run_replicate(index: int) -> int:
     job = _JOB
     child = np.random.SeedSequence(job["seed"]).spawn(job["replicates"])[index]
     result = simulate(
-        job["scenario"], child, engine=job["engine"], world=job["world"], steps=job["steps"]
+        job["scenario"],
+        child,
+        engine=job["engine"],
+        world=job["world"],
+        steps=job["steps"],
+        influence_cache=job.setdefault("ties", {}),  # per process: built once, then shared
     )
     result.save(job["folder"] / replicate_name(index), plot=False)
     return index

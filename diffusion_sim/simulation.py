@@ -131,6 +131,7 @@ def simulate(
     world: World | None = None,
     steps: int | None = None,
     progress: Callable[[int], None] | None = None,
+    influence_cache: dict | None = None,
 ) -> Result:
     """Run a scenario once.
 
@@ -146,11 +147,20 @@ def simulate(
         Bring your own world (e.g. :meth:`World.from_graph`); else built from the scenario.
     steps : int, optional
         Overrides ``scenario.run.steps``.
+    influence_cache : dict, optional
+        Kept by the caller across runs on one world with equal ``setup.influence_key``
+        (replicates of an ensemble): the tie matrices are then built once.
     """
     started = time.perf_counter()
     sequence = _seed_sequence(seed, scenario)
     setup, trajectory = run_trajectory(
-        scenario, sequence, engine=engine, world=world, steps=steps, progress=progress
+        scenario,
+        sequence,
+        engine=engine,
+        world=world,
+        steps=steps,
+        progress=progress,
+        influence_cache=influence_cache,
     )
     manifest = make_manifest(setup, engine, _seed_info(sequence), time.perf_counter() - started)
     return build_result(setup, trajectory, manifest)
@@ -243,8 +253,11 @@ def iter_replicates(
     root_seed = scenario.run.seed if seed is None else seed
     n = scenario.run.replicates if replicates is None else replicates
     world = world if world is not None else build_world(scenario, seed=root_seed)
+    ties: dict = {}  # one scenario, one world: the tie matrices are built once
     for child in np.random.SeedSequence(root_seed).spawn(n):
-        yield simulate(scenario, child, engine=engine, world=world, steps=steps)
+        yield simulate(
+            scenario, child, engine=engine, world=world, steps=steps, influence_cache=ties
+        )
 
 
 def ensemble_of(

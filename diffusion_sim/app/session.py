@@ -14,7 +14,6 @@ the seed of the run or the engine never rebuilds the world or its layout.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import threading
 import time
@@ -32,6 +31,7 @@ from diffusion_sim.results import Result, build_result, make_manifest
 from diffusion_sim.scenario import LEVELS, Scenario, load_scenario, scenario_dirs
 from diffusion_sim.setup import build_setup
 from diffusion_sim.simulation import build_world, make_engine
+from diffusion_sim.storage import reserve_folder
 from diffusion_sim.trajectory import ADOPT
 from diffusion_sim.world import LADDER_NAMES, World
 
@@ -356,22 +356,6 @@ def sanitize_run_name(name: str) -> str:
     return cleaned
 
 
-def claim_folder(root: Path, name: str, attempts: int = 1000) -> Path:
-    """A new, empty folder ``root/name``, or ``name-2``, ``name-3``, ... if taken.
-
-    Each candidate is claimed with ``os.mkdir``, which fails if it exists, so
-    two saves at once never get the same folder and nothing is ever replaced.
-    """
-    for k in range(1, attempts + 1):
-        folder = root / (name if k == 1 else f"{name}-{k}")
-        try:
-            os.mkdir(folder)
-        except FileExistsError:
-            continue
-        return folder
-    raise InputError(f"{root}: {name} and {attempts - 1} numbered variants exist; pick a new name")
-
-
 def export_run(run: LiveRun, name: str, results_root: str | Path = "results") -> Path:
     """Save the run so far under ``results_root/<sanitized name>`` as ``diffusion-sim run`` does.
 
@@ -383,7 +367,7 @@ def export_run(run: LiveRun, name: str, results_root: str | Path = "results") ->
     if (root / wanted).resolve().parent != root:  # pragma: no cover - no separators survive
         raise InputError(f"refusing to write outside {root}")
     root.mkdir(parents=True, exist_ok=True)
-    folder = claim_folder(root, wanted)
+    folder = reserve_folder(root, wanted)  # name, name-2, ...: never an existing one
     try:
         return run.result().save(folder)
     except BaseException:
