@@ -1,22 +1,27 @@
-"""Sweep benchmark: throughput, the sweep machinery's overhead, and memory over a long sweep.
+"""Sweep benchmark: throughput, the sweep machinery's overhead, memory over a big sweep.
 
-Prints figures and asserts nothing. Three measurements:
+Prints figures and asserts nothing. Four measurements:
 
 1. baseline: the sweep's runs (same points, same seeds) in a plain loop in this process (no Dask,
    no Parquet): the pure cost of a run (override, simulate, outcomes);
 2. throughput of a ``--runs``-run sweep of a ``--cities``-city scenario with each
    of ``--workers`` local workers (the same code path as a cluster), and the
    overhead: worker-seconds spent beyond the baseline cost of the runs;
-3. peak memory (driver + workers, psutil) of a ``--memory-runs``-run sweep, sampled
-   as it runs, to show it stays flat.
+3. peak memory (driver and workers apart, psutil) and runs/s of a big sweep
+   (``--memory-runs`` runs of a ``--memory-cities``-city, ``--memory-steps``-step world,
+   automatic batch size unless ``--runs-per-task``), sampled as it runs, to show it stays flat;
+4. the per-run cost inside a worker, phase by phase (``breakdown``): what ``simulate`` +
+   ``.outcomes()`` spend, and what the sweep's worker path spends on the same runs.
 
-    python benchmarks/sweep.py             # 1,000 runs x 1,000 cities; 20,000-run memory sweep
+    python benchmarks/sweep.py             # 1,000 runs x 1,000 cities; 50,000-run big sweep
     python benchmarks/sweep.py --quick     # small sizes, a minute or so
+    python benchmarks/sweep.py --skip throughput --skip memory   # the breakdown only
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import tempfile
@@ -26,7 +31,8 @@ from pathlib import Path
 
 import psutil
 
-from diffusion_sim.sweep.runner import MANIFEST, _runs_of, prepare, run_sweep
+from diffusion_sim.sweep.parts import runs_of
+from diffusion_sim.sweep.runner import MANIFEST, prepare, run_sweep
 from diffusion_sim.sweep.spec import sweep_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +63,7 @@ def baseline(data: dict, n: int) -> float:
     sweep = sweep_from_dict(data)
     with tempfile.TemporaryDirectory() as tmp:
         plan = prepare(sweep, Path(tmp) / "plan")
-        runs = [run for b in range(plan.n_batches) for run in _runs_of(plan, b)][:n]
+        runs = [run for b in range(plan.n_batches) for run in runs_of(plan, b)][:n]
     world = build_world(sweep.base)
     simulate(sweep.base, 0, world=world).outcomes()  # warm caches and imports
     started = time.perf_counter()
@@ -143,11 +149,14 @@ def throughput(args: argparse.Namespace, results: dict) -> None:
 
 
 def memory(args: argparse.Namespace, results: dict) -> None:
-    data = sweep_data("bench_memory", args.memory_runs, args.memory_cities, args.memory_steps, None)
+    data = sweep_data(
+        "bench_memory", args.memory_runs, args.memory_cities, args.memory_steps, args.runs_per_task
+    )
     with tempfile.TemporaryDirectory() as tmp, MemoryWatch() as watch:
         report = run_sweep(
             sweep_from_dict(data), Path(tmp) / "out", workers=args.memory_workers, progress=False
         )
+        manifest = json.loads((Path(tmp) / "out" / MANIFEST).read_text())
     samples = watch.samples
     totals = [d + w for _, d, w in samples]
     peak = max(range(len(samples)), key=lambda i: totals[i])
@@ -155,24 +164,119 @@ def memory(args: argparse.Namespace, results: dict) -> None:
         samples[min(len(samples) - 1, int(q * (len(samples) - 1)))]
         for q in (0.1, 0.25, 0.5, 0.75, 1.0)
     ]
+    busy = report.wall_s - report.startup_s
     results["memory"] = {
         "runs": report.runs_done,
         "workers": args.memory_workers,
+        "runs_per_task": manifest["runs_per_task"],
         "wall_s": report.wall_s,
+        "startup_s": report.startup_s,
+        "runs_per_s": report.runs_done / report.wall_s,
+        "runs_per_s_after_startup": report.runs_done / busy,
+        "in_worker_ms_per_run": 1000 * manifest["simulation_seconds"] / report.runs_done,
         "peak_total_bytes": totals[peak],
         "peak_driver_bytes": max(d for _, d, _ in samples),
         "peak_workers_bytes": max(w for _, _, w in samples),
         "at_10_25_50_75_100pct": [(round(t, 1), d, w) for t, d, w in quarter],
     }
+    m = results["memory"]
     print(
-        f"memory: {report.runs_done} runs ({args.memory_cities} cities, {args.memory_steps} "
-        f"steps) on {args.memory_workers} worker(s) in {report.wall_s:.0f} s; peak "
-        f"{mib(totals[peak])} in all (driver {mib(results['memory']['peak_driver_bytes'])}, "
-        f"workers {mib(results['memory']['peak_workers_bytes'])})"
+        f"big sweep: {report.runs_done:,} runs ({args.memory_cities} cities, {args.memory_steps} "
+        f"steps, {m['runs_per_task']} runs per task) on {args.memory_workers} worker(s) in "
+        f"{report.wall_s:.0f} s: {m['runs_per_s']:.0f} runs/s ({m['runs_per_s_after_startup']:.0f} "
+        f"after {report.startup_s:.1f} s of start-up; {m['in_worker_ms_per_run']:.1f} ms per run "
+        f"in a worker)"
     )
     print(
-        "  driver + workers over the sweep (10/25/50/75/100% of its time): "
-        + ", ".join(mib(d + w) for _, d, w in quarter)
+        f"  peak {mib(totals[peak])} in all; driver {mib(m['peak_driver_bytes'])}, workers "
+        f"{mib(m['peak_workers_bytes'])} (with their nannies)"
+    )
+    print(
+        "  driver / workers over the sweep (10/25/50/75/100% of its time): "
+        + ", ".join(f"{mib(d)} / {mib(w)}" for _, d, w in quarter)
+    )
+
+
+def breakdown(args: argparse.Namespace, results: dict) -> None:
+    """Per-run cost by phase, in this process: the full path and the sweep worker's."""
+    import numpy as np
+
+    from diffusion_sim.engine import VectorizedEngine
+    from diffusion_sim.outcomes import outcomes, outcomes_from_events
+    from diffusion_sim.results import build_result, make_manifest
+    from diffusion_sim.setup import build_setup
+    from diffusion_sim.simulation import attach_networks
+    from diffusion_sim.sweep._worker import WorkerState, run_one
+
+    data = sweep_data("bench_breakdown", args.breakdown_runs, args.cities, args.steps, None)
+    sweep = sweep_from_dict(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = prepare(sweep, Path(tmp) / "plan")
+        runs = [run for b in range(plan.n_batches) for run in runs_of(plan, b)]
+    state = WorkerState(sweep.base)
+    for _, _, seed, overrides in runs[:2]:  # warm: world, imports, compiled kernels
+        run_one(state, overrides, seed, "vectorized")
+    world_key = "[]"
+    world = state.worlds[world_key]
+    facts = state.world_facts(world_key, world)
+    phases = (
+        "overrides",
+        "setup",
+        "tie matrices",
+        "engine steps",
+        "manifest",
+        "result tables",
+        "outcomes (tables)",
+        "outcomes (events)",
+    )
+    full = dict.fromkeys(phases, 0.0)
+    lean = dict.fromkeys(phases, 0.0)
+
+    @contextlib.contextmanager
+    def clock(into: dict, phase: str):
+        started = time.perf_counter()
+        yield
+        into[phase] += time.perf_counter() - started
+
+    for _, _, seed, overrides in runs:
+        for into, shared in ((full, False), (lean, True)):
+            with clock(into, "overrides"):
+                scenario = sweep.base.with_overrides(overrides)
+            rng = np.random.default_rng(np.random.SeedSequence(seed))
+            with clock(into, "setup"):
+                setup = build_setup(scenario, attach_networks(world, scenario), rng)
+            if shared:
+                setup._influence_cache = state.ties_cache(world_key, scenario)
+            with clock(into, "tie matrices"):
+                setup.influence(setup.initial_network_sizes())
+            with clock(into, "engine steps"):
+                trajectory = VectorizedEngine(setup, rng).run(scenario.run.steps)
+            if shared:
+                with clock(into, "outcomes (events)"):
+                    outcomes_from_events(setup, trajectory, facts)
+                continue
+            with clock(into, "manifest"):
+                manifest = make_manifest(setup, "vectorized", {}, 0.0)
+            with clock(into, "result tables"):
+                result = build_result(setup, trajectory, manifest)
+            with clock(into, "outcomes (tables)"):
+                outcomes(result)
+    n = len(runs)
+    results["breakdown"] = {
+        "runs": n,
+        "cities": args.cities,
+        "steps": args.steps,
+        "simulate_ms": {k: 1000 * v / n for k, v in full.items()},
+        "sweep_worker_ms": {k: 1000 * v / n for k, v in lean.items()},
+    }
+    print(f"per-run cost, {args.cities} cities x {args.steps} steps, mean of {n} runs (ms):")
+    print(f"  {'phase':20s} {'simulate+outcomes':>18s} {'sweep worker':>13s}")
+    for phase in phases:
+        print(f"  {phase:20s} {1000 * full[phase] / n:18.1f} {1000 * lean[phase] / n:13.1f}")
+    total_full, total_lean = sum(full.values()) / n, sum(lean.values()) / n
+    print(
+        f"  {'total':20s} {1000 * total_full:18.1f} {1000 * total_lean:13.1f}  "
+        f"({total_full / total_lean:.2f}x)"
     )
 
 
@@ -187,20 +291,26 @@ def main() -> None:
     parser.add_argument(
         "--baseline-runs", type=int, help="runs in the plain loop (default: all of them)"
     )
-    parser.add_argument("--memory-runs", type=int, default=20_000)
-    parser.add_argument("--memory-cities", type=int, default=100)
-    parser.add_argument("--memory-steps", type=int, default=10)
+    parser.add_argument("--memory-runs", type=int, default=50_000)
+    parser.add_argument("--memory-cities", type=int, default=200)
+    parser.add_argument("--memory-steps", type=int, default=12)
+    parser.add_argument("--breakdown-runs", type=int, default=30)
     parser.add_argument("--memory-workers", type=int, default=2)
-    parser.add_argument("--skip", choices=("throughput", "memory"), action="append", default=[])
+    parser.add_argument(
+        "--skip", choices=("throughput", "memory", "breakdown"), action="append", default=[]
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.cities, args.steps = 100, 300, 40
-        args.memory_runs, args.memory_cities, args.memory_steps = 1000, 100, 10
+        args.memory_runs, args.memory_cities, args.memory_steps = 2000, 200, 12
+        args.breakdown_runs = 5
     results: dict = {"cpus": os.cpu_count(), "args": vars(args)}
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start")
     if "throughput" not in args.skip:
         throughput(args, results)
+    if "breakdown" not in args.skip:
+        breakdown(args, results)
     if "memory" not in args.skip:
         memory(args, results)
     if args.json:

@@ -320,3 +320,225 @@ def test_a_killed_worker_does_not_stop_the_sweep(sweep_file, straight, tmp_path)
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr
     pd.testing.assert_frame_equal(read_results(out), straight)
+
+
+@pytest.mark.parametrize(
+    ("name", "engine"),
+    [
+        ("embedded", "vectorized"),
+        ("vertical", "vectorized"),
+        ("us_paris_withdrawal", "vectorized"),
+        ("club_exclusive", "vectorized"),
+        ("hierarchical", "agents"),
+    ],
+)
+def test_a_worker_run_gives_the_outcomes_of_simulate(name, engine):
+    # The worker shares tie matrices between runs and computes outcomes from the change
+    # events; every number must still be simulate(...).outcomes()'s, run after run.
+    import math
+
+    from diffusion_sim.sweep._worker import LEAN, WorkerState, run_one
+
+    assert LEAN, "the worker's outcomes no longer match diffusion_sim.outcomes"
+    base = ds.load_scenario(SCENARIOS / f"{name}.toml")
+    size = 150 if engine == "agents" else 500
+    base = base.with_overrides(
+        {"world.n_cities": size, "world.seed": 5, "run.steps": min(base.run.steps, 60)}
+    )
+    state = WorkerState(base)
+    variations = [
+        {},
+        {"mechanisms.horizontal.thresholds.mean": 0.2},
+        {"mechanisms.horizontal.rule": "contagion", "mechanisms.horizontal.strength": 0.3},
+        {"mechanisms.horizontal.prestige_alpha": 0.2},
+        {},
+    ]
+    for seed, overrides in enumerate(variations):
+        fast = run_one(state, overrides, seed, engine)
+        full = ds.simulate(base.with_overrides(overrides), seed, engine=engine).outcomes()
+        assert list(fast) == list(full)
+        for key, value in full.items():
+            assert fast[key] == value or (math.isnan(value) and math.isnan(fast[key])), key
+    assert len(state.ties) == 3  # one tie cache per set of horizontal weights
+
+
+def test_the_automatic_batch_size_suits_a_100000_run_sweep(tmp_path):
+    from diffusion_sim.sweep.parts import MAX_TASKS, MIN_TASKS, runs_of
+    from diffusion_sim.sweep.runner import prepare
+    from diffusion_sim.sweep.spec import sweep_from_dict
+
+    data = {
+        "name": "big",
+        "scenario": str(SCENARIOS / "embedded.toml"),
+        "seed": 3,
+        "constants": {"world.n_cities": 200, "run.steps": 12},
+        "uncertainties": [
+            {"key": "mechanisms.horizontal.thresholds.mean", "range": [0.1, 0.4]},
+            {"key": "world.n_cities", "range": [100, 300], "name": "cities"},
+        ],
+        "design": {"method": "random", "samples": 50_000},
+        "replicates": 2,
+    }
+    data["constants"].pop("world.n_cities")
+    plan = prepare(sweep_from_dict(data), tmp_path / "big")
+    assert plan.total_runs == 100_000
+    assert 1 < plan.runs_per_task <= plan.total_runs // MIN_TASKS
+    assert MIN_TASKS <= plan.n_batches <= MAX_TASKS
+    last = runs_of(plan, plan.n_batches - 1)
+    assert (last[-1][0], last[-1][1]) == (49_999, 1)
+    point, replicate, _, overrides = runs_of(plan, 3)[0]
+    assert point * 2 + replicate == 3 * plan.runs_per_task
+    assert isinstance(overrides["world.n_cities"], int)  # an int column stays int
+    assert overrides["world.n_cities"] == plan.points.values["cities"].iloc[point]
+
+
+# ------------------------------------------------------------ per-step series (issue 15)
+
+SERIES = ("share_cities", "adopters", "new_horizontal", "governments_global")
+SERIES_EVERY = 3
+SERIES_SWEEP = SWEEP.replace(
+    "runs_per_task = 2\n",
+    f"runs_per_task = 2\nseries = {list(SERIES)!r}\nseries_every = {SERIES_EVERY}\n".replace(
+        "'", '"'
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def series_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("series_sweep") / "series_test.toml"
+    path.write_text(SERIES_SWEEP)
+    return path
+
+
+@pytest.fixture(scope="module")
+def with_series(series_file, tmp_path_factory) -> Path:
+    """The series sweep run straight through on one local worker: its folder."""
+    folder = tmp_path_factory.mktemp("with_series") / "out"
+    report = run_sweep(load_sweep(series_file), folder, workers=1, progress=False)
+    assert report.complete
+    return folder
+
+
+def test_kept_series_are_simulates_timeseries_every_kth_step(series_file, straight, with_series):
+    from diffusion_sim.sweep.series import read_series
+
+    sweep = load_sweep(series_file)
+    results = read_results(with_series)
+    # Keeping series changes no outcome (the seeds and batches are those of `straight`).
+    pd.testing.assert_frame_equal(results, straight)
+    series = read_series(with_series)
+    assert list(series.columns) == ["point", "replicate", "run", "step", *SERIES]
+    ok = results[results["status"] == "ok"]
+    # Failed runs keep no series; every ok run keeps steps 0, 3, ..., 39.
+    assert series.groupby("run").size().to_dict() == {
+        p * REPLICATES + r: 14 for p, r in zip(ok["point"], ok["replicate"], strict=True)
+    }
+    for row in ok.itertuples(index=False):
+        scenario = sweep.base.with_overrides(
+            {
+                "mechanisms.horizontal.thresholds.mean": float(row.threshold),
+                "world.ladder.laggard_cutoff": float(row.laggard_cutoff),
+                "mechanisms.hierarchical.enabled": bool(row.mandates),
+            }
+        )
+        expected = ds.simulate(scenario, seed=int(row.seed)).timeseries
+        expected = expected[expected["step"] % SERIES_EVERY == 0].reset_index(drop=True)
+        kept = series[(series["point"] == row.point) & (series["replicate"] == row.replicate)]
+        kept = kept.reset_index(drop=True)
+        assert (kept["run"] == row.point * REPLICATES + row.replicate).all()
+        for name in ("step", *SERIES[:3]):  # bit for bit, dtypes included
+            pd.testing.assert_series_equal(kept[name], expected[name], check_exact=True)
+        assert "governments_global" not in expected and kept["governments_global"].isna().all()
+
+
+def test_a_resumed_series_sweep_gives_the_same_series(series_file, with_series, tmp_path):
+    # An interruption made deterministic: every batch runs but the sweep is not finished;
+    # then half the batches are lost, some as a series part whose outcome part never got
+    # written (a kill between the two) or a half-written temporary file.
+    from diffusion_sim.sweep import runner
+    from diffusion_sim.sweep.series import SERIES as SERIES_DIR
+    from diffusion_sim.sweep.series import SERIES_RESULTS, read_series
+
+    out = tmp_path / "out"
+    sweep = load_sweep(series_file)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(runner, "finalize", lambda plan, report: None)
+    try:
+        run_sweep(sweep, out, workers=1, progress=False)
+    finally:
+        patch.undo()
+    assert not (out / MANIFEST).exists()
+    parts = sorted((out / PARTS).glob("part-*.parquet"))
+    assert len(parts) == TOTAL_RUNS // 2
+    for part in parts[::2]:
+        part.unlink()  # its series part stays behind, stale
+    (out / SERIES_DIR / parts[1].name).unlink()  # a batch lost whole
+    (out / PARTS / parts[1].name).unlink()
+    (out / SERIES_DIR / ".part-000003.parquet.tmp").write_bytes(b"half a file")
+    again = run_sweep(sweep, out, workers=2, progress=False)
+    assert again.complete and again.runs_before == TOTAL_RUNS - 2 * (len(parts[::2]) + 1)
+    assert not (out / SERIES_DIR).exists() and (out / SERIES_RESULTS).is_file()
+    pd.testing.assert_frame_equal(read_series(out), read_series(with_series))
+    pd.testing.assert_frame_equal(read_results(out), read_results(with_series))
+
+
+def test_csv_copies_equal_the_parquet_tables(series_file, with_series, tmp_path):
+    import shutil
+
+    from diffusion_sim.sweep.series import read_series
+
+    out = tmp_path / "out"
+    shutil.copytree(with_series, out)
+    done = subprocess.run(
+        [sys.executable, "-m", "diffusion_sim", "sweep", str(series_file)]
+        + ["--out", str(out), "--no-progress", "--csv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "already complete" in done.stderr and "results.csv" in done.stdout
+    for csv, table in (("results.csv", read_results(out)), ("series.csv", read_series(out))):
+        copy = pd.read_csv(out / csv)
+        assert list(copy.columns) == list(table.columns)
+        pd.testing.assert_frame_equal(copy, table, check_exact=True, check_dtype=False)
+        for column in table.columns:  # every value, NaN where the table has none
+            assert copy[column].isna().equals(table[column].isna()), column
+
+
+def test_a_sweep_without_series_writes_none_and_keeps_its_fingerprint(tmp_path):
+    import hashlib
+
+    from diffusion_sim.sweep.parts import fingerprint
+    from diffusion_sim.sweep.spec import sweep_from_dict
+
+    data = {
+        "name": "no_series",
+        "scenario": str(SCENARIOS / "embedded.toml"),
+        "seed": 2,
+        "constants": {"world.n_cities": 100, "run.steps": 5},
+        "uncertainties": [{"key": "mechanisms.horizontal.thresholds.mean", "values": [0.2]}],
+        "replicates": 2,
+    }
+    sweep = sweep_from_dict(data)
+    report = run_sweep(sweep, tmp_path / "out", workers=1, progress=False)
+    assert report.complete
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "design.parquet",
+        "manifest.json",
+        "results.parquet",
+        "sweep.json",
+    ]
+    assert json.loads((tmp_path / "out" / MANIFEST).read_text())["series_file"] is None
+    # Folders written before series existed resume: their fingerprint is unchanged ...
+    spec = sweep.spec.model_dump(mode="json")
+    del spec["series"], spec["series_every"]
+    old = json.dumps({"spec": spec, "base": sweep.base_dict}, sort_keys=True, default=str)
+    assert fingerprint(sweep) == hashlib.sha256(old.encode()).hexdigest()
+    # ... and a sweep file that starts keeping series is a different sweep.
+    kept = sweep_from_dict({**data, "series": ["adopters"]})
+    assert fingerprint(kept) != fingerprint(sweep)
+    every = sweep_from_dict({**data, "series": ["adopters"], "series_every": 2})
+    assert fingerprint(every) != fingerprint(kept)

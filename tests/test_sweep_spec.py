@@ -186,3 +186,41 @@ def test_sweep_files_read_only_toml_scenarios_beside_them(tmp_path):
         path.write_text(f'name = "w"\nscenario = "{value}"\n{lever}')
         with pytest.raises(InputError, match=re.escape(expected)):
             load_sweep(path)
+
+
+def test_series_are_checked_like_outcomes():
+    text = message(series=["share_city"])
+    assert "unknown series" in text and "did you mean 'share_cities'" in text
+    assert "series_every" in message(series=["adopters"], series_every=0)
+    assert "must not repeat" in message(series=["adopters", "adopters"])
+    assert "series_every" in message(series=["adopters"], series_every=True)  # strict
+
+
+def test_series_names_are_the_timeseries_columns():
+    # Every column a run's timeseries can have (here one with every level of government).
+    import diffusion_sim as ds
+    from diffusion_sim.sweep.schema import SERIES_INT, SERIES_NAMES
+
+    scenario = ds.load_scenario(SCENARIOS / "embedded.toml").with_overrides(
+        {"world.n_cities": 200, "run.steps": 3}
+    )
+    table = ds.simulate(scenario, seed=1).timeseries
+    assert set(table.columns) - {"step"} <= set(SERIES_NAMES)
+    assert {c for c in table.columns if table[c].dtype.kind == "i"} - {"step"} <= set(SERIES_INT)
+
+
+def test_big_series_need_the_same_confirmation_as_many_runs(capsys):
+    from diffusion_sim.sweep import commands
+    from diffusion_sim.sweep.spec import series_values
+
+    assert series_values(with_()) == 0
+    # 20 points x 1 replicate x 11 kept steps (0..10) x 2 series; 6 kept steps with every 2.
+    assert series_values(with_(series=["adopters", "share_cities"])) == 20 * 11 * 2
+    assert series_values(with_(series=["adopters"], series_every=2)) == 20 * 6
+    big = with_(series=["adopters", "share_cities"], replicates=1000, constants={"run.steps": 2400})
+    assert series_values(big) > commands.CONFIRM_SERIES_VALUES
+    assert big.spec.replicates * 20 <= commands.CONFIRM_RUNS  # the runs alone would pass
+    with pytest.raises(InputError, match=r"series values is more than.*pass --yes"):
+        commands._check_size(big, 2, confirmed=False)
+    commands._check_size(big, 2, confirmed=True)
+    assert "per-step series" in capsys.readouterr().out

@@ -16,6 +16,9 @@ from diffusion_sim.errors import InputError
 
 CONFIRM_RUNS = 20_000
 """Sweeps of more runs than this need ``--yes`` (documented in docs/sweeps.md and --help)."""
+CONFIRM_SERIES_VALUES = 50_000_000
+"""Sweeps keeping more per-step values than this (runs x kept steps x series; about
+400 MB before compression) need ``--yes`` too (docs/sweeps.md and --help)."""
 SECONDS_PER_CITY_STEP = 2e-6
 """Rough cost of one city-step on one core, for the estimate printed before a sweep."""
 
@@ -41,14 +44,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     sweep = load_sweep(resolve_sweep_path(args.sweep))
     spec = sweep.spec
-    _check_size(sweep, args.workers or os.cpu_count() or 1, confirmed=args.yes)
+    cluster_options = _cluster_options(args)
+    if cluster_options is not None:
+        n_workers = cluster_options.jobs * (cluster_options.processes or cluster_options.cores or 1)
+    else:
+        n_workers = args.workers or os.cpu_count() or 1
+    _check_size(sweep, n_workers, confirmed=args.yes)
     folder = Path(args.out) if args.out else Path("results") / spec.name
     check_output_folder(folder)  # before any work
-    where = (
-        f"the Dask cluster at {args.scheduler}"
-        if args.scheduler
-        else f"{args.workers or os.cpu_count()} local worker process(es)"
-    )
+    if args.scheduler:
+        where = f"the Dask cluster at {args.scheduler}"
+    elif cluster_options is not None:
+        where = f"{cluster_options.jobs} Slurm job(s)"
+    else:
+        where = f"{args.workers or os.cpu_count()} local worker process(es)"
     print(f"{spec.name}: {spec.design.method} design, {spec.replicates} replicate(s), on {where}")
     try:
         report = run_sweep(
@@ -56,6 +65,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             folder,
             workers=args.workers,
             scheduler=args.scheduler,
+            cluster=args.cluster,
+            cluster_options=cluster_options,
             progress=not args.no_progress,
         )
     except KeyboardInterrupt:
@@ -74,13 +85,40 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"{report.runs_done} runs in {report.wall_s:.1f} s ({rate:.1f} runs/s, "
             f"{report.workers} worker(s))"
         )
+    if args.csv:
+        from diffusion_sim.sweep.series import write_csv
+
+        for path in write_csv(folder):
+            print(f"wrote {path}")
     print(f"results in {folder / RESULTS}; analyse with: diffusion-sim analyze {folder}")
     return 0
 
 
+def _cluster_options(args: argparse.Namespace):
+    """The Slurm options of ``--cluster slurm`` (``--cluster-config``), else None."""
+    if args.cluster != "slurm":
+        if args.cluster_config:
+            raise InputError("--cluster-config is for --cluster slurm")
+        return None
+    from diffusion_sim.sweep.cluster import load_cluster_config, slurm_options
+
+    if args.scheduler:
+        raise InputError("--scheduler and --cluster slurm exclude each other: choose one")
+    if args.workers:
+        raise InputError(
+            "--workers counts local processes; with --cluster slurm set 'jobs' (and 'processes' "
+            "per job) in the [slurm] table of --cluster-config"
+        )
+    return load_cluster_config(args.cluster_config) if args.cluster_config else slurm_options({})
+
+
 def _check_size(sweep, workers: int, *, confirmed: bool) -> None:
-    """Print the run count and a rough time; refuse big sweeps unless ``--yes``."""
-    from diffusion_sim.sweep.spec import design_runs
+    """Print the run count (and series kept) and a rough time; refuse big sweeps unless ``--yes``.
+
+    Two bounds, one confirmation: more than :data:`CONFIRM_RUNS` runs, or per-step
+    series of more than :data:`CONFIRM_SERIES_VALUES` values.
+    """
+    from diffusion_sim.sweep.spec import design_runs, series_values
 
     runs = design_runs(sweep)
     world = sweep.base.world
@@ -89,10 +127,21 @@ def _check_size(sweep, workers: int, *, confirmed: bool) -> None:
     hours = runs * per_run / workers / 3600
     estimate = f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.1f} h"
     print(f"{runs:,} runs, roughly {estimate} on {workers} worker(s)")
-    if runs > CONFIRM_RUNS and not confirmed:
+    values = series_values(sweep)
+    if values:
+        print(f"per-step series: {values:,} values (about {values * 8 / 1e6:,.0f} MB unpacked)")
+    too_big = []
+    if runs > CONFIRM_RUNS:
+        too_big.append(f"{runs:,} runs is more than {CONFIRM_RUNS:,}")
+    if values > CONFIRM_SERIES_VALUES:
+        too_big.append(
+            f"{values:,} series values is more than {CONFIRM_SERIES_VALUES:,} (keep fewer "
+            "series, or raise series_every)"
+        )
+    if too_big and not confirmed:
         raise InputError(
-            f"{runs:,} runs is more than {CONFIRM_RUNS:,}: pass --yes to run it anyway, or use "
-            "fewer levels, samples, values or replicates",
+            f"{'; '.join(too_big)}: pass --yes to run it anyway, or use fewer levels, "
+            "samples, values or replicates",
             source=str(sweep.source) if sweep.source else None,
         )
 
@@ -139,6 +188,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="run on an existing Dask cluster instead of local workers",
     )
     sweep.add_argument(
+        "--cluster",
+        choices=("local", "slurm"),
+        default="local",
+        help="where workers run: local processes (default), or Slurm jobs through "
+        "dask-jobqueue (docs/sweeps.md)",
+    )
+    sweep.add_argument(
+        "--cluster-config",
+        metavar="FILE",
+        help="TOML file with a [slurm] table: jobs, cores, processes, memory, walltime, "
+        "queue, account, ... (keys left out: dask-jobqueue's config, then defaults)",
+    )
+    sweep.add_argument(
         "--out",
         type=arg.out_folder,
         help="results folder (default: results/<sweep name>); resumed if it exists",
@@ -146,7 +208,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument(
         "--yes",
         action="store_true",
-        help=f"run a sweep of more than {CONFIRM_RUNS:,} runs without refusing",
+        help=f"run a sweep of more than {CONFIRM_RUNS:,} runs, or keeping more than "
+        f"{CONFIRM_SERIES_VALUES:,} per-step series values, without refusing",
+    )
+    sweep.add_argument(
+        "--csv",
+        action="store_true",
+        help="also write results.csv (and series.csv) beside the Parquet tables when the "
+        "sweep finishes (for NetLogo BehaviorSpace users, spreadsheets, R)",
     )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.set_defaults(func=cmd_sweep)

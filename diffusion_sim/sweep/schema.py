@@ -19,13 +19,16 @@ from pydantic import (
     model_validator,
 )
 
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
 from diffusion_sim.outcomes import OUTCOME_NAMES
 from diffusion_sim.scenario import (
+    LEVELS,
     FolderName,
     Label,
     Scenario,
     Text,
 )
+from diffusion_sim.world import LADDER_NAMES
 
 Scalar = bool | int | float | str
 METHODS = ("grid", "random", "lhs", "sobol", "morris")
@@ -34,6 +37,24 @@ _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=|==|!=|<|>)\s*([-+0-9.eE]+|na
 
 MAX_RUNS = 10_000_000
 """Most runs (points x replicates) a sweep may have: its plan is held in memory."""
+
+SERIES_INT = (
+    "adopters",
+    *(f"new_{name}" for name in ADOPTION_CHANNELS),
+    *(f"drop_{name}" for name in EXIT_CHANNELS),
+    *(f"governments_{level}" for level in LEVELS),
+)
+"""Per-step series that count (integers); every other series is a share."""
+SERIES_NAMES = (
+    "adopters",
+    "share_cities",
+    "share_population",
+    *(f"share_{name}s" for name in LADDER_NAMES),
+    *SERIES_INT[1:],
+)
+"""Columns of a run's ``timeseries`` (``diffusion_sim.tables.timeseries_table``) a sweep
+may keep per step; ``governments_<level>`` exists only where that level has governments
+(other runs keep it empty)."""
 
 
 class _Section(BaseModel):
@@ -176,6 +197,16 @@ class SweepSpec(_Section):
     )
     design: Design = Design()
     outcomes: tuple[str, ...] = Field(OUTCOME_NAMES, strict=False, description="outcomes to record")
+    series: tuple[str, ...] = Field(
+        (),
+        strict=False,
+        max_length=len(SERIES_NAMES),
+        description="per-step series to keep, from the run's timeseries columns (e.g. "
+        "'share_cities', 'adopters'); written to series.parquet (default: none)",
+    )
+    series_every: int = Field(
+        1, ge=1, le=1_000_000, description="keep the series at every k-th step (0, k, 2k, ...)"
+    )
     questions: tuple[Question, ...] = Field(
         (),
         strict=False,
@@ -199,6 +230,18 @@ class SweepSpec(_Section):
                 f"unknown outcome(s) {unknown}{hint} Allowed: {', '.join(OUTCOME_NAMES)}"
             )
         return outcomes
+
+    @field_validator("series")
+    @classmethod
+    def _known_series(cls, series: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in series if s not in SERIES_NAMES]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], SERIES_NAMES, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"unknown series {unknown}{hint} Allowed: {', '.join(SERIES_NAMES)}")
+        if len(set(series)) != len(series):
+            raise ValueError("series must not repeat")
+        return series
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:

@@ -34,6 +34,7 @@ from diffusion_sim.scenario import (
 from diffusion_sim.sweep.schema import (  # re-exported: the names importers use
     MAX_RUNS,
     METHODS,
+    SERIES_NAMES,
     Design,
     Parameter,
     ParamInfo,
@@ -247,6 +248,33 @@ def design_runs(sweep: Sweep) -> int:
     return design_points(sweep) * sweep.spec.replicates
 
 
+def kept_steps(steps: int, every: int) -> int:
+    """Steps a series keeps of a run of ``steps`` steps: 0, k, 2k, ... up to ``steps``.
+
+    >>> kept_steps(40, 1), kept_steps(40, 7)
+    (41, 6)
+    """
+    return steps // every + 1
+
+
+def series_values(sweep: Sweep) -> int:
+    """Values the per-step series of a sweep hold: runs x kept steps x series.
+
+    Counted before any run, like :func:`design_runs`, so a sweep whose series would
+    fill the disk is refused up front; a varied ``run.steps`` counts at its largest.
+    """
+    spec = sweep.spec
+    if not spec.series:
+        return 0
+    steps = sweep.base.run.steps
+    for info in sweep.params:
+        if info.parameter.key == "run.steps":
+            p = info.parameter
+            candidates = p.values if p.values is not None else p.range
+            steps = max(int(v) for v in candidates)
+    return design_runs(sweep) * kept_steps(steps, spec.series_every) * len(spec.series)
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read a sweep file, its base scenario, and check both.
 
@@ -285,6 +313,7 @@ def sweep_from_dict(data: dict[str, Any], base: Scenario | None = None) -> Sweep
 __all__ = [
     "MAX_RUNS",
     "METHODS",
+    "SERIES_NAMES",
     "Design",
     "ParamInfo",
     "Parameter",
@@ -294,8 +323,10 @@ __all__ = [
     "check_sweep",
     "design_points",
     "design_runs",
+    "kept_steps",
     "load_sweep",
     "parse_condition",
     "parse_sweep",
+    "series_values",
     "sweep_from_dict",
 ]
