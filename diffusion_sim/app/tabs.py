@@ -190,10 +190,11 @@ def LearnTab():
     """Kern's four types explained, and the one-click demonstration on the classroom world."""
     md(
         "Kristine Kern (2019) describes four ways a local experiment spreads and rises to "
-        "higher levels. The demonstration runs the **classroom world** four times with the "
-        "same seed, switching only the mechanism, and marks each city as a **leader** "
-        "(triangle), **follower** (circle) or **laggard** (square): see how far down the "
-        "ladder each type reaches."
+        "higher levels. The demonstration runs each type on the **classroom world**, "
+        "switching only the mechanism: the maps show one run each (an illustration), marking "
+        "each city as a **leader** (triangle), **follower** (circle) or **laggard** (square); "
+        "the table and the sentences under it are ensemble means with 95% intervals over "
+        "replicates on common seeds, so they show the pattern, not one lucky run."
     )
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
         for info in KERN_TYPES.values():
