@@ -3,9 +3,9 @@
 import sys
 
 try:
-    from diffusion_sim.cli import main
+    from diffusion_sim.cli import entry_point
 except KeyboardInterrupt:  # Ctrl-C while the modules load: one line, no traceback
     sys.stderr.write("interrupted\n")
     sys.exit(130)
 
-sys.exit(main())
+entry_point()

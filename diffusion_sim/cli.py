@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -393,5 +394,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def entry_point() -> None:
+    """``diffusion-sim`` and ``python -m diffusion_sim``: main, then exit with its code.
+
+    Once main has returned, the work is saved (or was refused): a Ctrl-C arriving
+    while the interpreter shuts down must not turn that into a death by signal.
+    """
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()

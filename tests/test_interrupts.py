@@ -104,10 +104,13 @@ def test_a_signal_at_any_moment_keeps_finished_replicates_and_resume_is_exact(
     before = set(finished_replicates(folder, REPLICATES))
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
-    if signum == signal.SIGINT and process.returncode != 0:
-        assert process.returncode == 130, stderr
+    if signum == signal.SIGINT:
         assert "Traceback" not in stderr
-        assert "run the same command again" in stderr
+        if not (folder / "manifest.json").exists():  # stopped mid-ensemble: it says so
+            assert process.returncode == 130, stderr
+            assert "run the same command again" in stderr
+        # else the signal came after the work was saved: 0 or 130 (or, in the instant
+        # between main's return and ignoring SIGINT, the signal itself); nothing is lost
     after = set(finished_replicates(folder, REPLICATES))
     assert before <= after, "a replicate finished before the signal was lost"
     if not (folder / "manifest.json").exists():
