@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from diffusion_sim import cli_args as arg
+from diffusion_sim.cli_text import format_summary, print_ensemble_summary, progress_bar
 from diffusion_sim.errors import InputError
 from diffusion_sim.scenario import find_scenario, scenario_dirs
 
@@ -24,77 +25,6 @@ EXIT_INPUT = 2
 def _load(args: argparse.Namespace):
     flags = {flag: getattr(args, flag, None) for flag in ("steps", "replicates", "seed")}
     return arg.load_with_overrides(args.scenario, args.set or [], **flags)
-
-
-class _Progress:
-    """A tqdm bar whose clock starts after the first step.
-
-    The first step of a run includes set-up and loading the compiled loops; timed
-    with the rest, it made the first ETA nonsense (minutes for a run of seconds).
-    So the bar itself is made at the first step, counting it as done.
-    """
-
-    def __init__(self, total: int, label: str, unit: str, initial: int, hide: bool) -> None:
-        self.options = {"total": total, "desc": label, "unit": unit, "disable": hide}
-        self.done = initial
-        self.bar: Any = None
-
-    def step(self, *_: Any) -> None:
-        self.update(1)
-
-    def update(self, n: int = 1) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-            return
-        from tqdm.auto import tqdm
-
-        # delay: no bar at all for runs that finish within a couple of seconds.
-        self.bar = tqdm(
-            initial=self.done + n, delay=1.5, leave=False, file=sys.stderr, **self.options
-        )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-def _progress_bar(
-    total: int, label: str, unit: str = "step", initial: int = 0, hide: bool = False
-) -> _Progress:
-    return _Progress(total, label, unit, initial, hide)
-
-
-RUNGS = ("leaders", "followers", "laggards")
-
-
-def _share(value: float) -> str:
-    """A share as a percentage; NaN (a rung with no cities) as 'undefined'."""
-    return "undefined" if value != value else f"{value:.1%}"
-
-
-def format_summary(summary: dict[str, Any], unit: str) -> str:
-    channels = ", ".join(f"{k} {v}" for k, v in summary["adopters_by_channel"].items())
-    governments = ", ".join(f"{k} {v}" for k, v in summary["governments_adopted"].items()) or "none"
-    t50 = summary["time_to_50pct"]
-    t50_text = "not reached" if t50 != t50 else f"{t50:.0f} {unit}s"
-    return "\n".join(
-        [
-            f"  share of cities adopted      {summary['share_cities']:.1%}",
-            f"  share of population covered  {summary['share_population']:.1%}",
-            "  leaders / followers / laggards  "
-            + " / ".join(_share(summary[f"share_{rung}"]) for rung in RUNGS),
-            f"  time to 50% of cities        {t50_text}",
-            f"  adopters by channel          {channels}",
-            f"  abandonments                 {summary['abandonments']}",
-            f"  governments adopted          {governments}",
-        ]
-    )
 
 
 def _cities_text(scenario) -> str:
@@ -134,7 +64,7 @@ def _run_once(scenario, out_root: Path | None, engine: str, say=print) -> Path |
     from diffusion_sim.simulation import simulate
     from diffusion_sim.storage import reserve_folder, timestamp
 
-    with _progress_bar(scenario.run.steps, scenario.name, hide=say is _quiet_print) as bar:
+    with progress_bar(scenario.run.steps, scenario.name, hide=say is _quiet_print) as bar:
         result = simulate(scenario, engine=engine, progress=bar.step)
     say(format_summary(result.summary(), scenario.run.step_unit))
     if out_root is None:
@@ -147,25 +77,9 @@ def _run_ensemble_in_memory(scenario, engine: str, say=print) -> None:
     from diffusion_sim.simulation import simulate_ensemble
 
     replicates = scenario.run.replicates
-    with _progress_bar(replicates, scenario.name, "replicate", hide=say is _quiet_print) as bar:
+    with progress_bar(replicates, scenario.name, "replicate", hide=say is _quiet_print) as bar:
         ensemble = simulate_ensemble(scenario, engine=engine, progress=bar.step)
-    _print_ensemble_summary(ensemble.summaries(), say)
-
-
-def _print_ensemble_summary(table, say=print) -> None:
-    """Mean and 5-95% range of the headline outcomes; times some replicates never reach, said."""
-    say(f"  mean over {len(table)} replicates (5%-95%):")
-    for column in ("share_cities", "share_population", "time_to_50pct"):
-        values = table[column].dropna()
-        missing = len(table) - len(values)
-        if values.empty:
-            say(f"  {column:<28} not reached in any replicate")
-            continue
-        note = f"; not reached in {missing} of {len(table)}" if missing else ""
-        say(
-            f"  {column:<28} {values.mean():.3f} "
-            f"({values.quantile(0.05):.3f}-{values.quantile(0.95):.3f}){note}"
-        )
+    print_ensemble_summary(ensemble.summaries(), say)
 
 
 def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None, say=print) -> Path:
@@ -180,7 +94,7 @@ def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None, sa
         state["folder"] = folder
         if done:
             say(f"resuming {folder}: {done} of {replicates} replicates already done")
-        state["bar"] = _progress_bar(
+        state["bar"] = progress_bar(
             replicates, scenario.name, "replicate", initial=done, hide=say is _quiet_print
         )
 
@@ -205,7 +119,7 @@ def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None, sa
     finally:
         if "bar" in state:
             state["bar"].close()
-    _print_ensemble_summary(pd.read_parquet(report.folder / "summaries.parquet"), say)
+    print_ensemble_summary(pd.read_parquet(report.folder / "summaries.parquet"), say)
     return report.folder
 
 

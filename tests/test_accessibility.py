@@ -94,3 +94,15 @@ def test_no_serious_accessibility_violations(page, axe_script, tab):
     elif tab == "Governments":
         page.locator(".ds-gov-summary").first.wait_for()
     assert serious_violations(page, axe_script) == []
+
+
+def test_a_progress_bar_that_appears_gets_an_accessible_name(page):
+    """Solara's busy bar comes and goes while the server works: it is named whenever it shows."""
+    page.evaluate(
+        "() => { const bar = document.createElement('div');"
+        " bar.setAttribute('role', 'progressbar'); bar.id = 'ds-test-bar';"
+        " document.body.appendChild(bar); }"
+    )
+    page.wait_for_function(
+        "() => document.getElementById('ds-test-bar').getAttribute('aria-label') === 'Working'"
+    )

@@ -48,7 +48,16 @@ LAYERS: dict[str, set[str]] = {
     "model": {"agents"},
     "api": {"simulation", "ensemble_folder"},
     "studies": {"comparison", "modes", "calibration", "graph_export"},
-    "apps": {"cli", "cli_args", "research_commands", "sweep", "app", "__main__", "__init__"},
+    "apps": {
+        "cli",
+        "cli_args",
+        "cli_text",
+        "research_commands",
+        "sweep",
+        "app",
+        "__main__",
+        "__init__",
+    },
 }
 ORDER = list(LAYERS)
 THIRD_PARTY_FORBIDDEN = {"core": {"mesa", "solara"}, "model": {"solara"}, "api": {"solara"}}
