@@ -193,7 +193,7 @@ class Comparison:
 
     def save(self, folder: str | Path) -> Path:
         """Tables as CSV and Parquet, the chart, and a manifest written last."""
-        from diffusion_sim.results import staged, write_manifest
+        from diffusion_sim.storage import staged, write_manifest
 
         folder = Path(folder)
         with staged(folder) as staging:

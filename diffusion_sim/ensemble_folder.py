@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.results import Result, ensemble_band, step_unit_of, summaries_table
+from diffusion_sim.results import Result, ensemble_band, step_unit_of
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.storage import (
     LOCK,
@@ -250,23 +250,20 @@ def _run_pending(
 def _write_tables(folder: Path, replicates: int, root_seed: int, wall_s: float) -> None:
     """The ensemble tables from the replicate folders, then the manifest."""
     from diffusion_sim.plotting import plot_band
+    from diffusion_sim.simulation import ensemble_of
 
     results = [Result.load(folder / replicate_name(i)) for i in range(replicates)]
-    timeseries = pd.concat(
-        [r.timeseries.assign(replicate=i) for i, r in enumerate(results)], ignore_index=True
-    )
+    ensemble = ensemble_of(results, root_seed, wall_s, complete=True)
+    timeseries = ensemble.timeseries  # a property that stacks the replicates: once
     band = ensemble_band(timeseries)
-    summaries = summaries_table(results)
-    for name, table in (("timeseries", timeseries), ("band", band), ("summaries", summaries)):
+    tables = (("timeseries", timeseries), ("band", band), ("summaries", ensemble.summaries()))
+    for name, table in tables:
         write_atomic(folder / f"{name}.parquet", _parquet_writer(table))
-    manifest = dict(results[0].manifest)
+    manifest = ensemble.manifest
     write_atomic(
         folder / "band.png",
         lambda tmp: plot_band(band, tmp, manifest.get("scenario_name", ""), step_unit_of(manifest)),
     )
-    manifest["seed"] = {"root": root_seed, "replicates": [r.manifest["seed"] for r in results]}
-    manifest["wall_time_s"] = round(wall_s, 4)
-    manifest["complete"] = True
     write_manifest(folder, manifest)
     (folder / INCOMPLETE).unlink(missing_ok=True)
     (folder / LOCK).unlink(missing_ok=True)  # complete: nothing will resume it

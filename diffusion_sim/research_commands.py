@@ -232,7 +232,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     cal.add_argument(
         "--workers",
-        type=arg.whole_number(1, 1024),
+        type=arg.WORKERS,
         default=1,
         help="processes for ABC-SMC (pyabc's multicore sampler when > 1; default 1)",
     )

@@ -18,12 +18,8 @@ from diffusion_sim.errors import InputError
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.setup import Setup
-
-# staged, timestamp and write_manifest are re-exported for callers that predate storage.py.
-from diffusion_sim.storage import staged, timestamp, versions, write_manifest  # noqa: F401
-from diffusion_sim.tables import (  # GOV_CHANGES and STANCES re-exported for older callers
-    GOV_CHANGES,  # noqa: F401
-    STANCES,  # noqa: F401
+from diffusion_sim.storage import staged, versions, write_manifest
+from diffusion_sim.tables import (
     cities_table,
     events_table,
     governments_tables,

@@ -210,7 +210,7 @@ class LiveRun:
 
     def governments(self) -> pd.DataFrame:
         """Each government now: level, adopted, mandate, preempting, stance, cities covered."""
-        from diffusion_sim.results import STANCES
+        from diffusion_sim.tables import STANCES
 
         adopted, mandate, stance, preempts = self._government_arrays()
         setup = self.setup

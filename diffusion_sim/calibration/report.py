@@ -311,7 +311,7 @@ class Calibration:
 
     def save(self, folder: str | Path) -> Path:
         """curve.csv/.parquet, fit.png, fitted.toml, posterior.csv, abc.db, manifest.json."""
-        from diffusion_sim.results import staged, write_manifest
+        from diffusion_sim.storage import staged, write_manifest
 
         folder = Path(folder)
         extends = None

@@ -178,7 +178,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("sweep", help="a sweep file, or the name of a shipped one (sweeps/)")
     sweep.add_argument(
         "--workers",
-        type=arg.whole_number(1, 1024),
+        type=arg.WORKERS,
         help="local worker processes (default: all cores)",
     )
     sweep.add_argument(

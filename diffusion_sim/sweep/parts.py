@@ -135,7 +135,7 @@ def fingerprint(sweep: Sweep) -> str:
 
 def versions() -> dict[str, str]:
     """Versions that decide the numbers of a sweep."""
-    from diffusion_sim.results import versions as core_versions
+    from diffusion_sim.storage import versions as core_versions
 
     found = core_versions()
     for package in ("SALib", "distributed", "pyarrow"):
