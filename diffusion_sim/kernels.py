@@ -34,7 +34,10 @@ are added to float64 sums, so no rounding enters there either.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +70,34 @@ def bind(kernel: Any, *args: Any) -> Callable[..., Any]:
     does not check them.
     """
     signature = tuple(numba.typeof(a) for a in args)
-    kernel.compile(signature)
+    with _interrupts_held():
+        kernel.compile(signature)
     return kernel.overloads[signature].entry_point
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold a Ctrl-C until numba has finished compiling, then raise it.
+
+    numba runs Python inside llvmlite's C callbacks while it compiles; a
+    KeyboardInterrupt there is printed as "Exception ignored", dropped, and
+    leaves a half-built library that fails later with a traceback. Only the main
+    thread can set a handler, and a handler somebody else installed is left alone.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
 
 
 @compiled

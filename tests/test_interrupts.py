@@ -18,10 +18,13 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import pandas as pd
 import pytest
+from numba.core import event as numba_events
 
 import diffusion_sim as ds
+from diffusion_sim import kernels
 from diffusion_sim.ensemble_folder import INCOMPLETE, finished_replicates, run_ensemble
 from diffusion_sim.storage import clean_stale_staging, reserve_folder, staged
 from tests.conftest import ROOT
@@ -242,3 +245,49 @@ def test_an_interrupted_compare_leaves_nothing_that_looks_complete(tmp_path):
     assert "Traceback" not in stderr
     left = list(out.rglob("*")) if out.exists() else []
     assert not [p for p in left if p.name == "manifest.json" or p.name.endswith(".partial")]
+
+
+class _CtrlCWhenCompiling(numba_events.Listener):
+    """Sends this process a SIGINT as numba starts compiling (its event API)."""
+
+    def on_start(self, event):
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def on_end(self, event):
+        pass
+
+
+def test_a_ctrl_c_is_held_until_numba_has_compiled_then_raised():
+    kernel = numba.njit(lambda x: x + 1.0)  # new, so it compiles here
+    with numba_events.install_listener("numba:compile", _CtrlCWhenCompiling()):
+        with pytest.raises(KeyboardInterrupt):
+            kernels.bind(kernel, 1.0)
+    assert kernel.signatures, "the compile was broken off by the interrupt"
+    assert kernels.bind(kernel, 2.0)(2.0) == 3.0
+
+
+def test_a_ctrl_c_while_numba_compiles_ends_cleanly(tmp_path, compiled_before_signal=1):
+    """The first run compiles the kernels (an empty cache here); Ctrl-C then must still
+    give exit 130 and one line, not "Exception ignored" and a broken compile."""
+    cache = tmp_path / "numba-cache"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diffusion_sim", "run", "embedded", "--steps", "5"]
+        + ["--set", "world.n_cities=300", "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while len(list(cache.rglob("*.nbi"))) < compiled_before_signal and process.poll() is None:
+        assert time.monotonic() < deadline, "numba never wrote its cache"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    if process.returncode == 0:  # the signal landed after the run had finished
+        assert (tmp_path / "out").exists()
+    else:
+        assert process.returncode == 130, stderr
+        assert not list((tmp_path / "out").rglob("manifest.json"))
