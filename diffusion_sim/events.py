@@ -62,10 +62,30 @@ def _government_withdraws(
         engine.withdraw_government(step, event.government)
 
 
-def _network(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int) -> None:
+def _network_size(setup: Setup, event: ResolvedEvent) -> int:
+    """Members of the network after a founding or opening (never beyond its ranking)."""
     net = setup.world.networks[event.network]
     size = net.size if event.kind == "network_founded" else event.size
-    engine.resize_network(event.network, min(size, len(net.ranking)))
+    return min(size, len(net.ranking))
+
+
+def _network(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int) -> None:
+    engine.resize_network(event.network, _network_size(setup, event))
+
+
+def network_sizes_at(setup: Setup, step: int) -> dict[int, int]:
+    """The active networks and their sizes while step ``step`` is decided.
+
+    Networks change only by scheduled events, so this needs no run: the sizes
+    at step 0, then every founding or opening at or before ``step`` (events of
+    a step are applied before its decisions).
+    """
+    sizes = setup.initial_network_sizes()
+    for when in sorted(s for s in setup.events if s <= step):
+        for event in setup.events[when]:
+            if event.kind in ("network_founded", "network_opens"):
+                sizes[event.network] = _network_size(setup, event)
+    return sizes
 
 
 def _summit(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int) -> None:

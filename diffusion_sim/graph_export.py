@@ -56,12 +56,8 @@ def nodes_frame(world: World, result: Result | None = None) -> pd.DataFrame:
         member[net.members()] = True
         nodes[f"member_{net.name}"] = member
     if result is not None:
+        _check_same_world(world, result)
         cities = result.cities
-        if len(cities) != world.n_cities:
-            raise InputError(
-                f"the run has {len(cities)} cities but the world {world.n_cities}: export a "
-                "run together with the world it ran on"
-            )
         nodes["adopted"] = cities["adopted"].to_numpy()
         nodes["adoption_step"] = cities["first_adoption_step"].to_numpy()
         nodes["channel"] = cities["channel"].astype(str).replace({"nan": ""}).to_numpy()
@@ -114,6 +110,82 @@ def to_networkx(world: World, result: Result | None = None):
     return graph
 
 
+def cascade_frame(world: World, result: Result) -> pd.DataFrame:
+    """One row per adoption with a source: who carried it to whom, when, and how.
+
+    ``source`` is a city index for a horizontal adoption (``layer`` names the
+    tie layer) or ``gov:<name>`` for a vertical or hierarchical one; with
+    abandonment a city that adopts again has one row per adoption.
+    """
+    _check_same_world(world, result)
+    events = result.events
+    adoptions = events[(events["kind"] == "adopt")]
+    by_city = adoptions[adoptions["source_city"] >= 0]
+    by_gov = adoptions[adoptions["source_government"] >= 0]
+    gov_names = result.governments["name"].to_numpy()
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "source": by_city["source_city"].astype(str),
+                    "target": by_city["city"],
+                    "step": by_city["step"],
+                    "channel": by_city["channel"].astype(str),
+                    "layer": by_city["source_layer"].astype(str),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "source": "gov:" + gov_names[by_gov["source_government"]].astype(str),
+                    "target": by_gov["city"],
+                    "step": by_gov["step"],
+                    "channel": by_gov["channel"].astype(str),
+                    "layer": "",
+                }
+            ),
+        ]
+    )
+    return frame.sort_index(kind="stable").reset_index(drop=True)
+
+
+def cascade_to_networkx(world: World, result: Result):
+    """The run's cascade as a networkx DiGraph: cities and governments, an edge per adoption.
+
+    Every city is a node (with its attributes, adoption step and channel);
+    governments that carried an adoption are nodes ``gov:<name>``. Edges point
+    from the source to the adopter, with ``step``, ``channel`` and ``layer``.
+    Without abandonment every city has at most one parent: a forest.
+    """
+    import networkx as nx
+
+    nodes = nodes_frame(world, result)
+    cascade = cascade_frame(world, result)
+    graph = nx.DiGraph(name=f"cascade of {result.manifest.get('scenario_name', 'a run')}")
+    records = nodes.drop(columns=["city"]).to_dict("records")
+    for city, attrs in zip(nodes["city"].tolist(), records, strict=True):
+        plain = {k: _plain(v) for k, v in attrs.items()}
+        graph.add_node(str(city), label=str(plain.get("name", city)), index=int(city), **plain)
+    for gov in sorted({s for s in cascade["source"] if s.startswith("gov:")}):
+        graph.add_node(gov, label=gov[4:], index=-1, kind="government")
+    for row in cascade.itertuples(index=False):
+        graph.add_edge(
+            str(row.source),
+            str(row.target),
+            step=int(row.step),
+            channel=row.channel,
+            layer=row.layer if row.layer != "nan" else "",
+        )
+    return graph
+
+
+def _check_same_world(world: World, result: Result) -> None:
+    if len(result.cities) != world.n_cities:
+        raise InputError(
+            f"the run has {len(result.cities)} cities but the world {world.n_cities}: export a "
+            "run together with the world it ran on"
+        )
+
+
 def _plain(value):
     """GraphML and GEXF writers take Python scalars only (no numpy types, no None)."""
     if isinstance(value, np.generic):
@@ -129,8 +201,9 @@ def export(
     format: Format | None = None,
     *,
     result: Result | None = None,
+    cascade: bool = False,
 ) -> list[Path]:
-    """Write the world (and a run's adoptions) as GraphML, GEXF or CSV.
+    """Write the world (and a run's adoptions), or a run's cascade, as GraphML, GEXF or CSV.
 
     Parameters
     ----------
@@ -143,6 +216,10 @@ def export(
         Guessed from the suffix when omitted.
     result : Result, optional
         A run on this world: adds each city's adoption step and channel.
+    cascade : bool
+        Write the run's cascade instead of the world's ties: an edge from the
+        source of every adoption to the adopter (:func:`cascade_to_networkx`;
+        CSV: ``<stem>-cascade.csv``). Needs ``result``.
 
     Returns
     -------
@@ -156,6 +233,8 @@ def export(
         format = path.suffix.lstrip(".").lower() or "csv"  # type: ignore[assignment]
     if format not in FORMATS:
         raise InputError(f"unknown export format {format!r}; allowed: {', '.join(FORMATS)}")
+    if cascade and result is None:
+        raise InputError("a cascade is a run's: export it with a run, not the world only")
     if format == "csv":
         if path.suffix == "" and not path.name.endswith("-"):
             path.mkdir(parents=True, exist_ok=True)
@@ -164,12 +243,13 @@ def export(
             path.parent.mkdir(parents=True, exist_ok=True)
             stem = path.with_suffix("")
         nodes_path = stem.with_name(stem.name + "-nodes.csv")
-        edges_path = stem.with_name(stem.name + "-edges.csv")
+        edges_path = stem.with_name(stem.name + ("-cascade.csv" if cascade else "-edges.csv"))
         nodes_frame(world, result).to_csv(nodes_path, index=False)
-        edges_frame(world).to_csv(edges_path, index=False)
+        edges = cascade_frame(world, result) if cascade else edges_frame(world)
+        edges.to_csv(edges_path, index=False)
         return [nodes_path, edges_path]
     path.parent.mkdir(parents=True, exist_ok=True)
-    graph = to_networkx(world, result)
+    graph = cascade_to_networkx(world, result) if cascade else to_networkx(world, result)
     if format == "graphml":
         nx.write_graphml(graph, path)
     else:

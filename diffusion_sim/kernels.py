@@ -27,19 +27,14 @@ The cities whose hazard must be recomputed are marked in a boolean array, the
 check), and the engine collects the marked cities once per step with
 ``np.flatnonzero``, in index order, so the refresh reads its arrays in order.
 
-Tie weights arrive as float32 (``setup.compact``: integers below 2^24, exact) and
+Tie weights arrive as float32 (``ties.compact``: integers below 2^24, exact) and
 are added to float64 sums, so no rounding enters there either.
 """
 
 from __future__ import annotations
 
 import hashlib
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import numba
 import numpy as np
@@ -58,46 +53,6 @@ compiled = numba.njit(cache=True, nogil=True)
 
 HORIZONTAL_OFF, THRESHOLD_RULE, CONTAGION_RULE = 0, 1, 2
 """How the kernels get the horizontal hazard (``Params.horizontal_rule``)."""
-
-
-def bind(kernel: Any, *args: Any) -> Callable[..., Any]:
-    """``kernel`` compiled for the types of ``args``, callable without numba's type dispatch.
-
-    numba works out the types of a call's arguments on every call (several
-    microseconds for named tuples); the engine's bundles keep their types for a
-    whole run (their arrays are written in place), so it binds each kernel
-    once. Pass arguments of exactly these types afterwards: the entry point
-    does not check them.
-    """
-    signature = tuple(numba.typeof(a) for a in args)
-    with _interrupts_held():
-        kernel.compile(signature)
-    return kernel.overloads[signature].entry_point
-
-
-@contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold a Ctrl-C until numba has finished compiling, then raise it.
-
-    numba runs Python inside llvmlite's C callbacks while it compiles; a
-    KeyboardInterrupt there is printed as "Exception ignored", dropped, and
-    leaves a half-built library that fails later with a traceback. Only the main
-    thread can set a handler, and a handler somebody else installed is left alone.
-    """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
-    held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if held:
-        raise KeyboardInterrupt
 
 
 @compiled
@@ -198,7 +153,7 @@ def update_context(which, cities, state, context, governments, params):  # pragm
 
 @compiled
 def city_hazards(
-    which, t, boost, escaped, u, cities, state, context, params, channel
+    which, t, boost, escaped, u, cities, state, context, params, channel, within
 ):  # pragma: no cover
     """Each city's channel hazards at step t, then its combined hazard or its channel.
 
@@ -209,7 +164,9 @@ def city_hazards(
     empty it writes the combined hazard to ``state.hazard[c]`` (the refresh);
     otherwise ``u[k]`` is the city's uniform and it writes the channel that
     fires to ``channel[k]`` (embedded.choose_channel_of_one: an index among the
-    exit channels for an adopter, the adoption channels otherwise). ``escaped[k]``
+    exit channels for an adopter, the adoption channels otherwise) and, for an
+    adoption, u's place in that channel to ``within[k]`` (embedded.position_in_channel,
+    which picks the adoption's source: :mod:`diffusion_sim.provenance`). ``escaped[k]``
     is contagion's escape probability of c (numpy's exp), read only under contagion.
 
     One loop for both, so the hazards a city is decided on and the ones its
@@ -259,7 +216,10 @@ def city_hazards(
             factor[c], h_innovation, h_horizontal, h_top_down, h_compliance, blocked[c]
         )
         if choose:
-            channel[k] = embedded.choose_channel_of_one(u[k], adoptions)
+            chosen = embedded.choose_channel_of_one(u[k], adoptions)
+            channel[k] = chosen
+            if chosen >= 0:
+                within[k] = embedded.position_in_channel(u[k], adoptions, chosen)
         else:
             hazard[c] = embedded.combined_hazard(adoptions)
 

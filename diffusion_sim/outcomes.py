@@ -17,6 +17,10 @@ Definitions (docs/ODD.md, "Observation"):
 - ``leapfrogging``: adopters at the end under a hostile national government
   (cities acting against their nation, like the US Climate Mayors in 2017).
 - ``abandonments``, ``preemptions``: drops over the run by channel.
+- ``carried_<layer>``: for each tie layer of the world (proximity, twinning,
+  each network), the share of the run's horizontal adoptions whose source tie
+  it carried (:mod:`diffusion_sim.provenance`; NaN without horizontal adoptions).
+  These follow the fixed outcomes, named after the world's layers.
 
 Two forms of the same definitions: :func:`outcomes` reads a result's tables (a
 run saved and loaded), :func:`outcomes_from_events` reads its change events (a
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from diffusion_sim import provenance
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.tables import GOV_CHANGES, STANCES
@@ -85,7 +90,7 @@ OUTCOME_NAMES = (
     "abandonments",
     "preemptions",
 )
-"""Every outcome :func:`outcomes` returns, in order."""
+"""The outcomes every run has, in order (``carried_<layer>`` follow, per world)."""
 
 
 def outcomes(result) -> dict[str, float]:
@@ -125,7 +130,20 @@ def outcomes(result) -> dict[str, float]:
         out["leapfrogging"] = 0.0
     out["abandonments"] = float(ts["drop_abandonment"].sum())
     out["preemptions"] = float(ts["drop_preemption"].sum())
-    return out
+    events = result.events
+    horizontal = (events["kind"] == "adopt") & (events["channel"] == "horizontal")
+    layer = events["source_layer"]
+    return out | carried(layer.cat.codes.to_numpy(), list(layer.cat.categories), horizontal.sum())
+
+
+def carried(layer: np.ndarray, names: list[str], horizontal_adoptions: int) -> dict[str, float]:
+    """``carried_<layer>``: each layer's share of the horizontal adoptions (codes into names)."""
+    counts = np.bincount(layer[layer >= 0], minlength=len(names))
+    total = float(horizontal_adoptions)
+    return {
+        f"carried_{name}": float(count) / total if total else float("nan")
+        for name, count in zip(names, counts, strict=True)
+    }
 
 
 @dataclass
@@ -234,7 +252,12 @@ def outcomes_from_events(setup, trajectory, facts: WorldFacts | None = None) -> 
     exits = np.bincount(trajectory.city_channel.astype(np.int64), minlength=len(CHANNELS))
     out["abandonments"] = float(exits[CHANNELS.index("abandonment")])
     out["preemptions"] = float(exits[CHANNELS.index("preemption")])
-    return {name: out[name] for name in OUTCOME_NAMES}
+    horizontal = (trajectory.city_change == ADOPT) & (
+        trajectory.city_channel == CHANNELS.index("horizontal")
+    )
+    layers = provenance.adoption_layers(setup, trajectory)
+    fixed = {name: out[name] for name in OUTCOME_NAMES}
+    return fixed | carried(layers, setup.layer_names(), int(horizontal.sum()))
 
 
 def _leapfrogging(setup, stance: np.ndarray, adopted: np.ndarray) -> float:

@@ -134,9 +134,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from diffusion_sim.simulation import build_world, simulate
     from diffusion_sim.storage import check_output_file, check_output_folder
 
+    if args.cascade and args.world_only:
+        raise InputError("--cascade and --world-only: a cascade is a run's; choose one")
     scenario = _scenario(args.scenario, args.set)
     suffix = "" if args.format == "csv" else f".{args.format}"
-    path = Path(args.out) if args.out else Path("results") / f"{scenario.name}-network{suffix}"
+    what = "cascade" if args.cascade else "network"
+    path = Path(args.out) if args.out else Path("results") / f"{scenario.name}-{what}{suffix}"
     if args.format == "csv":  # a folder of tables
         check_output_folder(path)
         if path.is_dir() and any(path.iterdir()) and not args.force:
@@ -145,11 +148,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         check_output_file(path, force=args.force)
     world = build_world(scenario)
     result = None if args.world_only else simulate(scenario, args.seed, world=world)
-    written = export(world, path, args.format, result=result)
-    print(
-        f"{world.n_cities} cities, {sum(m.nnz for m in world.layers.values()) // 2} "
-        f"geographic ties, {len(world.networks)} networks -> " + ", ".join(str(p) for p in written)
-    )
+    written = export(world, path, args.format, result=result, cascade=args.cascade)
+    files = ", ".join(str(p) for p in written)
+    if args.cascade:
+        carried = (result.events["source_city"] >= 0) | (result.events["source_government"] >= 0)
+        print(
+            f"{int(carried.sum())} adoptions with their source, {world.n_cities} cities -> {files}"
+        )
+    else:
+        ties = sum(m.nnz for m in world.layers.values()) // 2
+        networks = len(world.networks)
+        print(f"{world.n_cities} cities, {ties} geographic ties, {networks} networks -> {files}")
     return 0
 
 
@@ -268,6 +277,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     exp.add_argument("--seed", type=arg.SEED, help="seed of the run (default: run.seed)")
     exp.add_argument("--world-only", action="store_true", help="the world without a run")
+    exp.add_argument(
+        "--cascade",
+        action="store_true",
+        help="the run's cascade: an edge from what carried each adoption to the adopter",
+    )
     exp.add_argument("--force", action="store_true", help="replace an existing --out file")
     exp.add_argument("--set", action="append", metavar="KEY=VALUE")
     exp.set_defaults(func=cmd_export)

@@ -137,7 +137,7 @@ def build_result(setup: Setup, trajectory: Trajectory, manifest: dict | None = N
     governments, government_events = governments_tables(setup, trajectory)
     return Result(
         timeseries=timeseries_table(setup, trajectory),
-        events=events_table(trajectory),
+        events=events_table(setup, trajectory),
         cities=cities_table(setup, trajectory),
         governments=governments,
         government_events=government_events,

@@ -16,11 +16,12 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from diffusion_sim import ties
 from diffusion_sim.errors import InputError
 from diffusion_sim.mechanisms import horizontal, susceptibility, vertical
 from diffusion_sim.mechanisms.innovation import top_pioneers
-from diffusion_sim.networks import comember_ties
 from diffusion_sim.scenario import LEVELS, Scenario
+from diffusion_sim.ties import Influence
 from diffusion_sim.world import World
 
 NO_MANDATE = np.iinfo(np.int32).max
@@ -42,48 +43,6 @@ class ResolvedEvent:
     duration: int = 1
     cities: tuple[int, ...] = ()
     count: int = 0
-
-
-@dataclass(frozen=True)
-class Influence:
-    """Horizontal tie weights for one configuration of active networks."""
-
-    by_source: sp.csr_array
-    """Row j: the cities an adopter j influences, with integer-valued weights."""
-    total: np.ndarray
-    """Per city: the sum of its incoming weights (the threshold rule's denominator)."""
-
-    @cached_property
-    def by_target(self) -> sp.csr_array:
-        """Row i: the cities that influence i, with the weights as int32 integers.
-
-        Built when first needed (a network founded or opened mid-run): recomputing
-        every city's pressure then reads rows in order, gathering from the adoption
-        mask, and sums integers (kernels.gather_pressure).
-        """
-        transposed = compact(sp.csr_array(self.by_source.T.tocsr()))
-        weights = transposed.data.astype(np.int32)
-        if not np.array_equal(weights, transposed.data):
-            raise ValueError("influence weights must be integers below 2^31")
-        return sp.csr_array(
-            (weights, transposed.indices, transposed.indptr), shape=self.by_source.shape
-        )
-
-
-def compact(matrix: sp.csr_array) -> sp.csr_array:
-    """The same matrix in half the bytes: int32 indices, float32 weights where exact.
-
-    Integer weights below 2^24 (all of them, with the weight units of
-    mechanisms/horizontal.py) are exact in float32, and every sum of them is
-    formed in float64, so no number changes; a step streams half the bytes.
-    """
-    data = matrix.data.astype(np.float32)
-    if not np.array_equal(data, matrix.data):
-        data = matrix.data
-    index = np.int32 if matrix.nnz < 2**31 and matrix.shape[0] < 2**31 else np.int64
-    return sp.csr_array(
-        (data, matrix.indices.astype(index), matrix.indptr.astype(index)), shape=matrix.shape
-    )
 
 
 @dataclass(eq=False)
@@ -177,29 +136,34 @@ class Setup:
             self._influence_cache[key] = self._build_influence(network_sizes)
         return self._influence_cache[key]
 
+    def tie_layers(self, network_sizes: dict[int, int]) -> dict[str, sp.csr_array]:
+        """Each tie layer, weighted as the scenario weighs it, with the given networks active.
+
+        The layers are the world's (proximity, twinning, ...) and one per active
+        network (its members' co-membership ties, drawn from a generator seeded by
+        the world, the network and its size, so the same size gives the same ties).
+        Their sum is the tie matrix horizontal influence is built from; provenance
+        and estimation read them one by one. Cached with the influence matrices
+        (read them, do not write them: a world's own layer may be returned as is).
+        """
+        key = ("layers", *sorted(network_sizes.items()))
+        if key not in self._influence_cache:
+            self._influence_cache[key] = self._build_tie_layers(network_sizes)
+        return self._influence_cache[key]
+
+    def layer_names(self) -> list[str]:
+        """Every tie layer a run of this setup can have: the world's, then each network's."""
+        return ties.layer_names(self.world)
+
+    def _build_tie_layers(self, network_sizes: dict[int, int]) -> dict[str, sp.csr_array]:
+        return ties.tie_layers(self.world, self.scenario.mechanisms.horizontal, network_sizes)
+
     def _build_influence(self, network_sizes: dict[int, int]) -> Influence:
-        h = self.scenario.mechanisms.horizontal
-        world, n = self.world, self.n_cities
-        weights = {"proximity": h.proximity_weight, "twinning": h.twinning_weight}
-        ties = sp.csr_array((n, n), dtype=np.float64)
-        for name, layer in world.layers.items():
-            ties = ties + weights.get(name, 1.0) * layer
-        for k, size in network_sizes.items():
-            net = world.networks[k]
-            rng = np.random.default_rng([world.seed, k, size])
-            group = world.country[net.members(size)] if net.rule == "national" else None
-            layer = comember_ties(net.members(size), n, net.max_ties_per_member, rng, group)
-            ties = ties + (h.network_weight * net.tie_weight) * layer
-        ties = sp.csr_array(ties)
-        ties.eliminate_zeros()
-        source_prestige = horizontal.prestige(world.population, h.prestige_alpha)
-        if h.rule == "contagion":
-            by_source = horizontal.log_escape_weights(ties, source_prestige, h.strength)
-        else:
-            by_source = horizontal.influence_weights(ties, source_prestige)
-        by_source.sort_indices()
-        total = np.bincount(by_source.indices, weights=by_source.data, minlength=n)
-        return Influence(by_source=compact(by_source), total=total)
+        return ties.influence(
+            self.tie_layers(network_sizes),
+            self.world.population,
+            self.scenario.mechanisms.horizontal,
+        )
 
     def network_flags(self, network_sizes: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """Per city: member of an active monitoring network; its lobbying voice.

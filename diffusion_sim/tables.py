@@ -10,24 +10,47 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from diffusion_sim import provenance
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.setup import Setup
-from diffusion_sim.trajectory import ADOPT, GOV_ADOPT, GOV_WITHDRAW, Trajectory
+from diffusion_sim.trajectory import (
+    ADOPT,
+    EVENT_SOURCE,
+    GOV_ADOPT,
+    GOV_WITHDRAW,
+    NO_SOURCE,
+    Trajectory,
+)
 from diffusion_sim.world import LADDER_NAMES
 
 GOV_CHANGES = {1: "adopt", -1: "withdraw", 0: "stance"}
 STANCES = {-1: "hostile", 0: "neutral", 1: "supportive"}
 
 
-def events_table(trajectory: Trajectory) -> pd.DataFrame:
-    """One row per city change: step, city, adopt or drop, channel."""
+def events_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
+    """One row per city change: step, city, adopt or drop, channel, and what carried it.
+
+    Provenance (:mod:`diffusion_sim.provenance`): ``source_city`` the adopted
+    neighbour behind a horizontal adoption, ``source_layer`` the tie layer that
+    carried it, ``source_government`` the government behind a vertical or
+    hierarchical one (-1 or missing where none), ``by_event`` an adoption a
+    scheduled event caused (pioneers).
+    """
+    source, channel = trajectory.city_source, trajectory.city_channel
+    horizontal = channel == ADOPTION_CHANNELS.index("horizontal")
+    by_government = (source >= 0) & ~horizontal
+    layer = provenance.adoption_layers(setup, trajectory)
     events = pd.DataFrame(
         {
             "step": trajectory.city_step,
             "city": trajectory.city,
             "kind": np.where(trajectory.city_change == ADOPT, "adopt", "drop"),
-            "channel": np.asarray(CHANNELS, dtype=object)[trajectory.city_channel],
+            "channel": np.asarray(CHANNELS, dtype=object)[channel],
+            "source_city": np.where(horizontal, source, NO_SOURCE),
+            "source_layer": pd.Categorical.from_codes(layer, categories=setup.layer_names()),
+            "source_government": np.where(by_government, source, NO_SOURCE),
+            "by_event": source == EVENT_SOURCE,
         }
     )
     events["kind"] = events["kind"].astype("category")

@@ -15,6 +15,10 @@ from diffusion_sim.mechanisms.embedded import CHANNELS
 
 ADOPT, DROP = 1, -1
 GOV_ADOPT, GOV_WITHDRAW, GOV_STANCE = 1, -1, 0
+NO_SOURCE = -1
+"""Source of an adoption on the city's own initiative (innovation) and of every drop."""
+EVENT_SOURCE = -2
+"""Source of an adoption a scheduled event caused (pioneers)."""
 
 
 @dataclass(eq=False)
@@ -26,6 +30,11 @@ class Trajectory:
     city: np.ndarray
     city_change: np.ndarray
     city_channel: np.ndarray
+    city_source: np.ndarray
+    """What carried the change (:mod:`diffusion_sim.provenance`): a city for a horizontal
+    adoption, a government for a vertical or hierarchical one, EVENT_SOURCE or NO_SOURCE."""
+    city_source_rest: np.ndarray
+    """For a horizontal adoption, the rest of its uniform, which picks the tie layer."""
     gov_step: np.ndarray
     gov: np.ndarray
     gov_change: np.ndarray
@@ -41,14 +50,25 @@ class Recorder:
         self._city: list[tuple[np.ndarray, ...]] = []
         self._gov: list[tuple] = []
 
-    def cities(self, step: int, cities: np.ndarray, change: int, channels: np.ndarray) -> None:
+    def cities(
+        self,
+        step: int,
+        cities: np.ndarray,
+        change: int,
+        channels: np.ndarray,
+        sources: np.ndarray | int = NO_SOURCE,
+        rest: np.ndarray | float = 0.0,
+    ) -> None:
         if len(cities):
+            n = len(cities)
             self._city.append(
                 (
-                    np.full(len(cities), step, dtype=np.int32),
+                    np.full(n, step, dtype=np.int32),
                     np.asarray(cities, dtype=np.int64),
-                    np.full(len(cities), change, dtype=np.int8),
+                    np.full(n, change, dtype=np.int8),
                     np.asarray(channels, dtype=np.int8),
+                    np.broadcast_to(np.asarray(sources, dtype=np.int64), (n,)),
+                    np.broadcast_to(np.asarray(rest, dtype=np.float64), (n,)),
                 )
             )
 
@@ -59,7 +79,8 @@ class Recorder:
         if self._city:
             parts = [np.concatenate(column) for column in zip(*self._city, strict=True)]
         else:
-            parts = [np.empty(0, dtype=t) for t in (np.int32, np.int64, np.int8, np.int8)]
+            kinds = (np.int32, np.int64, np.int8, np.int8, np.int64, np.float64)
+            parts = [np.empty(0, dtype=t) for t in kinds]
         gov = np.array(self._gov, dtype=np.int64).reshape(-1, 5)
         return Trajectory(
             steps,

@@ -76,14 +76,38 @@ def test_switching_a_mechanism_reuses_the_world(scenario):
 def test_inspector_says_why_and_when(scenario):
     run = LiveRun(scenario, seed=3)
     run.step(25)
-    cities = run.result().cities
-    once = cities["adopted"] & (cities["first_adoption_step"] == cities["last_change_step"])
-    row = cities[once].iloc[-1]
-    details = run.inspect(int(row["city"]))
-    assert details["adopted"]
-    assert (
-        details["why"] == f"adopted at step {row['first_adoption_step']} through {row['channel']}"
-    )
+    result = run.result()
+    cities, events = result.cities, result.events
+    unit = scenario.run.step_unit or "step"
+    said = {}
+    for event in events[events["kind"] == "adopt"].itertuples():
+        if not cities.loc[event.city, "adopted"] or event.channel in said:
+            continue
+        if cities.loc[event.city, "last_change_step"] != event.step:
+            continue  # the city's latest adoption is the one the inspector tells
+        details = run.inspect(int(event.city))
+        assert details["adopted"]
+        when = f"adopted in {unit} {event.step}"
+        if event.by_event:
+            expected = f"{when} as a pioneer (a scheduled event)"
+        elif event.source_city >= 0:
+            source = cities.loc[event.source_city, "name"]
+            expected = f"{when} after {source} ({event.source_layer})"
+        elif event.source_government >= 0:
+            government = result.governments.loc[event.source_government, "name"]
+            how = "with support from" if event.channel == "vertical" else "under the mandate of"
+            expected = f"{when} {how} {government}"
+        elif event.channel == "horizontal":
+            assert cities.loc[event.city, "threshold"] <= 0
+            expected = f"{when} through horizontal influence with no adopted neighbour"
+            expected += " (threshold 0)"
+        else:
+            expected = f"{when} through {event.channel}" + (
+                " on its own initiative" if event.channel == "innovation" else ""
+            )
+        assert details["why"] == expected
+        said[event.channel] = expected
+    assert {"horizontal", "vertical"} <= set(said), said
     assert details["governments"] and details["neighbours"]
     with pytest.raises(InputError, match="no city"):
         run.inspect(10_000)

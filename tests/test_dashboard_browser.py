@@ -196,19 +196,29 @@ def test_compare_two_settings_with_bands(page, tmp_path):
     page.screenshot(path=tmp_path / "compare.png", full_page=True)
 
 
+ON_SCREEN = """selector => {
+    const el = document.querySelector(selector);
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    const inside = r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
+        && r.right <= window.innerWidth && r.bottom <= window.innerHeight;
+    const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return inside && top !== null && (el === top || el.contains(top) || top.contains(el));
+}"""
+"""Whether the element is inside the viewport and not covered at its centre."""
+
+
 def fully_on_screen(page, selector: str) -> bool:
-    """Whether the element is inside the viewport and not covered at its centre."""
-    return page.evaluate(
-        """selector => {
-            const el = document.querySelector(selector);
-            const r = el.getBoundingClientRect();
-            const inside = r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
-                && r.right <= window.innerWidth && r.bottom <= window.innerHeight;
-            const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-            return inside && (el === top || el.contains(top) || top.contains(el));
-        }""",
-        selector,
-    )
+    """Whether the element comes to be inside the viewport, uncovered, within 30 s.
+
+    Waits rather than looks once: on a busy machine the page may still be laying
+    out (or Solara's busy bar still showing) when the images have loaded.
+    """
+    try:
+        page.wait_for_function(ON_SCREEN, arg=selector, timeout=30_000)
+    except playwright_api.TimeoutError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))

@@ -93,3 +93,33 @@ def test_graph_files_label_nodes_with_city_names(tmp_path, run, fmt):
     graph = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
     labels = {int(d["index"]): d["label"] for _, d in graph.nodes(data=True)}
     assert labels == {i: str(name) for i, name in enumerate(world.city_names)}
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_the_cascade_is_a_forest_of_sources_pointing_at_later_adopters(tmp_path, run, fmt):
+    world, result = run
+    (path,) = export(world, tmp_path / f"cascade.{fmt}", result=result, cascade=True)
+    graph = (nx.read_graphml if fmt == "graphml" else nx.read_gexf)(path)
+    assert graph.is_directed()
+    events = result.events
+    carried = (events["source_city"] >= 0) | (events["source_government"] >= 0)
+    assert graph.number_of_edges() == carried.sum() > 50
+    assert nx.is_branching(graph)  # no abandonment here: every adopter has one parent at most
+    first = events[events["kind"] == "adopt"].groupby("city")["step"].min()
+    for source, target, attrs in graph.edges(data=True):
+        assert first[int(target)] == int(attrs["step"])
+        if source.startswith("gov:"):
+            assert attrs["channel"] in ("vertical", "hierarchical")
+        else:
+            assert first[int(source)] < int(attrs["step"])
+            assert attrs["layer"] in set(result.events["source_layer"].cat.categories)
+
+
+def test_cli_exports_a_cascade_as_csv(tmp_path, capsys):
+    out = tmp_path / "cascade"
+    args = ["export", "classroom", "--cascade", "--format", "csv", "--out", str(out)]
+    assert ds.cli.main(args) == 0
+    cascade = pd.read_csv(out / "world-cascade.csv")
+    assert list(cascade.columns) == ["source", "target", "step", "channel", "layer"]
+    assert f"{len(cascade)} adoptions with their source" in capsys.readouterr().out
+    assert ds.cli.main(["export", "classroom", "--cascade", "--world-only"]) == 2

@@ -24,7 +24,7 @@ import pytest
 from numba.core import event as numba_events
 
 import diffusion_sim as ds
-from diffusion_sim import kernels
+from diffusion_sim import compiling
 from diffusion_sim.ensemble_folder import INCOMPLETE, finished_replicates, run_ensemble
 from diffusion_sim.storage import clean_stale_staging, reserve_folder, staged
 from tests.conftest import ROOT
@@ -261,9 +261,9 @@ def test_a_ctrl_c_is_held_until_numba_has_compiled_then_raised():
     kernel = numba.njit(lambda x: x + 1.0)  # new, so it compiles here
     with numba_events.install_listener("numba:compile", _CtrlCWhenCompiling()):
         with pytest.raises(KeyboardInterrupt):
-            kernels.bind(kernel, 1.0)
+            compiling.bind(kernel, 1.0)
     assert kernel.signatures, "the compile was broken off by the interrupt"
-    assert kernels.bind(kernel, 2.0)(2.0) == 3.0
+    assert compiling.bind(kernel, 2.0)(2.0) == 3.0
 
 
 def test_a_ctrl_c_while_numba_compiles_ends_cleanly(tmp_path, compiled_before_signal=1):

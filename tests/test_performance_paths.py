@@ -153,7 +153,7 @@ def test_compact_matrices_hold_every_weight_exactly():
     """float32 where the integer weights fit (below 2^24), float64 kept where they do not."""
     import scipy.sparse as sp
 
-    from diffusion_sim.setup import compact
+    from diffusion_sim.ties import compact
 
     fits = sp.csr_array(np.array([[0.0, 2.0**20], [3.0, 0.0]]))
     small = compact(fits)

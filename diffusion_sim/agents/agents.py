@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
+from diffusion_sim import provenance
 from diffusion_sim.mechanisms import (
     abandonment,
     embedded,
@@ -25,6 +27,11 @@ from diffusion_sim.mechanisms import (
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel_of_one
 from diffusion_sim.mechanisms.registry import GOVERNMENT_DECISIONS
 from diffusion_sim.setup import NO_MANDATE
+from diffusion_sim.trajectory import NO_SOURCE
+
+HORIZONTAL = ADOPTION_CHANNELS.index("horizontal")
+VERTICAL = ADOPTION_CHANNELS.index("vertical")
+HIERARCHICAL = ADOPTION_CHANNELS.index("hierarchical")
 
 if TYPE_CHECKING:
     from diffusion_sim.agents.model import DiffusionModel
@@ -130,6 +137,9 @@ class CityAgent(mesa.Agent):
         self.adoption_step = -1
         self.next_change = 0
         self.next_channel = -1
+        self.next_source, self.next_source_rest = NO_SOURCE, 0.0
+        """What carries my adoption this step (diffusion_sim.provenance), and the rest
+        of my uniform, which picks the tie layer of a horizontal one."""
 
     # What the governments above me do to me.
     def under_mandate_since(self) -> int:
@@ -150,6 +160,7 @@ class CityAgent(mesa.Agent):
         mandate_since = self.under_mandate_since() if hierarchy_on else NO_MANDATE
         blocked = preempted and not self.defiant
         self.next_change, self.next_channel = 0, -1
+        self.next_source, self.next_source_rest = NO_SOURCE, 0.0
 
         if self.adopted:
             h_abandon = h_preempt = 0.0
@@ -203,6 +214,29 @@ class CityAgent(mesa.Agent):
         channel = choose_channel_of_one(u, hazards)
         if channel >= 0:
             self.next_change, self.next_channel = 1, channel
+            within = embedded.position_in_channel(u, hazards, channel)
+            self.next_source, self.next_source_rest = self.source_of(channel, within)
+
+    def source_of(self, channel: int, within: float) -> tuple[int, float]:
+        """Who carries my adoption through ``channel``, chosen by ``within`` (provenance.py)."""
+        above = np.arange(len(self.governments))[:, None]
+        if channel == HORIZONTAL:
+            weights = np.array([weight for _, weight in self.influencers])
+            eligible = np.array([city.adopted for city, _ in self.influencers], dtype=bool)
+            k, rest = provenance.pick_in_proportion(within, weights, eligible)
+            return (self.influencers[k][0].index if k >= 0 else NO_SOURCE), rest
+        if channel == VERTICAL:
+            support = np.array([g.support_given for g in self.governments])
+            k = provenance.strongest_supporter(above, support)[0]
+            return self.governments[k].index, 0.0
+        if channel == HIERARCHICAL:
+            in_force = [g.mandate and g.adopted for g in self.governments]
+            issued = [g.mandate_step for g in self.governments]
+            issued = np.where(in_force, issued, NO_MANDATE)
+            since = np.array([self.under_mandate_since()])
+            k = provenance.mandating_government(above, issued, since)[0]
+            return self.governments[k].index, 0.0
+        return NO_SOURCE, 0.0
 
     def set_adopted(self, adopted: bool) -> None:
         """Adopt or drop, and tell the cities I influence (their pressure changes)."""

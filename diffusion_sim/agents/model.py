@@ -23,6 +23,7 @@ from diffusion_sim.setup import NO_MANDATE, Setup
 from diffusion_sim.trajectory import (
     ADOPT,
     DROP,
+    EVENT_SOURCE,
     GOV_ADOPT,
     GOV_STANCE,
     GOV_WITHDRAW,
@@ -137,7 +138,11 @@ class DiffusionModel(mesa.Model):
             city.set_adopted(True)
             city.channel, city.adoption_step = INNOVATION, step
         self.recorder.cities(
-            step, np.array([c.index for c in fresh]), ADOPT, np.full(len(fresh), INNOVATION)
+            step,
+            np.array([c.index for c in fresh]),
+            ADOPT,
+            np.full(len(fresh), INNOVATION),
+            EVENT_SOURCE,
         )
 
     def adopt_government(self, step: int, gov: int, channel: str) -> None:
@@ -183,6 +188,8 @@ class DiffusionModel(mesa.Model):
             np.array([c.index for c in adopting]),
             ADOPT,
             np.array([c.next_channel for c in adopting]),
+            np.array([c.next_source for c in adopting], dtype=np.int64),
+            np.array([c.next_source_rest for c in adopting]),
         )
         self.recorder.cities(
             self.steps,

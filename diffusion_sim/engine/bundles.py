@@ -5,7 +5,7 @@ arguments instead of twenty-six, and reads ``context.blocked[c]``, never the
 n-th positional boolean array. Every array is allocated once per run with a
 fixed dtype and written in place (a network event copies new values into
 ``State.total``, ``monitored`` and ``lobbying``), so a bundle's types never
-change and each kernel is bound once (:func:`diffusion_sim.kernels.bind`).
+change and each kernel is bound once (:func:`diffusion_sim.compiling.bind`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffusion_sim import kernels
+from diffusion_sim import compiling, kernels
 from diffusion_sim.engine import bundles
 from diffusion_sim.engine.state import RunState
 from diffusion_sim.setup import NO_MANDATE
@@ -33,7 +33,7 @@ class KeptContext:
         self.mandated = np.empty(0, dtype=np.int64)
         """Cities under a mandate whose hazard may still move (compliance clock running)."""
         self._mark = np.full(run.n, False)
-        self._update_kernel = kernels.bind(
+        self._update_kernel = compiling.bind(
             kernels.update_context,
             self.mandated,
             run.cities,
@@ -42,7 +42,7 @@ class KeptContext:
             run.governments,
             run.params,
         )
-        self._governments_kernel = kernels.bind(
+        self._governments_kernel = compiling.bind(
             kernels.governments_now,
             run.gov_stance,
             run.gov_adopted,

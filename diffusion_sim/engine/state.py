@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffusion_sim import kernels
+from diffusion_sim import compiling, kernels
 from diffusion_sim.engine import bundles
-from diffusion_sim.setup import NO_MANDATE, Influence, Setup
+from diffusion_sim.setup import NO_MANDATE, Setup
+from diffusion_sim.ties import Influence
 
 
 class RunState:
@@ -38,7 +39,7 @@ class RunState:
         self.refresh_all = True
         """Recompute every city's hazard at the next update (a network or the boost changed)."""
         no_cities = np.empty(0, dtype=np.int64)
-        self._tally_kernel = kernels.bind(
+        self._tally_kernel = compiling.bind(
             kernels.tally_governments, no_cities, 1.0, self.cities, self.state, self.governments
         )
         self.network_sizes = setup.initial_network_sizes()

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from diffusion_sim import events, kernels
+from diffusion_sim import compiling, events, kernels, provenance
 from diffusion_sim.engine.context import KeptContext
 from diffusion_sim.engine.interface import GovernmentState
 from diffusion_sim.engine.reference import full_hazard
@@ -41,17 +41,22 @@ from diffusion_sim.setup import Setup
 from diffusion_sim.trajectory import (
     ADOPT,
     DROP,
+    EVENT_SOURCE,
     GOV_ADOPT,
     GOV_STANCE,
     GOV_WITHDRAW,
+    NO_SOURCE,
     Recorder,
     Trajectory,
 )
 
 INNOVATION = ADOPTION_CHANNELS.index("innovation")
+HORIZONTAL = ADOPTION_CHANNELS.index("horizontal")
+VERTICAL = ADOPTION_CHANNELS.index("vertical")
+HIERARCHICAL = ADOPTION_CHANNELS.index("hierarchical")
 NO_ESCAPE = np.empty(0)
 """Contagion's escape probabilities when the rule is not contagion (never read)."""
-NO_U, NO_CHANNEL = np.empty(0), np.empty(0, dtype=np.int8)
+NO_U, NO_CHANNEL, NO_WITHIN = np.empty(0), np.empty(0, dtype=np.int8), np.empty(0)
 """kernels.city_hazards without uniforms: refresh the kept hazards, choose no channel."""
 
 
@@ -78,10 +83,12 @@ class VectorizedEngine:
         self._u = np.full(n, 0.0)
         self._below = np.full(n, False)
         self._channel = np.full(n, 0, dtype=np.int8)
+        self._within = np.full(n, 0.0)
+        self._horizontal_sources: Callable | None = None
         self._all_cities = np.arange(n, dtype=np.int64)
         self._boost_in_hazard = 1.0
         run, kept = self.run_state, self.kept
-        self._city_hazards = kernels.bind(
+        self._city_hazards = compiling.bind(
             kernels.city_hazards,
             self._all_cities,
             0,
@@ -93,13 +100,14 @@ class VectorizedEngine:
             kept.context,
             run.params,
             self._channel,
+            self._within,
         )
         g = setup.n_governments
         self._gov_channel = np.full(g, -1, dtype=np.int8)
         self._gov_population = np.ascontiguousarray(setup.gov_population[:g])
         self._gov_cities = np.ascontiguousarray(setup.gov_cities[:g])
         self._response = np.ascontiguousarray(setup.response, dtype=np.float64)
-        self._choose_governments = kernels.bind(
+        self._choose_governments = compiling.bind(
             kernels.choose_governments,
             np.zeros(g),
             run.gov_stance,
@@ -167,7 +175,7 @@ class VectorizedEngine:
 
     def adopt_cities(self, step: int, cities: np.ndarray) -> None:
         fresh = self.run_state.adopt(cities)
-        self.recorder.cities(step, fresh, ADOPT, np.full(len(fresh), INNOVATION))
+        self.recorder.cities(step, fresh, ADOPT, np.full(len(fresh), INNOVATION), EVENT_SOURCE)
 
     def adopt_government(self, step: int, gov: int, channel: str) -> None:
         mandate = self.run_state.government_adopts(step, gov)
@@ -220,6 +228,7 @@ class VectorizedEngine:
             self.kept.context,
             run.params,
             NO_CHANNEL,
+            NO_WITHIN,
         )
 
     # ----------------------------------------------------------------- step
@@ -236,6 +245,7 @@ class VectorizedEngine:
         run, state = self.run_state, self.run_state.state
         changing = np.flatnonzero(np.less(u_city, state.hazard, out=self._below))
         channel = self._channel[: len(changing)]
+        within = self._within[: len(changing)]
         if len(changing):
             self._city_hazards(
                 changing,
@@ -248,11 +258,13 @@ class VectorizedEngine:
                 self.kept.context,
                 run.params,
                 channel,
+                within,
             )
         leaving = state.adopted[changing]
         adopting, dropping = changing[~leaving], changing[leaving]
         adopt_channel = channel[~leaving]
         exit_channel = channel[leaving] + len(ADOPTION_CHANNELS)
+        sources, rest = self._sources(adopting, adopt_channel, within[~leaving])
 
         gov_adopting = self._government_choices(u_gov)
 
@@ -261,11 +273,50 @@ class VectorizedEngine:
         state.adopted[dropping] = False
         run.cities_change(adopting, +1)
         run.cities_change(dropping, -1)
-        self.recorder.cities(t, adopting, ADOPT, adopt_channel)
+        self.recorder.cities(t, adopting, ADOPT, adopt_channel, sources, rest)
         self.recorder.cities(t, dropping, DROP, exit_channel)
         for gov, gov_channel in gov_adopting:
             self.adopt_government(t, gov, gov_channel)
         self.steps = t
+
+    def _sources(
+        self, adopting: np.ndarray, channel: np.ndarray, within: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What carried each adoption, from the state at the start of the step (provenance.py)."""
+        sources = np.full(len(adopting), NO_SOURCE, dtype=np.int64)
+        rest = np.zeros(len(adopting))
+        if not len(adopting):
+            return sources, rest
+        above = self.setup.city_gov
+        governments = self.run_state.governments
+        carried = np.flatnonzero(channel == HORIZONTAL)
+        if len(carried):
+            by_target = self.influence.by_target
+            args = (
+                adopting[carried],
+                within[carried],
+                (by_target.indptr, by_target.indices, by_target.data),
+                self.adopted,
+                sources[carried],
+                rest[carried],
+            )
+            if self._horizontal_sources is None:
+                self._horizontal_sources = compiling.bind(provenance.horizontal_sources, *args)
+            self._horizontal_sources(*args)
+            sources[carried], rest[carried] = args[-2], args[-1]
+        supported = np.flatnonzero(channel == VERTICAL)
+        if len(supported):
+            sources[supported] = provenance.strongest_supporter(
+                above[:, adopting[supported]], governments.support
+            )
+        mandated = np.flatnonzero(channel == HIERARCHICAL)
+        if len(mandated):
+            sources[mandated] = provenance.mandating_government(
+                above[:, adopting[mandated]],
+                governments.mandate_step,
+                self.kept.context.mandate_start[adopting[mandated]],
+            )
+        return sources, rest
 
     def _government_choices(self, u_gov: np.ndarray) -> list[tuple[int, str]]:
         """Governments that adopt this step, with their channel (bottom-up or harmonization).

@@ -96,6 +96,29 @@ def choose_channel_of_one(u, hazards):
     return len(hazards) - 1  # unreachable: the last bound equals total
 
 
+@register_jitable
+def position_in_channel(u, hazards, k):
+    """Where u fell in channel k's interval of :func:`choose_channel_of_one`, in [0, 1).
+
+    Given that channel k fired, u is uniform on that interval, so this is a fresh
+    uniform, independent of the choice: provenance reuses it to say which tie or
+    government carried the adoption without drawing again (both engines call this
+    with the same numbers, so they agree).
+    """
+    total = combined_hazard(hazards)
+    denominator = hazards[0]
+    for h in hazards[1:]:
+        denominator = denominator + h
+    cumulative = 0.0
+    lower = 0.0
+    for j in range(k + 1):
+        lower = cumulative / denominator * total if j else 0.0
+        cumulative = cumulative + hazards[j] if j else hazards[j]
+    upper = cumulative / denominator * total
+    position = (u - lower) / (upper - lower) if upper > lower else 0.0
+    return min(max(position, 0.0), 1.0 - 2.0**-53)
+
+
 @numba.njit(cache=True, nogil=True)
 def _choose_channels(u, hazards, out):  # pragma: no cover - compiled
     """choose_channel_of_one for every column of a (channels, n) array."""

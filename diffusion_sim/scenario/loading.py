@@ -140,7 +140,7 @@ def toml_reference(
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file.
+    """Read and validate a scenario file, or a shipped scenario by name ("embedded").
 
     Raises
     ------
@@ -148,7 +148,7 @@ def load_scenario(path: str | Path) -> Scenario:
         If the file is missing, is not UTF-8 TOML, or breaks the schema; the
         message names the file, the key (and line) and what is allowed.
     """
-    path = Path(path)
+    path = find_scenario(path)
     if not path.exists() and len(path.parts) == 1:
         _missing_name(path)
     data, text, bases = _read_toml(path, chain=())

@@ -1,0 +1,181 @@
+"""Provenance: which tie, government or event carried each adoption.
+
+Both engines decide a city's fate and channel with one uniform u
+(:mod:`diffusion_sim.mechanisms.embedded`). Given the channel, u's place in that
+channel's interval is again uniform (:func:`embedded.position_in_channel`), and
+it picks the source, so naming a source costs no draw and the engines agree:
+
+- **horizontal**: the adopted neighbour j whose weight w_ji in the city's
+  horizontal pressure covers that place, i.e. each adopted neighbour with
+  probability w_ji / sum of the adopted neighbours' weights (the integer
+  influence units of the threshold rule, or contagion's log-escape units);
+  the rest of the same uniform then picks the tie layer that carried the tie
+  j -> i, each layer with probability its weighted share of the tie
+  (:func:`choose_layers`, after the run: layers do not change a decision);
+- **vertical**: the government above whose top-down support is largest (the
+  lowest level first among equals);
+- **hierarchical**: the government whose mandate the city complies with (the
+  earliest in force; the lowest level first among equals);
+- **event**: a scheduled event (the pioneers at step 0 or a ``pioneers`` event);
+- innovation, on its own initiative: no source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from numba.extending import register_jitable
+
+from diffusion_sim.events import network_sizes_at
+from diffusion_sim.kernels import compiled, row
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.trajectory import EVENT_SOURCE, NO_SOURCE
+
+HORIZONTAL = ADOPTION_CHANNELS.index("horizontal")
+
+
+@register_jitable
+def pick_in_proportion(v, weights, eligible):
+    """(k, rest): the eligible entry chosen by v in [0, 1), each with probability its weight share.
+
+    The eligible weights are laid end to end in order; k is the one whose part
+    holds v x their sum, and ``rest`` is where in that part, again in [0, 1).
+    Returns (-1, 0.0) when no entry is eligible.
+    """
+    total = 0.0
+    for k in range(len(weights)):
+        if eligible[k]:
+            total += weights[k]
+    target = v * total
+    cumulative = 0.0
+    last = -1
+    for k in range(len(weights)):
+        if eligible[k]:
+            before = cumulative
+            cumulative += weights[k]
+            last = k
+            if target < cumulative:
+                return k, (target - before) / weights[k]
+    return last, 0.0  # v x total rounded up to the total: the last eligible entry
+
+
+@compiled
+def horizontal_sources(cities, within, by_target, adopted, source, rest):  # pragma: no cover
+    """For each city: the adopted neighbour that carried its horizontal adoption.
+
+    ``by_target`` is (indptr, indices, weights) of the influence matrix by target
+    (row i: the cities that influence i, in index order); ``within[k]`` is the
+    city's place in its horizontal channel.
+    """
+    indptr, indices, weights = by_target
+    for k in range(len(cities)):
+        neighbours, w = row(indptr, indices, weights, cities[k])
+        eligible = np.empty(len(neighbours), dtype=np.bool_)
+        for m in range(len(neighbours)):
+            eligible[m] = adopted[neighbours[m]]
+        m, rest[k] = pick_in_proportion(within[k], w, eligible)
+        source[k] = neighbours[m] if m >= 0 else NO_SOURCE
+
+
+def strongest_supporter(governments_above: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """The government above each city that gives it the most top-down support.
+
+    ``governments_above`` is (levels, cities) government indices, ``support`` the
+    support each government gives; the first (lowest) level wins a tie.
+    """
+    given = support[governments_above]
+    return np.take_along_axis(governments_above, np.argmax(given, axis=0)[None], axis=0)[0]
+
+
+def mandating_government(
+    governments_above: np.ndarray, mandate_step: np.ndarray, mandate_start: np.ndarray
+) -> np.ndarray:
+    """The government above each city whose mandate in force it complies with.
+
+    That is the one whose mandate started at the city's ``mandate_start`` (the
+    earliest in force); the first (lowest) level wins a tie.
+    """
+    issued = mandate_step[governments_above] == mandate_start[None]
+    return np.take_along_axis(governments_above, np.argmax(issued, axis=0)[None], axis=0)[0]
+
+
+def choose_layers(
+    layers: dict[str, sp.csr_array], targets: np.ndarray, sources: np.ndarray, rest: np.ndarray
+) -> np.ndarray:
+    """Index into ``layers`` of the layer that carried each tie source -> target.
+
+    Each layer with probability its share of the tie's weight (its weighted
+    entry [target, source] over their sum), chosen by ``rest`` in [0, 1), the
+    remainder of the uniform that chose the source. -1 where no layer holds the tie.
+    """
+    if not len(targets) or not layers:
+        return np.full(len(targets), -1, dtype=np.int64)
+    parts = np.column_stack(
+        [np.asarray(layer[targets, sources]).ravel() for layer in layers.values()]
+    )
+    cumulative = np.cumsum(parts, axis=1)
+    total = cumulative[:, -1]
+    covers = rest[:, None] * total[:, None] < cumulative
+    last_held = parts.shape[1] - 1 - np.argmax(parts[:, ::-1] > 0, axis=1)
+    chosen = np.where(covers.any(axis=1), np.argmax(covers, axis=1), last_held)
+    return np.where(total > 0, chosen, -1)
+
+
+def adoption_layers(setup, trajectory) -> np.ndarray:
+    """Per city event: index into ``setup.layer_names()`` of the tie layer that carried it.
+
+    -1 for every event but a horizontal adoption with a source. Networks change
+    only by scheduled events, so the layers in force at each adoption's step are
+    rebuilt from the setup (cached per configuration of networks).
+    """
+    names = setup.layer_names()
+    layer = np.full(len(trajectory.city), -1, dtype=np.int64)
+    carried = np.flatnonzero(trajectory.city_source >= 0)
+    carried = carried[trajectory.city_channel[carried] == HORIZONTAL]
+    if not len(carried):
+        return layer
+    changes = sorted(
+        step
+        for step, events in setup.events.items()
+        if any(e.kind in ("network_founded", "network_opens") for e in events)
+    )
+    epoch = np.searchsorted(changes, trajectory.city_step[carried], side="right")
+    for k in np.unique(epoch):
+        these = carried[epoch == k]
+        sizes = network_sizes_at(setup, int(trajectory.city_step[these[0]]))
+        layers = setup.tie_layers(sizes)
+        chosen = choose_layers(
+            layers,
+            trajectory.city[these],
+            trajectory.city_source[these],
+            trajectory.city_source_rest[these],
+        )
+        codes = np.array([names.index(name) for name in layers] + [-1])
+        layer[these] = codes[chosen]
+    return layer
+
+
+def describe(setup, city: int, step: int, channel: int, source: int, rest: float) -> str:
+    """One adoption in words: "adopted in month 14 after Rotterdam (eurocities)".
+
+    ``channel`` is an adoption channel's code, ``source`` and ``rest`` as the
+    trajectory records them; the step is named in the scenario's ``run.step_unit``.
+    """
+    unit = setup.scenario.run.step_unit or "step"
+    when = f"adopted in {unit} {step}"
+    names, governments = setup.world.city_names, setup.gov_names
+    if source == EVENT_SOURCE:
+        return f"{when} as a pioneer (a scheduled event)"
+    if source < 0 and channel == HORIZONTAL:  # only a threshold of 0 needs no adopter
+        return f"{when} through horizontal influence with no adopted neighbour (threshold 0)"
+    if source < 0:
+        alone = " on its own initiative" if channel == ADOPTION_CHANNELS.index("innovation") else ""
+        return f"{when} through {ADOPTION_CHANNELS[channel]}{alone}"
+    if channel == HORIZONTAL:
+        layers = setup.tie_layers(network_sizes_at(setup, step))
+        k = choose_layers(layers, np.array([city]), np.array([source]), np.array([rest]))[0]
+        layer = f" ({list(layers)[k]})" if k >= 0 else ""
+        return f"{when} after {names[source]}{layer}"
+    if channel == ADOPTION_CHANNELS.index("vertical"):
+        return f"{when} with support from {governments[source]}"
+    return f"{when} under the mandate of {governments[source]}"

@@ -1,0 +1,113 @@
+"""Horizontal ties: the weighted layers between cities and the influence matrix built from them.
+
+A run's ties depend on the world, the scenario's horizontal weights and which
+networks are active at what size; :class:`diffusion_sim.setup.Setup` caches
+both per configuration of networks. The layers stay apart for provenance and
+estimation (which layer carried a tie); influence sums them, scales by the
+sources' prestige and rounds to integer units (mechanisms/horizontal.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+from diffusion_sim.mechanisms import horizontal
+from diffusion_sim.networks import comember_ties
+from diffusion_sim.world import World
+
+
+@dataclass(frozen=True)
+class Influence:
+    """Horizontal tie weights for one configuration of active networks."""
+
+    by_source: sp.csr_array
+    """Row j: the cities an adopter j influences, with integer-valued weights."""
+    total: np.ndarray
+    """Per city: the sum of its incoming weights (the threshold rule's denominator)."""
+
+    @cached_property
+    def by_target(self) -> sp.csr_array:
+        """Row i: the cities that influence i, with the weights as int32 integers.
+
+        Built when first needed (a network founded or opened mid-run): recomputing
+        every city's pressure then reads rows in order, gathering from the adoption
+        mask, and sums integers (kernels.gather_pressure).
+        """
+        transposed = compact(sp.csr_array(self.by_source.T.tocsr()))
+        weights = transposed.data.astype(np.int32)
+        if not np.array_equal(weights, transposed.data):
+            raise ValueError("influence weights must be integers below 2^31")
+        return sp.csr_array(
+            (weights, transposed.indices, transposed.indptr), shape=self.by_source.shape
+        )
+
+
+def compact(matrix: sp.csr_array) -> sp.csr_array:
+    """The same matrix in half the bytes: int32 indices, float32 weights where exact.
+
+    Integer weights below 2^24 (all of them, with the weight units of
+    mechanisms/horizontal.py) are exact in float32, and every sum of them is
+    formed in float64, so no number changes; a step streams half the bytes.
+    """
+    data = matrix.data.astype(np.float32)
+    if not np.array_equal(data, matrix.data):
+        data = matrix.data
+    index = np.int32 if matrix.nnz < 2**31 and matrix.shape[0] < 2**31 else np.int64
+    return sp.csr_array(
+        (data, matrix.indices.astype(index), matrix.indptr.astype(index)), shape=matrix.shape
+    )
+
+
+def layer_names(world: World) -> list[str]:
+    """Every tie layer a run on ``world`` can have: the world's, then each network's."""
+    names = list(world.layers)
+    for net in world.networks:
+        names.append(net.name if net.name not in names else f"{net.name} (network)")
+    return names
+
+
+def tie_layers(world: World, settings, network_sizes: dict[int, int]) -> dict[str, sp.csr_array]:
+    """Each layer weighted as ``settings`` (``mechanisms.horizontal``) weighs it.
+
+    The world's layers (proximity, twinning, ...) and one per active network: its
+    members' co-membership ties, drawn from a generator seeded by the world, the
+    network and its size, so the same size always gives the same ties. A world
+    layer with weight 1 is returned as is (read it, do not write it).
+    """
+    weights = {"proximity": settings.proximity_weight, "twinning": settings.twinning_weight}
+    layers = {
+        name: layer if weights.get(name, 1.0) == 1.0 else weights[name] * layer
+        for name, layer in world.layers.items()
+    }
+    for k, size in network_sizes.items():
+        net = world.networks[k]
+        rng = np.random.default_rng([world.seed, k, size])
+        group = world.country[net.members(size)] if net.rule == "national" else None
+        layer = comember_ties(
+            net.members(size), world.n_cities, net.max_ties_per_member, rng, group
+        )
+        name = net.name if net.name not in layers else f"{net.name} (network)"
+        layers[name] = (settings.network_weight * net.tie_weight) * layer
+    return layers
+
+
+def influence(layers: dict[str, sp.csr_array], population: np.ndarray, settings) -> Influence:
+    """The influence matrix of the summed layers: prestige-scaled integer units, CSR by source."""
+    n = len(population)
+    ties = sp.csr_array((n, n), dtype=np.float64)
+    for layer in layers.values():
+        ties = ties + layer
+    ties = sp.csr_array(ties)
+    ties.eliminate_zeros()
+    source_prestige = horizontal.prestige(population, settings.prestige_alpha)
+    if settings.rule == "contagion":
+        by_source = horizontal.log_escape_weights(ties, source_prestige, settings.strength)
+    else:
+        by_source = horizontal.influence_weights(ties, source_prestige)
+    by_source.sort_indices()
+    total = np.bincount(by_source.indices, weights=by_source.data, minlength=n)
+    return Influence(by_source=compact(by_source), total=total)
