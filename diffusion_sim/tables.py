@@ -45,17 +45,23 @@ def events_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
         {
             "step": trajectory.city_step,
             "city": trajectory.city,
-            "kind": np.where(trajectory.city_change == ADOPT, "adopt", "drop"),
-            "channel": np.asarray(CHANNELS, dtype=object)[channel],
+            "kind": _kind_categories(trajectory.city_change),
+            "channel": pd.Categorical.from_codes(channel, categories=CHANNELS),
             "source_city": np.where(horizontal, source, NO_SOURCE),
             "source_layer": pd.Categorical.from_codes(layer, categories=setup.layer_names()),
             "source_government": np.where(by_government, source, NO_SOURCE),
             "by_event": source == EVENT_SOURCE,
         }
     )
-    events["kind"] = events["kind"].astype("category")
-    events["channel"] = pd.Categorical(events["channel"], categories=CHANNELS)
     return events
+
+
+def _kind_categories(change: np.ndarray) -> pd.Categorical:
+    """'adopt' or 'drop' per event, as a categorical of the kinds present (built from
+    codes: a million strings would cost half a second)."""
+    kinds = [k for k, code in (("adopt", ADOPT), ("drop", -ADOPT)) if (change == code).any()]
+    codes = np.where(change == ADOPT, 0, len(kinds) - 1).astype(np.int8)
+    return pd.Categorical.from_codes(codes, categories=kinds)
 
 
 def timeseries_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
@@ -159,10 +165,8 @@ def cities_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
     adopted, final_channel, last = final_state(trajectory, n)
     has = last >= 0
     cities["adopted"] = adopted
-    cities["channel"] = pd.Categorical(
-        np.asarray((*CHANNELS, None), dtype=object)[final_channel],
-        categories=CHANNELS,
-    )
+    none = final_channel == len(CHANNELS)
+    cities["channel"] = pd.Categorical.from_codes(np.where(none, -1, final_channel), CHANNELS)
     adoption_step = np.full(n, -1, dtype=np.int64)
     first_adoption = trajectory.city_change == ADOPT
     adoption_step[trajectory.city[first_adoption][::-1]] = trajectory.city_step[first_adoption][
