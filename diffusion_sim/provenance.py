@@ -32,6 +32,8 @@ from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.trajectory import EVENT_SOURCE, NO_SOURCE
 
 HORIZONTAL = ADOPTION_CHANNELS.index("horizontal")
+VERTICAL = ADOPTION_CHANNELS.index("vertical")
+HIERARCHICAL = ADOPTION_CHANNELS.index("hierarchical")
 
 
 @register_jitable
@@ -59,44 +61,56 @@ def pick_in_proportion(v, weights, eligible):
     return last, 0.0  # v x total rounded up to the total: the last eligible entry
 
 
-@compiled
-def horizontal_sources(cities, within, by_target, adopted, source, rest):  # pragma: no cover
-    """For each city: the adopted neighbour that carried its horizontal adoption.
+@register_jitable
+def strongest_supporter(above, support):
+    """The government in ``above`` (one per level, lowest first) giving the most support.
 
-    ``by_target`` is (indptr, indices, weights) of the influence matrix by target
-    (row i: the cities that influence i, in index order); ``within[k]`` is the
-    city's place in its horizontal channel.
+    The first (lowest) level wins a tie: the largest term of the city's summed support.
+    """
+    best = above[0]
+    for g in above[1:]:
+        if support[g] > support[best]:
+            best = g
+    return best
+
+
+@register_jitable
+def mandating_government(above, mandate_step, mandate_start):
+    """The government in ``above`` whose mandate in force started at ``mandate_start``
+    (the earliest over the city, so the one it complies with); the lowest level first."""
+    for g in above:
+        if mandate_step[g] == mandate_start:
+            return g
+    return NO_SOURCE
+
+
+@compiled
+def adoption_sources(
+    adopting, channel, within, by_target, adopted, city_gov, support, mandate_step,
+    mandate_start, source, rest,
+):  # pragma: no cover
+    """What carried each adoption of a step (see the module docstring), from its state
+    at the start of the step.
+
+    ``by_target`` is (indptr, indices, weights) of the influence matrix by target (row
+    i: the cities that influence i, in index order); ``within[k]`` is the city's
+    place in its channel; ``city_gov`` is (levels, cities) government indices.
     """
     indptr, indices, weights = by_target
-    for k in range(len(cities)):
-        neighbours, w = row(indptr, indices, weights, cities[k])
-        eligible = np.empty(len(neighbours), dtype=np.bool_)
-        for m in range(len(neighbours)):
-            eligible[m] = adopted[neighbours[m]]
-        m, rest[k] = pick_in_proportion(within[k], w, eligible)
-        source[k] = neighbours[m] if m >= 0 else NO_SOURCE
-
-
-def strongest_supporter(governments_above: np.ndarray, support: np.ndarray) -> np.ndarray:
-    """The government above each city that gives it the most top-down support.
-
-    ``governments_above`` is (levels, cities) government indices, ``support`` the
-    support each government gives; the first (lowest) level wins a tie.
-    """
-    given = support[governments_above]
-    return np.take_along_axis(governments_above, np.argmax(given, axis=0)[None], axis=0)[0]
-
-
-def mandating_government(
-    governments_above: np.ndarray, mandate_step: np.ndarray, mandate_start: np.ndarray
-) -> np.ndarray:
-    """The government above each city whose mandate in force it complies with.
-
-    That is the one whose mandate started at the city's ``mandate_start`` (the
-    earliest in force); the first (lowest) level wins a tie.
-    """
-    issued = mandate_step[governments_above] == mandate_start[None]
-    return np.take_along_axis(governments_above, np.argmax(issued, axis=0)[None], axis=0)[0]
+    for k in range(len(adopting)):
+        c = adopting[k]
+        source[k], rest[k] = NO_SOURCE, 0.0
+        if channel[k] == HORIZONTAL:
+            neighbours, w = row(indptr, indices, weights, c)
+            eligible = np.empty(len(neighbours), dtype=np.bool_)
+            for m in range(len(neighbours)):
+                eligible[m] = adopted[neighbours[m]]
+            m, rest[k] = pick_in_proportion(within[k], w, eligible)
+            source[k] = neighbours[m] if m >= 0 else NO_SOURCE
+        elif channel[k] == VERTICAL:
+            source[k] = strongest_supporter(city_gov[:, c], support)
+        elif channel[k] == HIERARCHICAL:
+            source[k] = mandating_government(city_gov[:, c], mandate_step, mandate_start[c])
 
 
 def choose_layers(
@@ -176,6 +190,6 @@ def describe(setup, city: int, step: int, channel: int, source: int, rest: float
         k = choose_layers(layers, np.array([city]), np.array([source]), np.array([rest]))[0]
         layer = f" ({list(layers)[k]})" if k >= 0 else ""
         return f"{when} after {names[source]}{layer}"
-    if channel == ADOPTION_CHANNELS.index("vertical"):
+    if channel == VERTICAL:
         return f"{when} with support from {governments[source]}"
     return f"{when} under the mandate of {governments[source]}"

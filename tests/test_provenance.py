@@ -63,11 +63,14 @@ def test_a_tie_in_two_layers_is_credited_to_each_in_proportion_to_its_weight():
 def test_the_government_named_is_the_strongest_supporter_or_the_first_mandate_in_force():
     above = np.array([[0, 1, 2], [3, 3, 4], [5, 6, 6]])  # (levels, cities); 6 is 'none'
     support = np.array([1, 2, 0, 2, 1, 0, 0])
-    assert strongest_supporter(above, support).tolist() == [3, 1, 4]  # lowest level on a tie
+    strongest = [strongest_supporter(above[:, c], support) for c in range(3)]
+    assert strongest == [3, 1, 4]  # the lowest level among equals
     no = NO_MANDATE
     issued = np.array([no, 7, no, 3, 3, no, no])
-    assert mandating_government(above, issued, np.array([3, 3, 3])).tolist() == [3, 3, 4]
-    assert mandating_government(above, issued, np.array([3, 7, 3])).tolist() == [3, 1, 4]
+    mandating = [mandating_government(above[:, c], issued, 3) for c in range(3)]
+    assert mandating == [3, 3, 4]
+    assert mandating_government(above[:, 1], issued, 7) == 1
+    assert mandating_government(above[:, 0], issued, 5) == -1
 
 
 def test_with_one_layer_every_horizontal_adoption_names_it_and_an_earlier_adopter():

@@ -219,23 +219,21 @@ class CityAgent(mesa.Agent):
 
     def source_of(self, channel: int, within: float) -> tuple[int, float]:
         """Who carries my adoption through ``channel``, chosen by ``within`` (provenance.py)."""
-        above = np.arange(len(self.governments))[:, None]
+        above = np.array([g.index for g in self.governments], dtype=np.int64)
         if channel == HORIZONTAL:
             weights = np.array([weight for _, weight in self.influencers])
             eligible = np.array([city.adopted for city, _ in self.influencers], dtype=bool)
             k, rest = provenance.pick_in_proportion(within, weights, eligible)
             return (self.influencers[k][0].index if k >= 0 else NO_SOURCE), rest
+        governments = self.model.government_agents
         if channel == VERTICAL:
-            support = np.array([g.support_given for g in self.governments])
-            k = provenance.strongest_supporter(above, support)[0]
-            return self.governments[k].index, 0.0
+            support = np.array([g.support_given for g in governments])
+            return int(provenance.strongest_supporter(above, support)), 0.0
         if channel == HIERARCHICAL:
-            in_force = [g.mandate and g.adopted for g in self.governments]
-            issued = [g.mandate_step for g in self.governments]
-            issued = np.where(in_force, issued, NO_MANDATE)
-            since = np.array([self.under_mandate_since()])
-            k = provenance.mandating_government(above, issued, since)[0]
-            return self.governments[k].index, 0.0
+            issued = np.array([g.mandate_step for g in governments])
+            issued[[not (g.mandate and g.adopted) for g in governments]] = NO_MANDATE
+            since = self.under_mandate_since()
+            return int(provenance.mandating_government(above, issued, since)), 0.0
         return NO_SOURCE, 0.0
 
     def set_adopted(self, adopted: bool) -> None:

@@ -45,7 +45,6 @@ from diffusion_sim.trajectory import (
     GOV_ADOPT,
     GOV_STANCE,
     GOV_WITHDRAW,
-    NO_SOURCE,
     Recorder,
     Trajectory,
 )
@@ -84,7 +83,7 @@ class VectorizedEngine:
         self._below = np.full(n, False)
         self._channel = np.full(n, 0, dtype=np.int8)
         self._within = np.full(n, 0.0)
-        self._horizontal_sources: Callable | None = None
+        self._adoption_sources: Callable | None = None
         self._all_cities = np.arange(n, dtype=np.int64)
         self._boost_in_hazard = 1.0
         run, kept = self.run_state, self.kept
@@ -283,39 +282,27 @@ class VectorizedEngine:
         self, adopting: np.ndarray, channel: np.ndarray, within: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """What carried each adoption, from the state at the start of the step (provenance.py)."""
-        sources = np.full(len(adopting), NO_SOURCE, dtype=np.int64)
-        rest = np.zeros(len(adopting))
+        sources = np.empty(len(adopting), dtype=np.int64)
+        rest = np.empty(len(adopting))
         if not len(adopting):
             return sources, rest
-        above = self.setup.city_gov
-        governments = self.run_state.governments
-        carried = np.flatnonzero(channel == HORIZONTAL)
-        if len(carried):
-            by_target = self.influence.by_target
-            args = (
-                adopting[carried],
-                within[carried],
-                (by_target.indptr, by_target.indices, by_target.data),
-                self.adopted,
-                sources[carried],
-                rest[carried],
-            )
-            if self._horizontal_sources is None:
-                self._horizontal_sources = compiling.bind(provenance.horizontal_sources, *args)
-            self._horizontal_sources(*args)
-            sources[carried], rest[carried] = args[-2], args[-1]
-        supported = np.flatnonzero(channel == VERTICAL)
-        if len(supported):
-            sources[supported] = provenance.strongest_supporter(
-                above[:, adopting[supported]], governments.support
-            )
-        mandated = np.flatnonzero(channel == HIERARCHICAL)
-        if len(mandated):
-            sources[mandated] = provenance.mandating_government(
-                above[:, adopting[mandated]],
-                governments.mandate_step,
-                self.kept.context.mandate_start[adopting[mandated]],
-            )
+        by_target = self.influence.by_target
+        args = (
+            adopting,
+            channel,
+            within,
+            (by_target.indptr, by_target.indices, by_target.data),
+            self.adopted,
+            self.setup.city_gov,
+            self.run_state.governments.support,
+            self.run_state.governments.mandate_step,
+            self.kept.context.mandate_start,
+            sources,
+            rest,
+        )
+        if self._adoption_sources is None:
+            self._adoption_sources = compiling.bind(provenance.adoption_sources, *args)
+        self._adoption_sources(*args)
         return sources, rest
 
     def _government_choices(self, u_gov: np.ndarray) -> list[tuple[int, str]]:
