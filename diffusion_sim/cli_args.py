@@ -87,6 +87,18 @@ def out_file(text: str) -> str:
     return text
 
 
+def name_list(text: str) -> list[str]:
+    """An argparse type: comma-separated names (keys, layers), none empty."""
+    _plain(text, "comma-separated names")
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated names such as innovation.rate,horizontal.strength, "
+            f"none empty; got {text!r}"
+        )
+    return items
+
+
 def port(text: str) -> int:
     """An argparse type: a TCP port, 1-65535."""
     return whole_number(1, 65535)(text)

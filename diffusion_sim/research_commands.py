@@ -1,4 +1,4 @@
-"""CLI commands ``compare``, ``calibrate`` and ``export``: argparse here, work in their modules.
+"""CLI commands ``compare``, ``calibrate``, ``estimate``, ``export``: argparse, then work elsewhere.
 
 Kept apart from :mod:`diffusion_sim.cli` so the CLI stays small; every import of
 the heavy modules happens when a command runs, not when the parser is built.
@@ -129,6 +129,65 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    import sys
+
+    from diffusion_sim.calibration import check_span, read_adoptions
+    from diffusion_sim.estimation import estimate, export_panel, parameter_keys
+
+    scenario = _scenario(args.scenario, args.set)
+    parameter_keys(scenario, args.params, args.layers or ())  # bad keys refused before any work
+    if args.data is not None:
+        data = read_adoptions(args.data)
+        check_span(data, scenario.run.step_unit, args.start, scenario.source)
+    else:
+        data = _run_folder(args.from_result)
+    _check_out(args)
+    if args.panel is not None and Path(args.panel).exists() and any(Path(args.panel).iterdir()):
+        raise InputError(f"--panel {args.panel}: exists and is not empty; give a new folder")
+    folder = _out(args, f"estimate-{scenario.name}")
+    print(f"estimate {scenario.name}: maximum likelihood of the model's hazard", file=sys.stderr)
+    fit = estimate(
+        scenario,
+        data,
+        args.params,
+        args.layers or (),
+        seed=args.seed,
+        start=args.start,
+        governments=args.governments,
+        unmatched=args.unmatched,
+        layer_tests=not args.no_layer_tests,
+        draws=args.draws,
+        progress=lambda message: print(message, file=sys.stderr),
+    )
+    print(fit.summary())
+    folder = fit.save(folder)
+    print(f"parameters, covariance, layers, shares (CSV), adoptions (Parquet) in {folder}")
+    if args.panel is not None:
+        written = export_panel(
+            fit.prepared, args.panel, max_dyad_rows=args.dyad_rows, seed=fit.seeds["draws"]
+        )
+        print(f"panel and dyads (Parquet, CSV) in {written}")
+    return 0
+
+
+def _run_folder(text: str):
+    """A run's saved results (one replicate: events and a manifest), checked before any work."""
+    from diffusion_sim.results import Result
+
+    folder = Path(text)
+    if not folder.is_dir():
+        raise InputError(f"--from-result {text}: no such folder")
+    if not (folder / "events.parquet").is_file():
+        raise InputError(
+            f"--from-result {text}: no events.parquet, so not one run's results (for an "
+            "ensemble give one replicate's folder, e.g. replicate-000)"
+        )
+    result = Result.load(folder)
+    result.manifest["folder"] = str(folder)
+    return result
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from diffusion_sim.graph_export import export
     from diffusion_sim.simulation import build_world, simulate
@@ -163,7 +222,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Add ``compare``, ``calibrate`` and ``export`` to the CLI's subparsers."""
+    """Add ``compare``, ``calibrate`` and ``export`` to the CLI's subparsers (``estimate``'s
+    parser is in :mod:`diffusion_sim.cli`; its command is :func:`cmd_estimate`)."""
     comp = sub.add_parser(
         "compare",
         help="run scenarios side by side on common seeds: outcomes with 95%% intervals",

@@ -50,7 +50,7 @@ LAYERS: dict[str, set[str]] = {
     },
     "model": {"agents"},
     "api": {"simulation", "ensemble_folder"},
-    "studies": {"comparison", "modes", "calibration", "graph_export"},
+    "studies": {"comparison", "modes", "calibration", "estimation", "graph_export"},
     "apps": {
         "cli",
         "cli_args",

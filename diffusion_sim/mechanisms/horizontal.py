@@ -57,10 +57,20 @@ def log_escape_weights(
     """
     by_source = sp.csr_array(ties.T.multiply(source_prestige[:, None]))
     by_source.eliminate_zeros()
-    persuasion = np.minimum(strength * by_source.data, MAX_PERSUASION)
-    by_source.data = np.round(-np.log1p(-persuasion) * LOG_ESCAPE_UNITS)
+    by_source.data = np.round(log_escape(strength * by_source.data) * LOG_ESCAPE_UNITS)
     by_source.eliminate_zeros()
     return by_source
+
+
+def log_escape(persuasion: np.ndarray) -> np.ndarray:
+    """-log(1 - p) in nats for persuasion probabilities p, capped below 1 (MAX_PERSUASION).
+
+    What one adopting neighbour adds to a city's contagion pressure. The engines
+    take it in fixed point (:func:`log_escape_weights`); the likelihood of
+    :mod:`diffusion_sim.estimation` takes it unrounded, so that it is smooth in
+    the parameters. Written once here for both.
+    """
+    return -np.log1p(-np.minimum(persuasion, MAX_PERSUASION))
 
 
 @rule

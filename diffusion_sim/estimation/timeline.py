@@ -1,0 +1,242 @@
+"""The cities at risk at every step, with all but the horizontal exposure their hazard reads.
+
+The scenario's own timeline is replayed on the observed histories with the
+event verbs both engines implement (:class:`diffusion_sim.events.EngineVerbs`):
+:class:`Replay` is a third implementation, whose state is what was observed.
+So stances, preemption, summits, governments adopting by event and pioneers
+events act here exactly as in a run (:func:`diffusion_sim.events.apply_events`),
+and each city's government context (support, hostile governments, preemption,
+mandate start) comes from the engine's own reference
+(:func:`diffusion_sim.engine.reference.government_context`), not from a copy.
+
+Timing, as in a run (docs/ODD.md §3): events of step t act before its
+decisions; a city or government that adopts by its hazard at t counts from
+t + 1; a city that drops at d is at risk again from d + 1; a pioneer added by an
+event at t is adopted for t's decisions and is not at risk at t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from diffusion_sim import events
+from diffusion_sim.engine.reference import government_context
+from diffusion_sim.errors import InputError
+from diffusion_sim.estimation.histories import Histories, changes_at
+from diffusion_sim.mechanisms import hierarchical
+from diffusion_sim.setup import NO_MANDATE, Setup
+
+
+class Replay:
+    """Observed state under the scenario's timeline; implements the engines' event verbs.
+
+    ``run_state`` is itself: the engine reference reads governments from an
+    engine's ``run_state`` and ``setup``.
+    """
+
+    def __init__(self, setup: Setup, pioneers: bool) -> None:
+        g = setup.n_governments
+        self.setup = setup
+        self.run_state = self
+        self.pioneers = pioneers
+        self.gov_stance = setup.gov_stance0.copy()
+        self.gov_preempts = setup.gov_preempts0.copy()
+        self.gov_adopted = np.zeros(g, dtype=bool)
+        self.gov_mandate = np.zeros(g, dtype=bool)
+        self.gov_mandate_step = np.full(g, NO_MANDATE, dtype=np.int64)
+        self.adopted = np.zeros(setup.n_cities, dtype=bool)
+        self.forced: list[np.ndarray] = []
+        self.boost, self.boost_until = 1.0, -1
+        self.changed = True
+
+    # the verbs (diffusion_sim.events.EngineVerbs)
+    def government_adopted(self, gov: int) -> bool:
+        return bool(self.gov_adopted[gov])
+
+    def city_adopted(self) -> np.ndarray:
+        return self.adopted.copy()
+
+    def adopt_cities(self, step: int, cities: np.ndarray) -> None:
+        if self.pioneers:
+            cities = np.asarray(cities, dtype=np.int64)
+            fresh = cities[~self.adopted[cities]]
+            self.adopted[fresh] = True
+            self.forced.append(fresh)
+
+    def adopt_government(self, step: int, gov: int, channel: str) -> None:
+        self.gov_adopted[gov] = True
+        self.gov_mandate[gov] = self.setup.gov_can_mandate[gov]
+        self.gov_mandate_step[gov] = step if self.gov_mandate[gov] else NO_MANDATE
+        self.changed = True
+
+    def withdraw_government(self, step: int, gov: int) -> None:
+        self.gov_adopted[gov] = self.gov_mandate[gov] = False
+        self.gov_mandate_step[gov] = NO_MANDATE
+        self.changed = True
+
+    def set_stance(self, step: int, gov: int, stance: int, preempts: bool) -> None:
+        self.gov_stance[gov], self.gov_preempts[gov] = stance, preempts
+        self.changed = True
+
+    def resize_network(self, network: int, size: int) -> None:
+        """Networks are read per step from :func:`diffusion_sim.events.network_sizes_at`."""
+
+    def set_boost(self, boost: float, until: int) -> None:
+        self.boost, self.boost_until = boost, until
+
+    def boost_at(self, t: int) -> float:
+        return self.boost if t <= self.boost_until else 1.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The governments while some steps are decided (what the panel reports per level)."""
+
+    stance: np.ndarray
+    adopted: np.ndarray
+    mandate: np.ndarray
+    """In force: adopted with a mandate."""
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Every (city, step) at risk of adopting, steps 1..T, with its non-horizontal context.
+
+    Arrays are per cell, in step order then city order. ``intervals`` are the
+    adopted spells of every city, as (city, first step, last step) of the
+    decisions at which it counts as adopted: the sources of exposure.
+    """
+
+    steps: int
+    city: np.ndarray
+    step: np.ndarray
+    adopted: np.ndarray
+    snapshot: np.ndarray
+    support: np.ndarray
+    n_hostile: np.ndarray
+    blocked: np.ndarray
+    mandate_start: np.ndarray
+    compliance: np.ndarray
+    boost: np.ndarray
+    epoch: np.ndarray
+    epochs: tuple[dict[int, int], ...]
+    snapshots: tuple[Snapshot, ...]
+    intervals: tuple[np.ndarray, np.ndarray, np.ndarray]
+    forced: int
+    """Adoptions after step 0 caused by scheduled events (pioneers), not in the likelihood."""
+    initial: int
+    """Adopters at step 0 (pioneers, or the data's first period)."""
+
+    @property
+    def n(self) -> int:
+        return len(self.city)
+
+
+def build_cells(setup: Setup, histories: Histories) -> Cells:
+    """Replay the timeline on the histories; every at-risk (city, step) with its context."""
+    histories.check(setup.n_cities)
+    mech = setup.scenario.mechanisms
+    steps = histories.steps
+    adopts, drops = changes_at(histories, steps)
+    gov_at = [histories.government[histories.government_step == t] for t in range(steps + 1)]
+    replay = Replay(setup, histories.replay_pioneers)
+    events.start(replay, setup)
+    replay.forced.clear()
+    replay.adopted[:] = False
+    replay.adopted[adopts[0]] = True
+    since = np.full(setup.n_cities, -1, dtype=np.int64)
+    since[adopts[0]] = 0
+    spells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for g in gov_at[0]:
+        if not replay.gov_adopted[g]:
+            replay.adopt_government(0, int(g), "vertical")
+
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in Cells.__dataclass_fields__}
+    snapshots: list[Snapshot] = []
+    epochs: dict[tuple, int] = {}
+    context = None
+    forced_total = 0
+    for t in range(1, steps + 1):
+        events.apply_events(replay, setup, t)
+        forced = np.concatenate(replay.forced) if replay.forced else np.empty(0, np.int64)
+        replay.forced.clear()
+        forced_total += len(forced)
+        since[forced] = t
+        if replay.changed or context is None:
+            context = _context(replay, setup)
+            snapshots.append(
+                Snapshot(
+                    replay.gov_stance.copy(),
+                    replay.gov_adopted.copy(),
+                    replay.gov_mandate & replay.gov_adopted,
+                )
+            )
+            replay.changed = False
+        support, n_hostile, blocked, start = context
+        at_risk = np.flatnonzero(~replay.adopted)
+        hazard_adopts = np.setdiff1d(adopts[t], forced, assume_unique=True)
+        if replay.adopted[hazard_adopts].any() or not replay.adopted[drops[t]].all():
+            raise InputError(
+                f"{histories.source}: at step {t} a city adopts that had already adopted, or "
+                "drops that had not; the histories do not fit the scenario's timeline"
+            )
+        y = np.zeros(setup.n_cities, dtype=bool)
+        y[hazard_adopts] = True
+        sizes = events.network_sizes_at(setup, t)
+        epoch = epochs.setdefault(tuple(sorted(sizes.items())), len(epochs))
+        elapsed = t - start[at_risk] - 1
+        compliance = (
+            hierarchical.compliance_hazard(elapsed, mech.hierarchical.compliance_steps)
+            if mech.hierarchical.enabled
+            else np.zeros(len(at_risk))
+        )
+        for name, value in (
+            ("city", at_risk),
+            ("step", np.full(len(at_risk), t, dtype=np.int32)),
+            ("adopted", y[at_risk]),
+            ("snapshot", np.full(len(at_risk), len(snapshots) - 1, dtype=np.int32)),
+            ("support", support[at_risk]),
+            ("n_hostile", n_hostile[at_risk]),
+            ("blocked", blocked[at_risk]),
+            ("mandate_start", start[at_risk]),
+            ("compliance", np.asarray(compliance, dtype=np.float64)),
+            ("boost", np.full(len(at_risk), replay.boost_at(t))),
+            ("epoch", np.full(len(at_risk), epoch, dtype=np.int32)),
+        ):
+            parts[name].append(value)
+        # apply the step's changes: adopters count from t + 1, droppers until t
+        replay.adopted[hazard_adopts] = True
+        since[hazard_adopts] = t + 1
+        leaving = drops[t]
+        spells.append((leaving, since[leaving].copy(), np.full(len(leaving), t)))
+        replay.adopted[leaving] = False
+        since[leaving] = -1
+        for g in gov_at[t]:
+            if not replay.gov_adopted[g]:
+                replay.adopt_government(t, int(g), "vertical")
+    holding = np.flatnonzero(since >= 0)
+    spells.append((holding, since[holding], np.full(len(holding), steps)))
+    spell = [np.concatenate([s[k] for s in spells]).astype(np.int64) for k in range(3)]
+    keep = spell[1] <= spell[2]  # an adopter of the last step never counts
+    arrays = {k: np.concatenate(v) for k, v in parts.items() if v}
+    return Cells(
+        steps=steps,
+        **arrays,
+        epochs=tuple(dict(key) for key in epochs),
+        snapshots=tuple(snapshots),
+        intervals=(spell[0][keep], np.maximum(spell[1][keep], 1), spell[2][keep]),
+        forced=forced_total,
+        initial=len(adopts[0]),
+    )
+
+
+def _context(replay: Replay, setup: Setup) -> tuple[np.ndarray, ...]:
+    """Per city: top-down support, hostile governments, blocked, mandate start (engine rules)."""
+    total_support, n_hostile, preempted, start = government_context(replay)
+    if not setup.scenario.mechanisms.hierarchical.enabled:  # as engine.full_hazard
+        preempted = np.zeros_like(preempted)
+        start = np.full_like(start, NO_MANDATE)
+    blocked = preempted & ~setup.defiant
+    return total_support, n_hostile.astype(np.int64), blocked, start
