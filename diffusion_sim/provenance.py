@@ -86,8 +86,17 @@ def mandating_government(above, mandate_step, mandate_start):
 
 @compiled
 def adoption_sources(
-    adopting, channel, within, by_target, adopted, city_gov, support, mandate_step,
-    mandate_start, source, rest,
+    adopting,
+    channel,
+    within,
+    by_target,
+    adopted,
+    city_gov,
+    support,
+    mandate_step,
+    mandate_start,
+    source,
+    rest,
 ):  # pragma: no cover
     """What carried each adoption of a step (see the module docstring), from its state
     at the start of the step.
