@@ -43,6 +43,13 @@ class Trajectory:
     """For stance changes: the new stance code; for adoptions: 1 if with a mandate."""
 
 
+def _column(values: np.ndarray | float, n: int, dtype: type) -> np.ndarray:
+    """``values`` as n entries of ``dtype`` (a number repeated, or the array itself)."""
+    if np.ndim(values) == 0:
+        return np.full(n, values, dtype=dtype)
+    return np.asarray(values, dtype=dtype)
+
+
 class Recorder:
     """Collects change events step by step; cheap to append, concatenated once."""
 
@@ -67,8 +74,8 @@ class Recorder:
                     np.asarray(cities, dtype=np.int64),
                     np.full(n, change, dtype=np.int8),
                     np.asarray(channels, dtype=np.int8),
-                    np.broadcast_to(np.asarray(sources, dtype=np.int64), (n,)),
-                    np.broadcast_to(np.asarray(rest, dtype=np.float64), (n,)),
+                    _column(sources, n, np.int64),
+                    _column(rest, n, np.float64),
                 )
             )
 

@@ -30,9 +30,7 @@ from typing import Any
 import numpy as np
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
-from diffusion_sim.outcomes import OUTCOME_NAMES, SIZE_CLASSES, WorldFacts, outcomes_from_events
-from diffusion_sim.scenario import LEVELS
+from diffusion_sim.outcomes import WorldFacts, outcomes_from_events
 from diffusion_sim.setup import influence_key
 
 WORLD_KEYS = ("world.", "networks.")
@@ -102,24 +100,6 @@ class WorkerState:
 
 
 _STATE: dict[str, WorkerState] = {}
-LEAN = set(OUTCOME_NAMES) == {
-    "share_cities",
-    "share_population",
-    "time_to_10pct",
-    "time_to_50pct",
-    "time_to_90pct",
-    *(f"share_{name}" for name, _, _ in SIZE_CLASSES),
-    "share_leaders",
-    "share_followers",
-    "share_laggards",
-    "country_gini",
-    *(f"governments_{level}" for level in LEVELS),
-    *(f"adopters_{channel}" for channel in ADOPTION_CHANNELS),
-    "leapfrogging",
-    "abandonments",
-    "preemptions",
-}
-"""The outcomes ``outcomes_from_events`` knows are exactly those of ``OUTCOME_NAMES``."""
 
 
 def worker_state(context: dict[str, Any]) -> WorkerState:
@@ -153,7 +133,7 @@ def run_batch(context: dict[str, Any], runs: list[tuple[int, int, int, dict]]) -
     outcomes = context["outcomes"]
     series = tuple(context.get("series") or ())
     every, replicates = context.get("series_every", 1), context.get("replicates", 1)
-    lean = LEAN and context.get("lean", True)
+    lean = context.get("lean", True)
     columns: dict[str, Any] = {
         k: [] for k in ("point", "replicate", "seed", "status", "error", *outcomes, "_sim_s")
     }
