@@ -30,17 +30,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=16)
     args = parser.parse_args(argv)
 
-    from diffusion_sim.engine import VectorizedEngine
     from diffusion_sim.setup import build_setup
-    from diffusion_sim.simulation import build_world
+    from diffusion_sim.simulation import build_world, make_engine
 
     scenario = synthetic_scenario(args.cities, args.steps)
     world = build_world(scenario)
     warm_rng = np.random.default_rng(99)  # compile or load the kernels outside the profile
-    VectorizedEngine(build_setup(scenario, world, warm_rng), warm_rng).run(2)
+    make_engine("vectorized", build_setup(scenario, world, warm_rng), warm_rng).run(2)
 
     rng = np.random.default_rng(np.random.SeedSequence(0))
-    engine = VectorizedEngine(build_setup(scenario, world, rng), rng)
+    engine = make_engine("vectorized", build_setup(scenario, world, rng), rng)
     profile = cProfile.Profile()
     start = time.perf_counter()
     for t in range(1, args.steps + 1):

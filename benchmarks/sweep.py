@@ -201,11 +201,10 @@ def breakdown(args: argparse.Namespace, results: dict) -> None:
     """Per-run cost by phase, in this process: the full path and the sweep worker's."""
     import numpy as np
 
-    from diffusion_sim.engine import VectorizedEngine
     from diffusion_sim.outcomes import outcomes, outcomes_from_events
     from diffusion_sim.results import build_result, make_manifest
     from diffusion_sim.setup import build_setup
-    from diffusion_sim.simulation import attach_networks
+    from diffusion_sim.simulation import attach_networks, make_engine
     from diffusion_sim.sweep._worker import WorkerState, run_one
 
     data = sweep_data("bench_breakdown", args.breakdown_runs, args.cities, args.steps, None)
@@ -250,7 +249,7 @@ def breakdown(args: argparse.Namespace, results: dict) -> None:
             with clock(into, "tie matrices"):
                 setup.influence(setup.initial_network_sizes())
             with clock(into, "engine steps"):
-                trajectory = VectorizedEngine(setup, rng).run(scenario.run.steps)
+                trajectory = make_engine("vectorized", setup, rng).run(scenario.run.steps)
             if shared:
                 with clock(into, "outcomes (events)"):
                     outcomes_from_events(setup, trajectory, facts)
