@@ -6,7 +6,7 @@ Two methods (docs/calibration.md):
   schema's bounds, a normal noise kernel measured from replicates, and the
   median and 90% credible interval of every key and of the share of adoptions by
   channel, with warnings when a key is not identified.
-- ``point``: the best values only (a coarse grid, then Nelder-Mead); fast, and
+- ``point``: the best values only (a coarse first stage, then Nelder-Mead); fast, and
   it warns when a value ends at the edge of its search box or a bound.
 
 Both compare the mean over R fixed replicate seeds (common random numbers) with
@@ -40,9 +40,16 @@ from diffusion_sim.calibration.data import (
     observed_curve,
     read_adoptions,
 )
-from diffusion_sim.calibration.keys import FitKey, Prior, fit_key, parse_priors, read_value
+from diffusion_sim.calibration.keys import (
+    FitKey,
+    Prior,
+    fit_key,
+    parse_priors,
+    read_value,
+    search_centres,
+)
 from diffusion_sim.calibration.model import Evaluator
-from diffusion_sim.calibration.point import Targets, point_fit
+from diffusion_sim.calibration.point import PointFit, Targets, design, grid_points, point_fit
 from diffusion_sim.calibration.report import Calibration, predictive_band, summarise
 from diffusion_sim.errors import InputError
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
@@ -152,6 +159,7 @@ def calibrate(
             span=span,
             grid=grid,
             max_evaluations=max_evaluations,
+            centres=search_centres(scenario, world, keys, observed.share),
             progress=bar.update if bar is not None else None,
         )
     finally:
@@ -225,7 +233,10 @@ def _point_bar(progress: bool, method: str, n_keys: int, budget: int):
 
     from tqdm.auto import tqdm
 
-    grid = {1: 7, 2: 5}.get(n_keys, 4) ** n_keys + (budget if n_keys == 1 else 3 * budget)
+    # First stage, then Nelder-Mead from its best three points and once more from the
+    # best (one run for one key); a widened box adds rounds beyond this total.
+    first = len(design(n_keys, grid_points(n_keys)))
+    grid = first + (budget if n_keys == 1 else 4 * budget)
     label = "point fit" if method == "point" else "point fit (start of ABC)"
     return tqdm(total=grid, desc=label, unit="eval", file=sys.stderr, leave=False)
 
@@ -234,6 +245,18 @@ def _r2(model: np.ndarray, target: np.ndarray) -> tuple[float, float]:
     sse = float(np.sum((model - target) ** 2))
     sst = float(np.sum((target - target.mean()) ** 2))
     return sse, (1.0 - sse / sst if sst > 0 else float("nan"))
+
+
+def _boxes(keys: Sequence[FitKey], prior_of: Mapping[str, Prior], best: PointFit) -> dict:
+    """The point fit's first and last search box per key, in the key's units."""
+    out = {}
+    for k, first, last in zip(keys, best.first, best.boxes, strict=True):
+        prior = prior_of[k.key]
+        out[k.key] = {
+            name: [prior.from_z(box[0]), prior.from_z(box[1])]
+            for name, box in (("first", first), ("last", last))
+        }
+    return out
 
 
 def _build(**kw: Any) -> Calibration:
@@ -276,7 +299,8 @@ def _build(**kw: Any) -> Calibration:
         if posterior is not None
         else ""
     ) + (
-        "log-grid then Nelder-Mead point fit; objective: sum of squared differences of the "
+        "point fit (grid or Sobol points in log space, then Nelder-Mead); objective: sum of "
+        "squared differences of the "
         f"mean share of cities adopted{' and of the coordinated share' if kw['joint'] else ''} "
         f"over {kw['replicates']} fixed seeds"
     )
@@ -346,6 +370,7 @@ def _build(**kw: Any) -> Calibration:
         "replicates": kw["replicates"],
         "seed": kw["root"],
         "channel_shares": calibration.channel_shares,
+        "search_boxes": _boxes(keys, kw["prior_of"], kw["best"]),
         "warnings": calibration.all_warnings,
         "overrides": kw["overrides"],
         "scenario": kw["fitted"].to_dict(),

@@ -13,14 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.mechanisms.innovation import top_pioneers
+from diffusion_sim.mechanisms.susceptibility import susceptibility
 from diffusion_sim.scenario import Scenario, model_of
+from diffusion_sim.world import World
 
 LOG_FLOOR = 1e-5
 """A log-uniform prior on a rate bounded below by 0 starts at this fraction of its upper bound."""
 PRIOR_KINDS = ("loguniform", "uniform")
+INNOVATION_RATE = "mechanisms.innovation.rate"
+"""The key whose search box the data centre (:func:`innovation_centre`)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,43 @@ def parse_priors(items: Sequence[str], keys: Sequence[FitKey]) -> dict[str, Prio
             raise InputError(f"--prior {key}: a loguniform prior needs LOW > 0, got {low:g}")
         priors[key] = Prior(kind, low, high)
     return priors
+
+
+def innovation_centre(scenario: Scenario, world: World, share: np.ndarray) -> float | None:
+    """The innovation rate the data's first step implies, or None if it implies none.
+
+    A city's innovation hazard is a probability per step, rate x capacity x leaning
+    x s (s: its susceptibility under the scenario's adoption ceiling), so the expected
+    share of the world's cities adopting on their own in step 1 is rate x sum_i
+    capacity_i leaning_i s_i / N over the non-pioneers. Setting it to the observed
+    first-step adoptions gives the rate. Other channels also act in step 1 (the
+    pioneers' influence), so this bounds the rate from above for the scenario's
+    ceiling; a higher ceiling (smaller s) or deterrence by hostile governments
+    needs a higher rate. The point fit centres its search box here.
+    """
+    if not scenario.mechanisms.innovation.enabled or len(share) < 2:
+        return None
+    first = float(share[1] - share[0])
+    reach = (
+        world.capacity
+        * world.leaning
+        * susceptibility(world.leaning, scenario.mechanisms.opposition_leaning)
+    )
+    pioneers = top_pioneers(world.capacity, world.leaning, scenario.pioneers.count)
+    reach[pioneers] = 0.0
+    if not first > 0 or not reach.sum() > 0:
+        return None
+    return first * world.n_cities / float(reach.sum())
+
+
+def search_centres(
+    scenario: Scenario, world: World, keys: Sequence[FitKey], share: np.ndarray
+) -> list[float | None]:
+    """Per key, where the data put the centre of the point fit's first box (None: its start)."""
+    return [
+        innovation_centre(scenario, world, share) if k.key == INNOVATION_RATE else None
+        for k in keys
+    ]
 
 
 def apply_values(scenario: Scenario, keys: Sequence[FitKey], values: Sequence[float]) -> Scenario:
