@@ -28,12 +28,14 @@ from numba.extending import register_jitable
 
 from diffusion_sim.events import network_sizes_at
 from diffusion_sim.kernels import compiled, row
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.registry import (
+    ADOPTION_CHANNELS,
+    HIERARCHICAL,
+    HORIZONTAL,
+    INNOVATION,
+    VERTICAL,
+)
 from diffusion_sim.trajectory import EVENT_SOURCE, NO_SOURCE
-
-HORIZONTAL = ADOPTION_CHANNELS.index("horizontal")
-VERTICAL = ADOPTION_CHANNELS.index("vertical")
-HIERARCHICAL = ADOPTION_CHANNELS.index("hierarchical")
 
 
 @register_jitable
@@ -192,7 +194,7 @@ def describe(setup, city: int, step: int, channel: int, source: int, rest: float
     if source < 0 and channel == HORIZONTAL:  # only a threshold of 0 needs no adopter
         return f"{when} through horizontal influence with no adopted neighbour (threshold 0)"
     if source < 0:
-        alone = " on its own initiative" if channel == ADOPTION_CHANNELS.index("innovation") else ""
+        alone = " on its own initiative" if channel == INNOVATION else ""
         return f"{when} through {ADOPTION_CHANNELS[channel]}{alone}"
     if channel == HORIZONTAL:
         layers = setup.tie_layers(network_sizes_at(setup, step))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from diffusion_sim import provenance
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
+from diffusion_sim.mechanisms.registry import HORIZONTAL
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.setup import Setup
 from diffusion_sim.trajectory import (
@@ -38,7 +39,7 @@ def events_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
     scheduled event caused (pioneers).
     """
     source, channel = trajectory.city_source, trajectory.city_channel
-    horizontal = channel == ADOPTION_CHANNELS.index("horizontal")
+    horizontal = channel == HORIZONTAL
     by_government = (source >= 0) & ~horizontal
     layer = provenance.adoption_layers(setup, trajectory)
     events = pd.DataFrame(

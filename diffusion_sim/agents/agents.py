@@ -25,13 +25,14 @@ from diffusion_sim.mechanisms import (
     vertical,
 )
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel_of_one
-from diffusion_sim.mechanisms.registry import GOVERNMENT_DECISIONS
+from diffusion_sim.mechanisms.registry import (
+    GOVERNMENT_DECISIONS,
+    HIERARCHICAL,
+    HORIZONTAL,
+    VERTICAL,
+)
 from diffusion_sim.setup import NO_MANDATE
 from diffusion_sim.trajectory import NO_SOURCE
-
-HORIZONTAL = ADOPTION_CHANNELS.index("horizontal")
-VERTICAL = ADOPTION_CHANNELS.index("vertical")
-HIERARCHICAL = ADOPTION_CHANNELS.index("hierarchical")
 
 if TYPE_CHECKING:
     from diffusion_sim.agents.model import DiffusionModel

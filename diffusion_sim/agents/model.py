@@ -17,7 +17,7 @@ from mesa.agent import AgentSet
 from diffusion_sim import events
 from diffusion_sim.agents.agents import CityAgent, GovernmentAgent
 from diffusion_sim.engine.interface import GovernmentState
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.registry import INNOVATION
 from diffusion_sim.scenario import LEVELS, Scenario
 from diffusion_sim.setup import NO_MANDATE, Setup
 from diffusion_sim.trajectory import (
@@ -30,8 +30,6 @@ from diffusion_sim.trajectory import (
     Recorder,
     Trajectory,
 )
-
-INNOVATION = ADOPTION_CHANNELS.index("innovation")
 
 
 class DiffusionModel(mesa.Model):

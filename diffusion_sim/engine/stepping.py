@@ -36,7 +36,7 @@ from diffusion_sim.engine.reference import full_hazard
 from diffusion_sim.engine.state import RunState
 from diffusion_sim.mechanisms import horizontal
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
-from diffusion_sim.mechanisms.registry import GOVERNMENT_DECISIONS
+from diffusion_sim.mechanisms.registry import GOVERNMENT_DECISIONS, INNOVATION
 from diffusion_sim.setup import Setup
 from diffusion_sim.trajectory import (
     ADOPT,
@@ -49,10 +49,6 @@ from diffusion_sim.trajectory import (
     Trajectory,
 )
 
-INNOVATION = ADOPTION_CHANNELS.index("innovation")
-HORIZONTAL = ADOPTION_CHANNELS.index("horizontal")
-VERTICAL = ADOPTION_CHANNELS.index("vertical")
-HIERARCHICAL = ADOPTION_CHANNELS.index("hierarchical")
 NO_ESCAPE = np.empty(0)
 """Contagion's escape probabilities when the rule is not contagion (never read)."""
 NO_U, NO_CHANNEL, NO_WITHIN = np.empty(0), np.empty(0, dtype=np.int8), np.empty(0)

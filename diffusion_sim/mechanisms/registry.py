@@ -103,6 +103,11 @@ CHANNELS: tuple[str, ...] = tuple(c.name for c in CHANNEL_SPECS)
 """Every channel code; an event's code is CHANNELS.index(name)."""
 ADOPTION_CHANNELS: tuple[str, ...] = tuple(c.name for c in CHANNEL_SPECS if c.kind == "adoption")
 EXIT_CHANNELS: tuple[str, ...] = tuple(c.name for c in CHANNEL_SPECS if c.kind == "exit")
+INNOVATION, HORIZONTAL, VERTICAL, HIERARCHICAL = (
+    ADOPTION_CHANNELS.index(name)
+    for name in ("innovation", "horizontal", "vertical", "hierarchical")
+)
+"""Adoption channel indices (what the engines' channel choice returns for a non-adopter)."""
 CHANNEL_COLOURS: dict[str, str] = {c.name: c.colour for c in CHANNEL_SPECS}
 GOVERNMENT_DECISIONS: tuple[str, ...] = ("vertical", "hierarchical")
 """How a government decides to adopt: bottom-up pressure, or its own harmonization."""
