@@ -208,75 +208,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return serve(scenario, host=args.host, port=args.port)
 
 
-def add_estimate_command(sub) -> None:
-    """``diffusion-sim estimate``: maximum likelihood from per-city adoption histories."""
-    est = sub.add_parser(
-        "estimate",
-        help="fit mechanism parameters by maximum likelihood to per-city adoption dates",
-    )
-    est.add_argument("scenario", help="scenario file or shipped name (contagion rule)")
-    source = est.add_mutually_exclusive_group(required=True)
-    source.add_argument(
-        "--data", help="CSV of city,date or the JRC Covenant of Mayors signatories file"
-    )
-    source.add_argument(
-        "--from-result", metavar="FOLDER", help="a run's results folder (its own events)"
-    )
-    est.add_argument(
-        "--params",
-        type=arg.name_list,
-        help="comma-separated keys to estimate (default: innovation.rate,horizontal.strength,"
-        "vertical.top_down_rate); also vertical.deterrence and layers.<layer>",
-    )
-    est.add_argument(
-        "--layers",
-        type=arg.name_list,
-        help="comma-separated tie layers to give a weight each, compared by likelihood ratio "
-        "('networks': every network layer as one; 'all': each layer)",
-    )
-    est.add_argument(
-        "--governments", metavar="FILE", help="with --data: CSV of government,date adoptions"
-    )
-    est.add_argument("--start", help="with --data: the period of step 0, e.g. 2008-01")
-    est.add_argument(
-        "--unmatched",
-        choices=("error", "drop"),
-        default="error",
-        help="with --data: a city name not in the world is an error (default) or left out",
-    )
-    est.add_argument(
-        "--panel",
-        type=arg.out_folder,
-        metavar="FOLDER",
-        help="also write the city-step panel and the dyads (Parquet, CSV) into this new folder",
-    )
-    est.add_argument(
-        "--dyad-rows",
-        type=arg.whole_number(0, 100_000_000),
-        default=1_000_000,
-        help="cap on the dyad table's rows, whole target cities sampled (default 1000000)",
-    )
-    est.add_argument(
-        "--draws",
-        type=arg.whole_number(0, 100_000),
-        default=200,
-        help="parameter draws for the intervals of the channel shares (default 200)",
-    )
-    est.add_argument(
-        "--no-layer-tests", action="store_true", help="skip the refits of the layer table"
-    )
-    est.add_argument("--seed", type=arg.SEED, help="with --data: seed of the setup's draws")
-    est.add_argument("--set", action="append", metavar="KEY=VALUE")
-    est.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
-    est.set_defaults(func=_estimate)
-
-
-def _estimate(args: argparse.Namespace) -> int:
-    from diffusion_sim.research_commands import cmd_estimate
-
-    return cmd_estimate(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diffusion-sim",
@@ -341,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_research_commands(sub)
 
     # estimate (issue 14): maximum likelihood from per-city histories; work in estimation/.
+    from diffusion_sim.estimate_command import add_command as add_estimate_command
+
     add_estimate_command(sub)
 
     add_dashboard_command(sub)

@@ -1,4 +1,4 @@
-"""CLI commands ``compare``, ``calibrate``, ``estimate``, ``export``: argparse, then work elsewhere.
+"""CLI commands ``compare``, ``calibrate``, ``export``: argparse, then work elsewhere.
 
 Kept apart from :mod:`diffusion_sim.cli` so the CLI stays small; every import of
 the heavy modules happens when a command runs, not when the parser is built.
@@ -13,18 +13,19 @@ from diffusion_sim import cli_args as arg
 from diffusion_sim.errors import InputError
 
 
-def _scenario(name: str, sets: list[str] | None):
+def scenario_with_sets(name: str, sets: list[str] | None):
+    """The scenario a command names, with its ``--set`` overrides."""
     return arg.load_with_overrides(name, sets or [])
 
 
-def _out(args: argparse.Namespace, stem: str) -> Path:
+def new_results_folder(args: argparse.Namespace, stem: str) -> Path:
     """A new folder for this command's results, claimed atomically (never an existing one)."""
     from diffusion_sim.storage import reserve_folder, timestamp
 
     return reserve_folder(Path(args.out or "results"), f"{stem}-{timestamp()}")
 
 
-def _check_out(args: argparse.Namespace) -> None:
+def check_out(args: argparse.Namespace) -> None:
     """Fail on an unusable --out before any work."""
     from diffusion_sim.storage import check_output_folder
 
@@ -34,8 +35,8 @@ def _check_out(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from diffusion_sim.comparison import compare, compare_modes
 
-    scenarios = [_scenario(name, args.set) for name in args.scenarios]
-    _check_out(args)
+    scenarios = [scenario_with_sets(name, args.set) for name in args.scenarios]
+    check_out(args)
     if args.modes:
         if len(scenarios) != 1:
             raise InputError("compare --modes takes exactly one scenario")
@@ -54,7 +55,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"{comparison.labels[0]}"
     )
     print(comparison.format())
-    folder = comparison.save(_out(args, stem))
+    folder = comparison.save(new_results_folder(args, stem))
     print(f"tables (CSV, Parquet) and curves.png in {folder}")
     return 0
 
@@ -66,13 +67,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     from diffusion_sim.calibration import calibrate, check_span, fit_key, read_adoptions
 
-    scenario = _scenario(args.scenario, args.set)
+    scenario = scenario_with_sets(args.scenario, args.set)
     overrides = arg.parse_sets(args.set or [])
     for key in args.fit:  # bad keys and the data file are refused before any work
         fit_key(scenario, key)
     data = read_adoptions(args.data)
     check_span(data, scenario.run.step_unit, args.start, scenario.source)
-    folder = _out(args, f"calibrate-{scenario.name}")
+    folder = new_results_folder(args, f"calibrate-{scenario.name}")
     work = None
     if args.method == "abc":
         # pyabc's database lives beside the results (never elsewhere), then moves into them.
@@ -129,65 +130,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_estimate(args: argparse.Namespace) -> int:
-    import sys
-
-    from diffusion_sim.calibration import check_span, read_adoptions
-    from diffusion_sim.estimation import estimate, export_panel, parameter_keys
-
-    scenario = _scenario(args.scenario, args.set)
-    parameter_keys(scenario, args.params, args.layers or ())  # bad keys refused before any work
-    if args.data is not None:
-        data = read_adoptions(args.data)
-        check_span(data, scenario.run.step_unit, args.start, scenario.source)
-    else:
-        data = _run_folder(args.from_result)
-    _check_out(args)
-    if args.panel is not None and Path(args.panel).exists() and any(Path(args.panel).iterdir()):
-        raise InputError(f"--panel {args.panel}: exists and is not empty; give a new folder")
-    folder = _out(args, f"estimate-{scenario.name}")
-    print(f"estimate {scenario.name}: maximum likelihood of the model's hazard", file=sys.stderr)
-    fit = estimate(
-        scenario,
-        data,
-        args.params,
-        args.layers or (),
-        seed=args.seed,
-        start=args.start,
-        governments=args.governments,
-        unmatched=args.unmatched,
-        layer_tests=not args.no_layer_tests,
-        draws=args.draws,
-        progress=lambda message: print(message, file=sys.stderr),
-    )
-    print(fit.summary())
-    folder = fit.save(folder)
-    print(f"parameters, covariance, layers, shares (CSV), adoptions (Parquet) in {folder}")
-    if args.panel is not None:
-        written = export_panel(
-            fit.prepared, args.panel, max_dyad_rows=args.dyad_rows, seed=fit.seeds["draws"]
-        )
-        print(f"panel and dyads (Parquet, CSV) in {written}")
-    return 0
-
-
-def _run_folder(text: str):
-    """A run's saved results (one replicate: events and a manifest), checked before any work."""
-    from diffusion_sim.results import Result
-
-    folder = Path(text)
-    if not folder.is_dir():
-        raise InputError(f"--from-result {text}: no such folder")
-    if not (folder / "events.parquet").is_file():
-        raise InputError(
-            f"--from-result {text}: no events.parquet, so not one run's results (for an "
-            "ensemble give one replicate's folder, e.g. replicate-000)"
-        )
-    result = Result.load(folder)
-    result.manifest["folder"] = str(folder)
-    return result
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from diffusion_sim.graph_export import export
     from diffusion_sim.simulation import build_world, simulate
@@ -195,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.cascade and args.world_only:
         raise InputError("--cascade and --world-only: a cascade is a run's; choose one")
-    scenario = _scenario(args.scenario, args.set)
+    scenario = scenario_with_sets(args.scenario, args.set)
     suffix = "" if args.format == "csv" else f".{args.format}"
     what = "cascade" if args.cascade else "network"
     path = Path(args.out) if args.out else Path("results") / f"{scenario.name}-{what}{suffix}"

@@ -56,6 +56,7 @@ LAYERS: dict[str, set[str]] = {
         "cli_args",
         "cli_text",
         "research_commands",
+        "estimate_command",
         "sweep",
         "app",
         "__main__",

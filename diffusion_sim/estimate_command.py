@@ -1,0 +1,134 @@
+"""``diffusion-sim estimate``: its flags, then the work in :mod:`diffusion_sim.estimation`.
+
+Like :mod:`diffusion_sim.research_commands`: argparse only until the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from diffusion_sim import cli_args as arg
+from diffusion_sim.errors import InputError
+from diffusion_sim.research_commands import check_out, new_results_folder, scenario_with_sets
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    """``diffusion-sim estimate``: maximum likelihood from per-city adoption histories."""
+    est = sub.add_parser(
+        "estimate",
+        help="fit mechanism parameters by maximum likelihood to per-city adoption dates",
+    )
+    est.add_argument("scenario", help="scenario file or shipped name (contagion rule)")
+    source = est.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--data", help="CSV of city,date or the JRC Covenant of Mayors signatories file"
+    )
+    source.add_argument(
+        "--from-result", metavar="FOLDER", help="a run's results folder (its own events)"
+    )
+    est.add_argument(
+        "--params",
+        type=arg.name_list,
+        help="comma-separated keys to estimate (default: innovation.rate,horizontal.strength,"
+        "vertical.top_down_rate); also vertical.deterrence and layers.<layer>",
+    )
+    est.add_argument(
+        "--layers",
+        type=arg.name_list,
+        help="comma-separated tie layers to give a weight each, compared by likelihood ratio "
+        "('networks': every network layer as one; 'all': each layer)",
+    )
+    est.add_argument(
+        "--governments", metavar="FILE", help="with --data: CSV of government,date adoptions"
+    )
+    est.add_argument("--start", help="with --data: the period of step 0, e.g. 2008-01")
+    est.add_argument(
+        "--unmatched",
+        choices=("error", "drop"),
+        default="error",
+        help="with --data: a city name not in the world is an error (default) or left out",
+    )
+    est.add_argument(
+        "--panel",
+        type=arg.out_folder,
+        metavar="FOLDER",
+        help="also write the city-step panel and the dyads (Parquet, CSV) into this new folder",
+    )
+    est.add_argument(
+        "--dyad-rows",
+        type=arg.whole_number(0, 100_000_000),
+        default=1_000_000,
+        help="cap on the dyad table's rows, whole target cities sampled (default 1000000)",
+    )
+    est.add_argument(
+        "--draws",
+        type=arg.whole_number(0, 100_000),
+        default=200,
+        help="parameter draws for the intervals of the channel shares (default 200)",
+    )
+    est.add_argument(
+        "--no-layer-tests", action="store_true", help="skip the refits of the layer table"
+    )
+    est.add_argument("--seed", type=arg.SEED, help="with --data: seed of the setup's draws")
+    est.add_argument("--set", action="append", metavar="KEY=VALUE")
+    est.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
+    est.set_defaults(func=cmd_estimate)
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from diffusion_sim.calibration import check_span, read_adoptions
+    from diffusion_sim.estimation import estimate, export_panel, parameter_keys
+
+    scenario = scenario_with_sets(args.scenario, args.set)
+    parameter_keys(scenario, args.params, args.layers or ())  # bad keys refused before any work
+    if args.data is not None:
+        data = read_adoptions(args.data)
+        check_span(data, scenario.run.step_unit, args.start, scenario.source)
+    else:
+        data = _run_folder(args.from_result)
+    check_out(args)
+    if args.panel is not None and Path(args.panel).exists() and any(Path(args.panel).iterdir()):
+        raise InputError(f"--panel {args.panel}: exists and is not empty; give a new folder")
+    folder = new_results_folder(args, f"estimate-{scenario.name}")
+    print(f"estimate {scenario.name}: maximum likelihood of the model's hazard", file=sys.stderr)
+    fit = estimate(
+        scenario,
+        data,
+        args.params,
+        args.layers or (),
+        seed=args.seed,
+        start=args.start,
+        governments=args.governments,
+        unmatched=args.unmatched,
+        layer_tests=not args.no_layer_tests,
+        draws=args.draws,
+        progress=lambda message: print(message, file=sys.stderr),
+    )
+    print(fit.summary())
+    folder = fit.save(folder)
+    print(f"parameters, covariance, layers, shares (CSV), adoptions (Parquet) in {folder}")
+    if args.panel is not None:
+        written = export_panel(
+            fit.prepared, args.panel, max_dyad_rows=args.dyad_rows, seed=fit.seeds["draws"]
+        )
+        print(f"panel and dyads (Parquet, CSV) in {written}")
+    return 0
+
+
+def _run_folder(text: str):
+    """A run's saved results (one replicate: events and a manifest), checked before any work."""
+    from diffusion_sim.results import Result
+
+    folder = Path(text)
+    if not folder.is_dir():
+        raise InputError(f"--from-result {text}: no such folder")
+    if not (folder / "events.parquet").is_file():
+        raise InputError(
+            f"--from-result {text}: no events.parquet, so not one run's results (for an "
+            "ensemble give one replicate's folder, e.g. replicate-000)"
+        )
+    result = Result.load(folder)
+    result.manifest["folder"] = str(folder)
+    return result
