@@ -159,20 +159,14 @@ def test_a_sweep_resumes_on_slurm_without_redoing_finished_runs(
 ):
     from diffusion_sim.sweep._worker import run_batch
     from diffusion_sim.sweep.parts import PARTS, runs_of, schema, write_part
-    from diffusion_sim.sweep.runner import prepare
+    from diffusion_sim.sweep.runner import prepare, worker_context
 
     # Three batches done before, as by an interrupted local session.
     sweep = load_sweep(sweep_file)
     out = tmp_path / "out"
     plan = prepare(sweep, out)
     (out / PARTS).mkdir()
-    spec = plan.data["spec"]
-    context = {
-        "fingerprint": plan.data["fingerprint"],
-        "base": plan.data["base_scenario"],
-        "engine": spec["engine"],
-        "outcomes": list(spec["outcomes"]),
-    }
+    context = worker_context(plan)
     for batch in range(3):
         write_part(
             plan, batch, run_batch(context, runs_of(plan, batch)), schema(plan, with_timing=True)

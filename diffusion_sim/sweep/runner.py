@@ -148,16 +148,10 @@ def run_sweep(
     return report
 
 
-def _execute(
-    plan: Plan, pending: list[int], report: SweepReport, where: dict[str, Any], progress: bool
-) -> None:
-    from distributed import wait
-    from tqdm.auto import tqdm
-
-    from diffusion_sim.sweep._worker import run_batch
-
+def worker_context(plan: Plan) -> dict[str, Any]:
+    """What every batch of the sweep carries to its worker (``_worker.run_batch``)."""
     spec = plan.data["spec"]
-    context = {
+    return {
         "fingerprint": plan.data["fingerprint"],
         "base": plan.data["base_scenario"],
         "engine": spec["engine"],
@@ -166,6 +160,17 @@ def _execute(
         "series_every": spec.get("series_every", 1),
         "replicates": plan.data["replicates"],
     }
+
+
+def _execute(
+    plan: Plan, pending: list[int], report: SweepReport, where: dict[str, Any], progress: bool
+) -> None:
+    from distributed import wait
+    from tqdm.auto import tqdm
+
+    from diffusion_sim.sweep._worker import run_batch
+
+    context = worker_context(plan)
     table_schema = schema(plan, with_timing=True)
     started = time.perf_counter()
     with open_client(
