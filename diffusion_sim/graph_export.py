@@ -18,8 +18,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.networks import comember_ties
 from diffusion_sim.results import Result
+from diffusion_sim.ties import network_ties
 from diffusion_sim.world import World
 
 Format = Literal["graphml", "gexf", "csv"]
@@ -29,17 +29,12 @@ FORMATS: tuple[str, ...] = ("graphml", "gexf", "csv")
 def network_layers(world: World) -> dict[str, sp.csr_array]:
     """Every tie layer: the world's own and each network's co-membership ties.
 
-    Network ties use the generator a run uses (``[world.seed, k, size]``), so
-    they are the ties the run's horizontal influence flows over.
+    Network ties are the ones a run's horizontal influence flows over at each
+    network's starting size (:func:`diffusion_sim.ties.network_ties`).
     """
     layers = dict(world.layers)
     for k, net in enumerate(world.networks):
-        members = net.members()
-        rng = np.random.default_rng([world.seed, k, net.size])
-        group = world.country[members] if net.rule == "national" else None
-        layers[net.name] = comember_ties(
-            members, world.n_cities, net.max_ties_per_member, rng, group
-        )
+        layers[net.name] = network_ties(world, k, net.size)
     return layers
 
 

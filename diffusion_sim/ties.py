@@ -66,19 +66,33 @@ def compact(matrix: sp.csr_array) -> sp.csr_array:
 
 def layer_names(world: World) -> list[str]:
     """Every tie layer a run on ``world`` can have: the world's, then each network's."""
-    names = list(world.layers)
-    for net in world.networks:
-        names.append(net.name if net.name not in names else f"{net.name} (network)")
-    return names
+    return [*world.layers, *(_network_layer_name(world, net) for net in world.networks)]
+
+
+def _network_layer_name(world: World, net) -> str:
+    """A network's layer is named after it, unless a world layer has that name already."""
+    return net.name if net.name not in world.layers else f"{net.name} (network)"
+
+
+def network_ties(world: World, k: int, size: int) -> sp.csr_array:
+    """Network k's co-membership ties at ``size`` members (0/1, unweighted).
+
+    Drawn from a generator seeded by the world, the network and its size, so the
+    same size always gives the same ties (runs, both engines, exports).
+    """
+    net = world.networks[k]
+    members = net.members(size)
+    rng = np.random.default_rng([world.seed, k, size])
+    group = world.country[members] if net.rule == "national" else None
+    return comember_ties(members, world.n_cities, net.max_ties_per_member, rng, group)
 
 
 def tie_layers(world: World, settings, network_sizes: dict[int, int]) -> dict[str, sp.csr_array]:
     """Each layer weighted as ``settings`` (``mechanisms.horizontal``) weighs it.
 
-    The world's layers (proximity, twinning, ...) and one per active network: its
-    members' co-membership ties, drawn from a generator seeded by the world, the
-    network and its size, so the same size always gives the same ties. A world
-    layer with weight 1 is returned as is (read it, do not write it).
+    The world's layers (proximity, twinning, ...) and one per active network
+    (:func:`network_ties`). A world layer with weight 1 is returned as is (read it,
+    do not write it).
     """
     weights = {"proximity": settings.proximity_weight, "twinning": settings.twinning_weight}
     layers = {
@@ -87,13 +101,8 @@ def tie_layers(world: World, settings, network_sizes: dict[int, int]) -> dict[st
     }
     for k, size in network_sizes.items():
         net = world.networks[k]
-        rng = np.random.default_rng([world.seed, k, size])
-        group = world.country[net.members(size)] if net.rule == "national" else None
-        layer = comember_ties(
-            net.members(size), world.n_cities, net.max_ties_per_member, rng, group
-        )
-        name = net.name if net.name not in layers else f"{net.name} (network)"
-        layers[name] = (settings.network_weight * net.tie_weight) * layer
+        weight = settings.network_weight * net.tie_weight
+        layers[_network_layer_name(world, net)] = weight * network_ties(world, k, size)
     return layers
 
 
