@@ -73,6 +73,19 @@ def _network(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int)
     engine.resize_network(event.network, _network_size(setup, event))
 
 
+NETWORK_EVENTS = ("network_founded", "network_opens")
+"""The event kinds that change a network's size (and so the ties in force)."""
+
+
+def network_changes(setup: Setup) -> list[int]:
+    """The steps at which some network is founded or opened, in order."""
+    return sorted(
+        step
+        for step, events in setup.events.items()
+        if any(e.kind in NETWORK_EVENTS for e in events)
+    )
+
+
 def network_sizes_at(setup: Setup, step: int) -> dict[int, int]:
     """The active networks and their sizes while step ``step`` is decided.
 
@@ -83,7 +96,7 @@ def network_sizes_at(setup: Setup, step: int) -> dict[int, int]:
     sizes = setup.initial_network_sizes()
     for when in sorted(s for s in setup.events if s <= step):
         for event in setup.events[when]:
-            if event.kind in ("network_founded", "network_opens"):
+            if event.kind in NETWORK_EVENTS:
                 sizes[event.network] = _network_size(setup, event)
     return sizes
 

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba.extending import register_jitable
 
-from diffusion_sim.events import network_sizes_at
+from diffusion_sim.events import network_changes, network_sizes_at
 from diffusion_sim.kernels import compiled, row
 from diffusion_sim.mechanisms.registry import (
     ADOPTION_CHANNELS,
@@ -153,31 +153,34 @@ def adoption_layers(setup, trajectory) -> np.ndarray:
     only by scheduled events, so the layers in force at each adoption's step are
     rebuilt from the setup (cached per configuration of networks).
     """
-    names = setup.layer_names()
     layer = np.full(len(trajectory.city), -1, dtype=np.int64)
     carried = np.flatnonzero(trajectory.city_source >= 0)
     carried = carried[trajectory.city_channel[carried] == HORIZONTAL]
     if not len(carried):
         return layer
-    changes = sorted(
-        step
-        for step, events in setup.events.items()
-        if any(e.kind in ("network_founded", "network_opens") for e in events)
-    )
+    changes = network_changes(setup)
     epoch = np.searchsorted(changes, trajectory.city_step[carried], side="right")
     for k in np.unique(epoch):
         these = carried[epoch == k]
-        sizes = network_sizes_at(setup, int(trajectory.city_step[these[0]]))
-        layers = setup.tie_layers(sizes)
-        chosen = choose_layers(
-            layers,
+        layer[these] = layers_at(
+            setup,
+            int(trajectory.city_step[these[0]]),
             trajectory.city[these],
             trajectory.city_source[these],
             trajectory.city_source_rest[these],
         )
-        codes = np.array([names.index(name) for name in layers] + [-1])
-        layer[these] = codes[chosen]
     return layer
+
+
+def layers_at(
+    setup, step: int, targets: np.ndarray, sources: np.ndarray, rest: np.ndarray
+) -> np.ndarray:
+    """Index into ``setup.layer_names()`` of the layer that carried each tie at ``step``
+    (:func:`choose_layers` over the layers in force then; -1 where none holds it)."""
+    layers = setup.tie_layers(network_sizes_at(setup, step))
+    names = setup.layer_names()
+    codes = np.array([names.index(name) for name in layers] + [-1])
+    return codes[choose_layers(layers, targets, sources, rest)]
 
 
 def describe(setup, city: int, step: int, channel: int, source: int, rest: float) -> str:
@@ -197,9 +200,8 @@ def describe(setup, city: int, step: int, channel: int, source: int, rest: float
         alone = " on its own initiative" if channel == INNOVATION else ""
         return f"{when} through {ADOPTION_CHANNELS[channel]}{alone}"
     if channel == HORIZONTAL:
-        layers = setup.tie_layers(network_sizes_at(setup, step))
-        k = choose_layers(layers, np.array([city]), np.array([source]), np.array([rest]))[0]
-        layer = f" ({list(layers)[k]})" if k >= 0 else ""
+        k = layers_at(setup, step, np.array([city]), np.array([source]), np.array([rest]))[0]
+        layer = f" ({setup.layer_names()[k]})" if k >= 0 else ""
         return f"{when} after {names[source]}{layer}"
     if channel == VERTICAL:
         return f"{when} with support from {governments[source]}"
