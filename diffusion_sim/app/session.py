@@ -143,10 +143,6 @@ class LiveRun:
         self.adopted = np.zeros(n, dtype=bool)
         self.channel = np.full(n, -1, dtype=np.int8)
         self.adoption_step = np.full(n, -1, dtype=np.int64)
-        self.source = np.full(n, -1, dtype=np.int64)
-        self.source_rest = np.zeros(n)
-        self.source_step = np.full(n, -1, dtype=np.int64)
-        """What carried each city's latest adoption, and when (diffusion_sim.provenance)."""
         self._events_seen = 0
         self._population = self.world.population.astype(np.float64)
         self._total_population = max(self._population.sum(), 1.0)
@@ -186,9 +182,6 @@ class LiveRun:
         self.adopted[cities] = adopting
         self.channel[cities] = trajectory.city_channel[new]
         adopters, steps = cities[adopting], trajectory.city_step[new][adopting]
-        self.source[adopters] = trajectory.city_source[new][adopting]
-        self.source_rest[adopters] = trajectory.city_source_rest[new][adopting]
-        self.source_step[adopters] = steps
         first = self.adoption_step[adopters] < 0
         self.adoption_step[adopters[first]] = steps[first]
         adopted = self.adopted
@@ -277,8 +270,7 @@ class LiveRun:
             adopted = bool(self.adopted[city])
             code = int(self.channel[city])
             step = int(self.adoption_step[city])
-            source, rest = int(self.source[city]), float(self.source_rest[city])
-            latest = int(self.source_step[city])
+            trajectory = self.engine.recorder.finish(self.step_count)
         governments = [
             f"{setup.gov_names[row[city]]} ({LEVELS[setup.gov_level[row[city]]]})"
             for row in setup.city_gov
@@ -291,7 +283,15 @@ class LiveRun:
             for j in layer.indices[start:end]:
                 neighbours.append((str(world.city_names[j]), name, bool(self.adopted[j])))
         if adopted:
-            why = provenance.describe(setup, city, latest, code, source, rest)
+            last = np.flatnonzero((trajectory.city == city) & (trajectory.city_change == ADOPT))[-1]
+            why = provenance.describe(
+                setup,
+                city,
+                int(trajectory.city_step[last]),
+                code,
+                int(trajectory.city_source[last]),
+                float(trajectory.city_source_rest[last]),
+            )
         elif code >= 0:
             why = f"dropped the policy ({CHANNELS[code]})" + (
                 f"; first adopted at step {step}" if step >= 0 else ""
