@@ -133,37 +133,28 @@ class Setup:
         """Tie weights with the given networks active (cached)."""
         key = tuple(sorted(network_sizes.items()))
         if key not in self._influence_cache:
-            self._influence_cache[key] = self._build_influence(network_sizes)
+            settings = self.scenario.mechanisms.horizontal
+            layers = self.tie_layers(network_sizes)
+            self._influence_cache[key] = ties.influence(layers, self.world.population, settings)
         return self._influence_cache[key]
 
     def tie_layers(self, network_sizes: dict[int, int]) -> dict[str, sp.csr_array]:
-        """Each tie layer, weighted as the scenario weighs it, with the given networks active.
+        """Each tie layer, weighted as the scenario weighs it, with the given networks active
+        (:func:`diffusion_sim.ties.tie_layers`).
 
-        The layers are the world's (proximity, twinning, ...) and one per active
-        network (its members' co-membership ties, drawn from a generator seeded by
-        the world, the network and its size, so the same size gives the same ties).
         Their sum is the tie matrix horizontal influence is built from; provenance
         and estimation read them one by one. Cached with the influence matrices
         (read them, do not write them: a world's own layer may be returned as is).
         """
         key = ("layers", *sorted(network_sizes.items()))
         if key not in self._influence_cache:
-            self._influence_cache[key] = self._build_tie_layers(network_sizes)
+            settings = self.scenario.mechanisms.horizontal
+            self._influence_cache[key] = ties.tie_layers(self.world, settings, network_sizes)
         return self._influence_cache[key]
 
     def layer_names(self) -> list[str]:
         """Every tie layer a run of this setup can have: the world's, then each network's."""
         return ties.layer_names(self.world)
-
-    def _build_tie_layers(self, network_sizes: dict[int, int]) -> dict[str, sp.csr_array]:
-        return ties.tie_layers(self.world, self.scenario.mechanisms.horizontal, network_sizes)
-
-    def _build_influence(self, network_sizes: dict[int, int]) -> Influence:
-        return ties.influence(
-            self.tie_layers(network_sizes),
-            self.world.population,
-            self.scenario.mechanisms.horizontal,
-        )
 
     def network_flags(self, network_sizes: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """Per city: member of an active monitoring network; its lobbying voice.
