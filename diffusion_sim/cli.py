@@ -17,7 +17,6 @@ from typing import Any
 from diffusion_sim import cli_args as arg
 from diffusion_sim.cli_text import format_summary, print_ensemble_summary, progress_bar
 from diffusion_sim.errors import InputError
-from diffusion_sim.scenario import find_scenario, scenario_dirs
 
 EXIT_INPUT = 2
 
@@ -124,7 +123,7 @@ def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None, sa
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from diffusion_sim.scenario import load_scenario, read_text_file
+    from diffusion_sim.scenario import load_scenario, read_text_file, scenario_dirs
 
     found = False
     for folder in scenario_dirs():
@@ -203,6 +202,7 @@ def add_dashboard_command(sub) -> None:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from diffusion_sim.app.server import serve
+    from diffusion_sim.scenario import find_scenario
 
     scenario = find_scenario(args.scenario) if args.scenario else None
     return serve(scenario, host=args.host, port=args.port)

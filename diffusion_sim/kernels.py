@@ -158,7 +158,8 @@ def city_hazards(
     """Each city's channel hazards at step t, then its combined hazard or its channel.
 
     For every city c = which[k]: an adopter's (abandonment, preemption) hazards,
-    a non-adopter's (innovation, horizontal, vertical, hierarchical) ones, each
+    a non-adopter's (innovation, horizontal, vertical, hierarchical, then any
+    further mechanisms') ones, each
     the mechanism's rule composed by :mod:`diffusion_sim.mechanisms.embedded`
     (a mechanism switched off gives 0, and x (1 - 0) == x exactly). With ``u``
     empty it writes the combined hazard to ``state.hazard[c]`` (the refresh);
@@ -176,6 +177,8 @@ def city_hazards(
     choose = len(u) > 0
     adopted, hazard, pressure, total = state.adopted, state.hazard, state.pressure, state.total
     monitored, innovation_hazard = state.monitored, cities.innovation
+    further_hazard = cities.further
+    further = np.empty(further_hazard.shape[1])  # this city's further channels
     threshold, defiant = cities.threshold, cities.defiant
     factor, top_down, blocked = context.voluntary_factor, context.top_down, context.blocked
     preempted, mandate_start = context.preempted, context.mandate_start
@@ -215,13 +218,15 @@ def city_hazards(
         adoptions = embedded.adoption_channels(
             factor[c], h_innovation, h_horizontal, h_top_down, h_compliance, blocked[c]
         )
+        for j in range(len(further)):
+            further[j] = embedded.further_channel(factor[c], further_hazard[c, j])
         if choose:
-            chosen = embedded.choose_channel_of_one(u[k], adoptions)
+            chosen = embedded.choose_channel_of_one(u[k], adoptions, further)
             channel[k] = chosen
             if chosen >= 0:
-                within[k] = embedded.position_in_channel(u[k], adoptions, chosen)
+                within[k] = embedded.position_in_channel(u[k], adoptions, chosen, further)
         else:
-            hazard[c] = embedded.combined_hazard(adoptions)
+            hazard[c] = embedded.combined_hazard(adoptions, further)
 
 
 @compiled

@@ -20,6 +20,7 @@ from diffusion_sim import ties
 from diffusion_sim.errors import InputError
 from diffusion_sim.mechanisms import horizontal, susceptibility, vertical
 from diffusion_sim.mechanisms.innovation import top_pioneers
+from diffusion_sim.mechanisms.registry import FURTHER
 from diffusion_sim.scenario import LEVELS, Scenario
 from diffusion_sim.ties import Influence
 from diffusion_sim.world import World
@@ -72,6 +73,28 @@ class Setup:
     @property
     def n_governments(self) -> int:
         return len(self.gov_names)
+
+    @cached_property
+    def further_hazards(self) -> np.ndarray:
+        """(N, F) each further mechanism's own hazard of each city (registry.FURTHER)."""
+        world = self.world
+        attributes = {
+            "capacity": np.asarray(world.capacity, dtype=np.float64),
+            "leaning": np.asarray(world.leaning, dtype=np.float64),
+            "population": world.population,
+            "readiness": self.readiness,
+        }
+        out = np.zeros((self.n_cities, len(FURTHER)))
+        for j, further in enumerate(FURTHER):
+            out[:, j] = further.hazard(
+                getattr(self.scenario.mechanisms, further.mechanism.name), attributes
+            )
+            if not np.all((out[:, j] >= 0) & (out[:, j] <= 1)):
+                raise InputError(
+                    f"mechanism {further.mechanism.name!r} ({further.mechanism.module}) gives "
+                    "a hazard outside [0, 1]; a hazard is a probability per step"
+                )
+        return out
 
     @cached_property
     def gov_population(self) -> np.ndarray:

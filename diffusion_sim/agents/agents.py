@@ -24,8 +24,11 @@ from diffusion_sim.mechanisms import (
     innovation,
     vertical,
 )
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, choose_channel_of_one
+from diffusion_sim.mechanisms.embedded import choose_channel_of_one
 from diffusion_sim.mechanisms.registry import (
+    ADOPTION_CODES,
+    EXIT_CODES,
+    FURTHER,
     GOVERNMENT_DECISIONS,
     HIERARCHICAL,
     HORIZONTAL,
@@ -122,6 +125,15 @@ class CityAgent(mesa.Agent):
         self.defiant = bool(setup.defiant[index])
         self.susceptibility = float(setup.susceptibility[index])
         """How far voluntary channels can move me (0: opposed; mechanisms/susceptibility.py)."""
+        mech = model.scenario.mechanisms
+        mine = {
+            "capacity": self.capacity,
+            "leaning": self.leaning,
+            "population": self.population,
+            "readiness": self.readiness,
+        }
+        self.further = [f.hazard(getattr(mech, f.mechanism.name), mine) for f in FURTHER]
+        """Further mechanisms' own hazards of mine (registry.FURTHER), fixed for the run."""
         self.governments: list[GovernmentAgent] = []
         self.influencers: list[tuple[CityAgent, float]] = []
         """Cities whose adoption weighs on me, with their integer-valued weight."""
@@ -135,6 +147,7 @@ class CityAgent(mesa.Agent):
         """My voice through lobbying networks (units of vertical.VOICE_UNITS; 0: none)."""
         self.adopted = False
         self.channel = -1
+        """Code (registry.CHANNELS) of my last change; -1 if none."""
         self.adoption_step = -1
         self.next_change = 0
         self.next_channel = -1
@@ -177,7 +190,7 @@ class CityAgent(mesa.Agent):
             hazards = embedded.exit_channels(h_abandon, h_preempt, mandate_since, t)
             channel = choose_channel_of_one(u, hazards)
             if channel >= 0:
-                self.next_change, self.next_channel = -1, channel + len(ADOPTION_CHANNELS)
+                self.next_change, self.next_channel = -1, EXIT_CODES[channel]
             return
 
         deterred = 1.0
@@ -212,10 +225,11 @@ class CityAgent(mesa.Agent):
         hazards = embedded.adoption_channels(
             factor, h_innovation, h_horizontal, h_vertical, h_hierarchical, blocked
         )
-        channel = choose_channel_of_one(u, hazards)
+        further = [embedded.further_channel(factor, h) for h in self.further]
+        channel = choose_channel_of_one(u, hazards, further)
         if channel >= 0:
-            self.next_change, self.next_channel = 1, channel
-            within = embedded.position_in_channel(u, hazards, channel)
+            self.next_change, self.next_channel = 1, ADOPTION_CODES[channel]
+            within = embedded.position_in_channel(u, hazards, channel, further)
             self.next_source, self.next_source_rest = self.source_of(channel, within)
 
     def source_of(self, channel: int, within: float) -> tuple[int, float]:

@@ -17,7 +17,7 @@ from mesa.agent import AgentSet
 from diffusion_sim import events
 from diffusion_sim.agents.agents import CityAgent, GovernmentAgent
 from diffusion_sim.engine.interface import GovernmentState
-from diffusion_sim.mechanisms.registry import INNOVATION
+from diffusion_sim.mechanisms.registry import ADOPTION_CODES, INNOVATION
 from diffusion_sim.scenario import LEVELS, Scenario
 from diffusion_sim.setup import NO_MANDATE, Setup
 from diffusion_sim.trajectory import (
@@ -134,12 +134,12 @@ class DiffusionModel(mesa.Model):
         fresh = sorted((c for c in chosen if not c.adopted), key=lambda c: c.index)
         for city in fresh:
             city.set_adopted(True)
-            city.channel, city.adoption_step = INNOVATION, step
+            city.channel, city.adoption_step = ADOPTION_CODES[INNOVATION], step
         self.recorder.cities(
             step,
             np.array([c.index for c in fresh]),
             ADOPT,
-            np.full(len(fresh), INNOVATION),
+            np.full(len(fresh), ADOPTION_CODES[INNOVATION]),
             EVENT_SOURCE,
         )
 

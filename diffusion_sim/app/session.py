@@ -192,8 +192,8 @@ class LiveRun:
             "share_population": float(self._population[adopted].sum() / self._total_population),
         }
         by_channel = np.bincount(self.channel[adopted], minlength=len(CHANNELS))
-        for code, name in enumerate(ADOPTION_CHANNELS):
-            row[f"adopters_{name}"] = int(by_channel[code])
+        for name in ADOPTION_CHANNELS:
+            row[f"adopters_{name}"] = int(by_channel[CHANNELS.index(name)])
         rung = np.bincount(self.world.ladder[adopted], minlength=len(LADDER_NAMES))
         for code, name in enumerate(LADDER_NAMES):
             size = self._ladder_sizes[code]

@@ -30,6 +30,8 @@ class Cities(NamedTuple):
     innovation: np.ndarray
     """Innovation's own hazard of each city (0 with innovation off), before the voluntary factor."""
     population: np.ndarray
+    further: np.ndarray
+    """(N, F) further mechanisms' own hazards per city (0 if off), before the voluntary factor."""
 
 
 class State(NamedTuple):
@@ -112,6 +114,7 @@ def make_cities(setup: Setup) -> Cities:
         threshold=np.ascontiguousarray(setup.threshold, dtype=np.float64),
         innovation=base,
         population=world.population.astype(np.float64),
+        further=setup.further_hazards,
     )
 
 

@@ -19,6 +19,7 @@ from diffusion_sim.mechanisms.embedded import (
     adoption_channels,
     combined_hazard,
     exit_channels,
+    further_channel,
     voluntary_factor,
 )
 from diffusion_sim.setup import NO_MANDATE
@@ -83,8 +84,10 @@ def full_hazard(engine: VectorizedEngine, t: int) -> np.ndarray:
     h_compliance = (
         hierarchical.compliance_hazard(t - start - 1, r.compliance_steps) if r.enabled else zeros
     )
+    further = [further_channel(factor, h) for h in setup.further_hazards.T]
     joining = combined_hazard(
-        adoption_channels(factor, h_innovation, h_horizontal, h_top_down, h_compliance, blocked)
+        adoption_channels(factor, h_innovation, h_horizontal, h_top_down, h_compliance, blocked),
+        further,
     )
 
     a = mech.abandonment

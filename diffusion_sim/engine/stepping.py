@@ -35,8 +35,12 @@ from diffusion_sim.engine.interface import GovernmentState
 from diffusion_sim.engine.reference import full_hazard
 from diffusion_sim.engine.state import RunState
 from diffusion_sim.mechanisms import horizontal
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
-from diffusion_sim.mechanisms.registry import GOVERNMENT_DECISIONS, INNOVATION
+from diffusion_sim.mechanisms.registry import (
+    ADOPTION_CODES,
+    EXIT_CODES,
+    GOVERNMENT_DECISIONS,
+    INNOVATION,
+)
 from diffusion_sim.setup import Setup
 from diffusion_sim.trajectory import (
     ADOPT,
@@ -82,6 +86,8 @@ class VectorizedEngine:
         self._adoption_sources: Callable | None = None
         self._all_cities = np.arange(n, dtype=np.int64)
         self._boost_in_hazard = 1.0
+        self._adoption_codes = np.array(ADOPTION_CODES, dtype=np.int8)
+        self._exit_codes = np.array(EXIT_CODES, dtype=np.int8)
         run, kept = self.run_state, self.kept
         self._city_hazards = compiling.bind(
             kernels.city_hazards,
@@ -170,7 +176,9 @@ class VectorizedEngine:
 
     def adopt_cities(self, step: int, cities: np.ndarray) -> None:
         fresh = self.run_state.adopt(cities)
-        self.recorder.cities(step, fresh, ADOPT, np.full(len(fresh), INNOVATION), EVENT_SOURCE)
+        self.recorder.cities(
+            step, fresh, ADOPT, np.full(len(fresh), ADOPTION_CODES[INNOVATION]), EVENT_SOURCE
+        )
 
     def adopt_government(self, step: int, gov: int, channel: str) -> None:
         mandate = self.run_state.government_adopts(step, gov)
@@ -258,8 +266,9 @@ class VectorizedEngine:
         leaving = state.adopted[changing]
         adopting, dropping = changing[~leaving], changing[leaving]
         adopt_channel = channel[~leaving]
-        exit_channel = channel[leaving] + len(ADOPTION_CHANNELS)
         sources, rest = self._sources(adopting, adopt_channel, within[~leaving])
+        adopt_code = self._adoption_codes[adopt_channel]
+        exit_code = self._exit_codes[channel[leaving]]
 
         gov_adopting = self._government_choices(u_gov)
 
@@ -268,8 +277,8 @@ class VectorizedEngine:
         state.adopted[dropping] = False
         run.cities_change(adopting, +1)
         run.cities_change(dropping, -1)
-        self.recorder.cities(t, adopting, ADOPT, adopt_channel, sources, rest)
-        self.recorder.cities(t, dropping, DROP, exit_channel)
+        self.recorder.cities(t, adopting, ADOPT, adopt_code, sources, rest)
+        self.recorder.cities(t, dropping, DROP, exit_code)
         for gov, gov_channel in gov_adopting:
             self.adopt_government(t, gov, gov_channel)
         self.steps = t

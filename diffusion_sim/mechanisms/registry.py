@@ -13,8 +13,11 @@ any module may read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 Kind = Literal["adoption", "exit", "event"]
 
@@ -48,6 +51,42 @@ class Mechanism:
     """The module under ``diffusion_sim/mechanisms`` that holds its rules."""
     subsections: tuple[tuple[str, str], ...] = ()
     """Nested parameter tables of its section, with the dashboard's headings."""
+
+
+@dataclass(frozen=True)
+class FurtherMechanism:
+    """A mechanism from a module outside the package (a plug-in), named in the environment.
+
+    Its adoption hazard is a per-city number fixed for a run, computed by ``rule``
+    from the city attributes in ``inputs`` and its section's parameters, and
+    carried by the voluntary factor like innovation's (embedded.further_channel).
+    """
+
+    mechanism: Mechanism
+    channel: Channel
+    parameters: dict[str, tuple[Any, float, float, str]]
+    """Its section's parameters: name -> (default, lowest, highest, meaning)."""
+    rule: Callable[..., Any] = field(compare=False)
+    """hazard = rule(**inputs, **parameters), on one city's numbers or on arrays."""
+    inputs: tuple[str, ...] = ()
+    """City attributes the rule reads, among :data:`FURTHER_INPUTS`."""
+
+    def hazard(self, section: Any, attributes: Any) -> Any:
+        """Its own hazard of a city, or of every city on arrays (0 with its section off).
+
+        ``section`` is its scenario section; ``attributes`` maps each of ``inputs``
+        to the city's number (the agents) or to every city's array (the setup).
+        """
+        if not section.enabled:
+            return 0.0
+        parameters = {name: getattr(section, name) for name in self.parameters}
+        return self.rule(**{name: attributes[name] for name in self.inputs}, **parameters)
+
+
+FURTHER_INPUTS: tuple[str, ...] = ("capacity", "leaning", "population", "readiness")
+"""City attributes a further mechanism's rule may read (both engines hold them per city)."""
+PLUGIN_VARIABLE = "DIFFUSION_SIM_MECHANISMS"
+"""Environment variable naming further mechanisms' modules, comma-separated."""
 
 
 CHANNEL_SPECS: tuple[Channel, ...] = (
@@ -99,6 +138,65 @@ MECHANISMS: tuple[Mechanism, ...] = (
 )
 """Every mechanism, in the order of the scenario's sections."""
 
+
+def load_further_mechanisms(modules: str) -> tuple[FurtherMechanism, ...]:
+    """The further mechanisms of the comma-separated ``modules`` (docs/architecture.md).
+
+    Each module defines ``NAME`` (its section under ``[mechanisms]`` and its
+    channel), ``TITLE``, ``COLOUR``, ``PARAMETERS`` ({name: (default, lowest,
+    highest, meaning)}), optionally ``INPUTS`` (city attributes among
+    :data:`FURTHER_INPUTS`) and ``rule``. Read from the environment once, when
+    this module loads, so every list below includes them in every process (sweep
+    workers inherit the environment).
+    """
+    from diffusion_sim.errors import InputError
+
+    found: list[FurtherMechanism] = []
+    taken = {m.name for m in MECHANISMS} | {c.name for c in CHANNEL_SPECS} | {"opposition_leaning"}
+    for module_name in filter(None, (part.strip() for part in modules.split(","))):
+        where = f"{PLUGIN_VARIABLE}: module {module_name!r}"
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise InputError(f"{where} cannot be imported ({exc})") from None
+        missing = [
+            a for a in ("NAME", "TITLE", "COLOUR", "PARAMETERS", "rule") if not hasattr(module, a)
+        ]
+        if missing:
+            raise InputError(
+                f"{where} lacks {', '.join(missing)}; a further mechanism "
+                "defines NAME, TITLE, COLOUR, PARAMETERS and rule"
+            )
+        name, inputs = module.NAME, tuple(getattr(module, "INPUTS", ()))
+        if not (isinstance(name, str) and name.isidentifier() and name.islower()) or name in taken:
+            raise InputError(
+                f"{where}: NAME {name!r} must be a new lower-case identifier "
+                f"(taken: {', '.join(sorted(taken))})"
+            )
+        unknown = sorted(set(inputs) - set(FURTHER_INPUTS))
+        if unknown or not callable(module.rule):
+            raise InputError(
+                f"{where}: INPUTS may name {', '.join(FURTHER_INPUTS)} "
+                f"(not {', '.join(unknown)}) and rule must be a function"
+            )
+        taken.add(name)
+        found.append(
+            FurtherMechanism(
+                Mechanism(name, str(module.TITLE), (name,), None, False, module_name),
+                Channel(name, "adoption", str(module.COLOUR)),
+                dict(module.PARAMETERS),
+                module.rule,
+                inputs,
+            )
+        )
+    return tuple(found)
+
+
+FURTHER: tuple[FurtherMechanism, ...] = load_further_mechanisms(os.environ.get(PLUGIN_VARIABLE, ""))
+"""Further mechanisms named in the environment (usually none), after the built-in ones."""
+CHANNEL_SPECS += tuple(f.channel for f in FURTHER)
+MECHANISMS += tuple(f.mechanism for f in FURTHER)
+
 CHANNELS: tuple[str, ...] = tuple(c.name for c in CHANNEL_SPECS)
 """Every channel code; an event's code is CHANNELS.index(name)."""
 ADOPTION_CHANNELS: tuple[str, ...] = tuple(c.name for c in CHANNEL_SPECS if c.kind == "adoption")
@@ -108,6 +206,9 @@ INNOVATION, HORIZONTAL, VERTICAL, HIERARCHICAL = (
     for name in ("innovation", "horizontal", "vertical", "hierarchical")
 )
 """Adoption channel indices (what the engines' channel choice returns for a non-adopter)."""
+ADOPTION_CODES: tuple[int, ...] = tuple(CHANNELS.index(name) for name in ADOPTION_CHANNELS)
+"""The code of each adoption channel index (further mechanisms' channels come after 'event')."""
+EXIT_CODES: tuple[int, ...] = tuple(CHANNELS.index(name) for name in EXIT_CHANNELS)
 CHANNEL_COLOURS: dict[str, str] = {c.name: c.colour for c in CHANNEL_SPECS}
 GOVERNMENT_DECISIONS: tuple[str, ...] = ("vertical", "hierarchical")
 """How a government decides to adopt: bottom-up pressure, or its own harmonization."""

@@ -14,6 +14,7 @@ and line), :mod:`.explain` (the parameter reference), :mod:`.loading` (files,
 from __future__ import annotations
 
 from diffusion_sim.scenario.explain import explain, parameters_markdown
+from diffusion_sim.scenario.further import Mechanisms
 from diffusion_sim.scenario.keys import (
     allowed_keys,
     bounds,
@@ -66,7 +67,6 @@ from diffusion_sim.scenario.sections import (
     Horizontal,
     Innovation,
     Ladder,
-    Mechanisms,
     NetworkSpec,
     Pioneers,
     Thresholds,

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.scenario.further import Mechanisms
 from diffusion_sim.scenario.keys import allowed_keys, set_dotted
 from diffusion_sim.scenario.messages import all_attributed, format_validation_errors
 from diffusion_sim.scenario.sections import (
     MAX_CITIES,
     MAX_STEPS,
-    Mechanisms,
     NetworkSpec,
     Pioneers,
     WorldSpec,
