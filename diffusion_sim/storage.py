@@ -16,6 +16,7 @@ The contract every writer here keeps:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -176,8 +177,8 @@ def staged(folder: str | Path) -> Iterator[Path]:
 
     ``folder`` must not exist or be empty (e.g. just reserved with
     :func:`reserve_folder`): results are never overwritten. An interrupted
-    write removes its staging; a killed one leaves it unlocked for the next
-    writer to remove.
+    write removes its staging and the empty reserved folder; a killed one leaves
+    its staging unlocked for the next writer to remove.
     """
     folder = Path(folder)
     parent = folder.parent
@@ -205,6 +206,8 @@ def staged(folder: str | Path) -> Iterator[Path]:
     except BaseException:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):  # an interrupted save leaves no empty folder behind
+            folder.rmdir()  # (only if empty: the reservation, never results)
         raise
     finally:
         if lock is not None:

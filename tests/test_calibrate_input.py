@@ -75,11 +75,23 @@ def test_a_directory_is_not_a_data_file(tmp_path, capsys):
     assert code == 2 and "is a directory" in err and str(tmp_path) in err
 
 
+@pytest.mark.parametrize("unit", ["day", "month", "year"])
+def test_dates_in_the_future_are_refused_with_their_line(tmp_path, capsys, unit):
+    """2010 to 9999 in months is under the step limit, yet no observation: refused first."""
+    data = tmp_path / "far.csv"
+    data.write_text("city,date\nA,2010-01-01\nB,2012-05-01\nC,9999-12-31\n")
+    code, err = run_cli(
+        ["--data", str(data), "--fit", KEY, "--set", f"run.step_unit={unit}"], capsys
+    )
+    assert code == 2
+    assert "after today" in err and "line(s) 4" in err and str(data) in err
+
+
 @pytest.mark.parametrize(
     ("dates", "unit", "expected"),
     [
-        (("1700-01-01", "2200-12-31"), "day", "182,986 days"),
-        (("2010-01-01", "9999-12-31"), "week", "weeks"),
+        (("1700-01-01", "2000-12-31"), "day", "109,938 days"),
+        (("1700-01-01", "2020-12-31"), "day", "days"),
     ],
 )
 def test_dates_beyond_the_step_limit_are_refused(tmp_path, capsys, dates, unit, expected):

@@ -112,6 +112,7 @@ def test_a_signal_at_any_moment_keeps_finished_replicates_and_resume_is_exact(
         if not (folder / "manifest.json").exists():  # stopped mid-ensemble: it says so
             assert process.returncode == 130, stderr
             assert "run the same command again" in stderr
+            assert stderr.count("interrupted") == 1, stderr  # one line, not two
         # else the signal came after the work was saved: 0 or 130 (or, in the instant
         # between main's return and ignoring SIGINT, the signal itself); nothing is lost
     after = set(finished_replicates(folder, REPLICATES))
@@ -226,6 +227,36 @@ def test_results_are_never_overwritten(tmp_path):
     with pytest.raises(ds.InputError, match="never overwritten"):
         result.save(tmp_path / "run")
     assert (tmp_path / "run" / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize("moment", range(8))
+def test_a_ctrl_c_as_the_program_starts_is_one_line_exit_130_and_no_debris(tmp_path, moment):
+    """From the first modules loading to the save of a short run, any moment.
+
+    A Ctrl-C while pydantic built its models used to end the process by SIGINT
+    (exit -2) after the message (cli.forget_interrupt); one during the save left
+    an empty results folder.
+    """
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diffusion_sim", "run", "horizontal", "--steps", "3"]
+        + ["--set", "world.n_cities=100", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(random.Random(f"start-{moment}").uniform(0.05, 1.5))
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    folders = list(out.iterdir()) if out.exists() else []
+    if process.returncode == 0:  # the run had finished and saved
+        assert len(folders) == 1 and (folders[0] / "manifest.json").exists()
+        return
+    assert process.returncode == 130, stderr
+    assert stderr.count("interrupted") == 1, stderr  # one line, whatever the progress bar drew
+    assert folders == [], f"an interrupted run left {folders}"
 
 
 def test_an_interrupted_compare_leaves_nothing_that_looks_complete(tmp_path):

@@ -31,6 +31,8 @@ def sandbox(tmp_path, monkeypatch):
     outside.mkdir()
     (outside / "base.toml").write_text(f'name = "x"\n[policy]\nname = "{SECRET}"\nsecret = 1\n')
     (outside / "data.csv").write_text(f"city,date\n{SECRET},2010-01-01\n")
+    # A wrong value is what a message would quote: it must not quote this one.
+    (outside / "bad.toml").write_text(f'name = "x"\n[world]\nn_cities = "{SECRET}"\n')
     monkeypatch.chdir(work)
     return tmp_path
 
@@ -64,7 +66,8 @@ def hostile_cases(root: Path) -> list[tuple[str, list[str], dict[str, str]]]:
                 },
             )
         )
-    for base in (str(outside / "base.toml"), "../outside/base.toml", "/etc/passwd"):
+    bases = [str(outside / name) for name in ("base.toml", "bad.toml")]
+    for base in (*bases, "../outside/base.toml", "../outside/bad.toml", "/etc/passwd"):
         cases.append(
             (f"extends {base}", ["validate", "s.toml"], {"s.toml": f'extends = "{base}"\n'})
         )

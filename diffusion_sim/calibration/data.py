@@ -129,6 +129,16 @@ def read_adoptions(path: str | Path) -> Adoptions:
             f"{shown}{more}; expected dates like 2012-07-23",
             source=source,
         )
+    today = pd.Timestamp.now().normalize()
+    future = np.flatnonzero((dates > today + pd.Timedelta(days=1)).to_numpy())  # time zones
+    if len(future):
+        shown = ", ".join(str(lines[i]) for i in future[:5])
+        more = f" and {len(future) - 5} more" if len(future) > 5 else ""
+        raise InputError(
+            f"column '{date_col}': {len(future)} date(s) after today ({today:%Y-%m-%d}), on "
+            f"line(s) {shown}{more}; an observed adoption cannot lie in the future",
+            source=source,
+        )
     table = pd.DataFrame(
         {"city": raw[city_col].to_numpy(), "date": dates.to_numpy(), "line": lines}
     )

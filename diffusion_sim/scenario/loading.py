@@ -139,8 +139,11 @@ def toml_reference(
     return target
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, show_values: bool = True) -> Scenario:
     """Read and validate a scenario file, or a shipped scenario by name ("embedded").
+
+    ``show_values=False`` keeps the file's values out of messages (key and line
+    only): for a file another file names, such as a sweep's scenario.
 
     Raises
     ------
@@ -160,6 +163,7 @@ def load_scenario(path: str | Path) -> Scenario:
         text=text,
         whole_file=True,
         elsewhere=elsewhere,
+        show_values=show_values,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,14 @@ from diffusion_sim.scenario.types import AT
 
 Path_ = tuple[Any, ...]
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _unquoted(quoted: str) -> str:
+    """A quoted key's name: TOML decodes a basic string's escapes ("a\\u202eb"), not a literal's."""
+    try:
+        return tomllib.loads(f"k = {quoted}")["k"]
+    except tomllib.TOMLDecodeError:
+        return quoted[1:-1]
 
 
 def _split_key(text: str) -> tuple[list[str], str] | None:
@@ -34,7 +43,7 @@ def _split_key(text: str) -> tuple[list[str], str] | None:
                 end = text.find(quote, end + 1)
             if end < 0:
                 return None
-            parts.append(text[i + 1 : end])
+            parts.append(_unquoted(text[i : end + 1]))
             i = end + 1
         else:
             match = _BARE.match(text, i)
@@ -176,7 +185,7 @@ def describe_errors(
             allowed = allowed_at(loc)
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            allowed_text = f" Allowed here: {', '.join(allowed)}" if allowed else ""
+            allowed_text = f"; allowed here: {', '.join(allowed)}" if allowed else ""
             described.append((loc, f"unknown key{hint}{allowed_text}", None))
         elif kind == "missing":
             described.append((loc, "required key is missing", None))
@@ -216,10 +225,18 @@ def _clean(loc: Path_) -> Path_:
 
 
 def key_text(path: Path_) -> str:
-    """``events[3].step`` for ('events', 3, 'step')."""
+    """``events[3].step`` for ('events', 3, 'step'); a name's invisible characters escaped.
+
+    A key is shown as written, but a control or formatting character (a newline,
+    an RTL override) is shown as ``\\u202e``: printed raw it would garble the message.
+    """
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        name = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in str(part))
+        text += f".{name}" if text else name
     return text or "(top level)"
 
 
@@ -231,6 +248,7 @@ def format_validation_errors(
     allowed_at: Callable[[tuple], list[str]],
     origins: Mapping[str, str] | None = None,
     elsewhere: str | None = None,
+    show_values: bool = True,
 ) -> str:
     """One message for all of a file's schema errors: key, line, what is allowed.
 
@@ -240,6 +258,8 @@ def format_validation_errors(
     read from a base file). ``origins`` maps a dotted key to how the user gave
     it (``--set k=v``): errors under it name that instead of a line.
     ``elsewhere`` names where keys not in ``text`` come from (a base file).
+    ``show_values=False`` shows no value at all (a file the user named only by
+    reference, such as a sweep's scenario: key and line, never its contents).
     """
     lines = []
     for loc, message, value in describe_errors(exc, allowed_at):
@@ -256,7 +276,8 @@ def format_validation_errors(
             where = f"key '{key_text(loc)}' (in {elsewhere})"
         else:
             where = f"key '{key_text(loc)}'" + (f" (line {line})" if line else "")
-        got = f" (got {shown(value)})" if value is not None and (exact or not text) else ""
+        written = exact or not text
+        got = f" (got {shown(value)})" if show_values and value is not None and written else ""
         lines.append(f"{where}: {message}{got}")
     return "\n  ".join([header, *lines])
 

@@ -263,11 +263,13 @@ def parse_scenario(
     origins: Mapping[str, str] | None = None,
     whole_file: bool = False,
     elsewhere: str | None = None,
+    show_values: bool = True,
 ) -> Scenario:
     """Validate plain data (as read from TOML) into a :class:`Scenario`.
 
     ``whole_file`` also checks that the file's events fall within its run;
-    ``origins`` and ``elsewhere`` shape messages (see :func:`format_validation_errors`).
+    ``origins``, ``elsewhere`` and ``show_values`` shape messages (see
+    :func:`format_validation_errors`).
     """
     payload = dict(data)
     payload.setdefault("name", name or "scenario")
@@ -283,6 +285,7 @@ def parse_scenario(
             allowed_at=lambda loc: allowed_keys(Scenario, loc),
             origins=origins,
             elsewhere=elsewhere,
+            show_values=show_values,
         )
         if ours and message.count("\n") == 1:
             message = message.split("\n", 1)[1].strip()

@@ -139,7 +139,7 @@ def _field_errors(base: dict, key: str, value: Any) -> list[str]:
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 problems.append(
                     f"'{here}' is not a scenario key{hint}"
-                    + (f" Allowed here: {', '.join(allowed)}" if allowed else "")
+                    + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
                 )
             elif here == key or here.startswith(key + "."):
                 problems.append(f"{err['msg']} (got {value!r})")
@@ -294,7 +294,7 @@ def load_sweep(path: str | Path) -> Sweep:
     else:
         scenario_path = _shipped(spec.scenario)
     try:
-        base = load_scenario(scenario_path)
+        base = load_scenario(scenario_path, show_values=False)  # never echo another file
     except InputError as exc:
         line = line_of(text, "scenario")
         where = "key 'scenario'" + (f" (line {line})" if line else "")

@@ -53,8 +53,13 @@ def _names() -> list[Case]:
         )
     for kind, esc in HIDDEN.items():
         cases.append(scenario(f"name {kind}", f'name = "a{esc}b"\n', "key 'name' (line 1)"))
+        shown = f"\\u{ord(esc.encode().decode('unicode_escape')):04x}"  # escaped, not raw
         cases.append(
-            tiny_plus(f"network name {kind}", f'[networks."n{esc}"]\nsize = 3\n', "networks")
+            tiny_plus(
+                f"network name {kind}",
+                f'[networks."n{esc}"]\nsize = 3\n',
+                f"key 'networks.n{shown}' (line 12)",
+            )
         )
         cases.append(
             tiny_plus(
@@ -692,6 +697,14 @@ def _args() -> list[Case]:
         ("--out", "afile"),
     ]:
         cases.append(a(f"sweep {flag} {bad!r}", ("sweep", "w.toml", flag, bad), f"argument {flag}"))
+    system = ("/", "/proc/x", "/dev/null", "/sys/x", "/dev")  # the root, pseudo-filesystems
+    for command in (("run", S), ("compare", S), ("sweep", "w.toml")):
+        for bad in system:
+            cases.append(
+                a(f"{command[0]} --out {bad}", (*command, "--out", bad), "argument --out", bad)
+            )
+    for bad in ("/dev/null", "/proc/x.graphml", "/sys/x.gexf", "/"):
+        cases.append(a(f"export --out {bad}", ("export", S, "--out", bad), "argument --out"))
     for bad in ("0", "1.5", "abc", "nan", "-1"):
         cases.append(
             a(
