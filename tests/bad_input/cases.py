@@ -754,6 +754,60 @@ def _args() -> list[Case]:
     return cases
 
 
+# ------------------------------------------------------------------ calibrate data
+
+
+def data_case(
+    id: str, content: str | bytes | None, *expect: str, extra=(), blame: str = "d.csv"
+) -> Case:
+    """``calibrate`` of the tiny scenario on ``d.csv`` holding ``content`` (None: a folder).
+
+    ``blame`` is what the message must name: the data file, or the flag at fault.
+    """
+    argv = ("calibrate", S, "--data", "d.csv", "--fit", "mechanisms.innovation.rate")
+    argv += ("--method", "point", "--max-evaluations", "1", "--out", OUT, *extra)
+    return Case("calibrate data", id, argv, {S: TINY, "d.csv": content}, (blame, *expect))
+
+
+def _calibrate_data() -> list[Case]:
+    d = data_case
+    good = "city,date\nA,2010-01-05\nB,2011-03-01\n"
+    return [
+        d("empty", "", "is empty"),
+        d("blank lines", "  \n\n", "is empty"),
+        d("header only", "city,date\n", "no rows"),
+        d("no header", "A,2010-01-05\n", "expected the columns 'city' and 'date'"),
+        d("wrong columns", "town,when\nA,2010-01-05\n", "expected the columns 'city' and 'date'"),
+        d("latin-1", "city,date\nZ\xfcrich,2010-01-05\n".encode("latin-1"), "not UTF-8"),
+        d("utf-16", good.encode("utf-16"), "not UTF-8"),
+        d("binary", bytes(range(256)) * 4, "not UTF-8"),
+        d("a folder", None, "is a directory"),
+        d("unparseable date", "city,date\nA,2010-01-05\nB,someday\n", "line(s) 3"),
+        d("missing date", "city,date\nA,2010-01-05\nB,\n", "line(s) 3"),
+        d("month 13", "city,date\nA,2010-13-05\n", "line(s) 2"),
+        d("day 32", "city,date\nA,2010-01-32\n", "line(s) 2"),
+        d("future date", "city,date\nA,2010-01-05\nB,9999-12-31\n", "after today", "line(s) 3"),
+        d("far future", "city,date\nA,2010-01-05\nB,2200-01-01\n", "after today"),
+        d("ragged quote", 'city,date\nA,2010-01-05,x,y\n"B,2010\n', "not a readable CSV"),
+        d("bad coordinated", "city,date,coordinated\nA,2010-01-05,maybe\n", "coordinated"),
+        d(
+            "span over the step limit",
+            "city,date\nA,1700-01-01\nB,2000-12-31\n",
+            "at most 100,000",
+            extra=("--set", "run.step_unit=day"),
+        ),
+        d("start after", good, "earlier", extra=("--start", "2020-01"), blame="--start"),
+        d("start not a date", good, "expected e.g.", extra=("--start", "soon"), blame="--start"),
+        d(
+            "step unit of no calendar",
+            good,
+            "calibration needs one of",
+            extra=("--set", "run.step_unit=tick"),
+            blame="run.step_unit",
+        ),
+    ]
+
+
 def all_cases() -> list[Case]:
     """Every case, ids unique within a category."""
     cases = (
@@ -765,6 +819,7 @@ def all_cases() -> list[Case]:
         + _sweeps()
         + _sets()
         + _args()
+        + _calibrate_data()
     )
     seen = set()
     for case in cases:
