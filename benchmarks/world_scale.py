@@ -15,6 +15,7 @@ parts. World construction is timed apart. Peak memory is the process's
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     ds.simulate(scenario, seed=3, world=world)
     whole = time.perf_counter() - start
 
-    print(f"{world.n_cities:,} cities, {ties:,} ties, {args.steps} steps")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{world.n_cities:,} cities, {ties:,} ties, {args.steps} steps (load average {load})")
     print(f"{'':28s} {'first run':>10s} {'further':>10s}")
     for name in first:
         print(f"{name:28s} {first[name]:9.2f}s {second[name]:9.2f}s")

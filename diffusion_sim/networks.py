@@ -20,14 +20,17 @@ def rank_candidates(
     size: int,
     rng: np.random.Generator,
     coordinated_share: float = 0.6,
+    by_size: np.ndarray | None = None,
 ) -> np.ndarray:
     """Order cities by how early they join under a membership rule.
 
     The first ``size`` are the members; a network that opens later takes the
-    next ones, so membership only grows.
+    next ones, so membership only grows. ``by_size``: :func:`largest_first`, if
+    the caller has it (a sort of every city, shared by a world's networks).
     """
     n = world.n_cities
-    by_size = np.lexsort((np.arange(n), -world.population))
+    if by_size is None:
+        by_size = largest_first(world)
     if rule == "exclusive":
         return by_size
     if rule == "regional":
@@ -44,7 +47,7 @@ def rank_candidates(
     if rule in ("national", "umbrella"):
         # Every country's association takes its largest cities first: rank
         # within country, then interleave countries by that rank.
-        order = np.lexsort((np.arange(n), -world.population, world.country))
+        order = by_size[np.argsort(world.country[by_size], kind="stable")]
         country = world.country[order]
         starts = np.flatnonzero(np.r_[True, country[1:] != country[:-1]])
         within = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
@@ -52,6 +55,11 @@ def rank_candidates(
         order, within = order[eligible], within[eligible]
         return order[np.lexsort((-world.population[order], within))]
     raise ValueError(f"unknown membership rule {rule!r}")
+
+
+def largest_first(world: World) -> np.ndarray:
+    """Cities from the most populous down, the lower index first among equals."""
+    return np.argsort(-world.population, kind="stable")
 
 
 def _coordinated_ranking(world: World, share: float, rng: np.random.Generator) -> np.ndarray:
@@ -103,10 +111,11 @@ def _coordinated_ranking(world: World, share: float, rng: np.random.Generator) -
 def build_networks(world: World, specs: dict, rng: np.random.Generator) -> tuple[NetworkInfo, ...]:
     """Networks from scenario specs (``Scenario.networks``), in the specs' order."""
     networks = []
+    by_size = largest_first(world) if specs else None
     for name, spec in specs.items():
-        ranking = rank_candidates(world, spec.rule, spec.size, rng, spec.coordinated_share).astype(
-            np.int64
-        )
+        ranking = rank_candidates(
+            world, spec.rule, spec.size, rng, spec.coordinated_share, by_size
+        ).astype(np.int64)
         size = spec.size
         if spec.rule in ("national", "umbrella"):
             size = len(ranking)
@@ -141,25 +150,47 @@ def comember_ties(
     member) restricts ties to members with the same label (national associations).
     """
     members = np.asarray(members, dtype=np.int64)
-    if group is not None:
-        blocks = [
-            comember_ties(members[group == g], n_cities, max_ties, rng) for g in np.unique(group)
+    if group is None:
+        pairs = [_comember_pairs(members, max_ties, rng)]
+    else:  # each label's members in turn, in label order (the draws' order)
+        order = np.argsort(group, kind="stable")
+        starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
+        pairs = [
+            _comember_pairs(part, max_ties, rng) for part in np.split(members[order], starts[1:])
         ]
-        return sp.csr_array(sum(blocks, sp.csr_array((n_cities, n_cities))))
+    rows = np.concatenate([p[0] for p in pairs])
+    cols = np.concatenate([p[1] for p in pairs])
+    return _symmetric_ties(rows, cols, n_cities)
+
+
+def _comember_pairs(
+    members: np.ndarray, max_ties: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of each member's picked co-members (all of them in a small network)."""
     m = len(members)
     if m < 2:
-        return sp.csr_array((n_cities, n_cities), dtype=np.float64)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     if m <= max_ties + 1:
         rows, cols = np.meshgrid(members, members, indexing="ij")
         keep = rows != cols
-        rows, cols = rows[keep], cols[keep]
-    else:
-        k = max(1, max_ties // 2)  # each side picks half; symmetrizing doubles it
-        picks = rng.integers(0, m - 1, size=(m, k))
-        picks += picks >= np.arange(m)[:, None]  # skip self
-        rows = np.repeat(members, k)
-        cols = members[picks.ravel()]
-    matrix = sp.coo_array((np.ones(len(rows)), (rows, cols)), shape=(n_cities, n_cities)).tocsr()
-    matrix = matrix.maximum(matrix.T)
-    matrix.data[:] = 1.0
-    return sp.csr_array(matrix)
+        return rows[keep], cols[keep]
+    k = max(1, max_ties // 2)  # each side picks half; symmetrizing doubles it
+    picks = rng.integers(0, m - 1, size=(m, k))
+    picks += picks >= np.arange(m)[:, None]  # skip self
+    return np.repeat(members, k), members[picks.ravel()]
+
+
+def _symmetric_ties(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_array:
+    """The 0/1 CSR holding (row, col) and (col, row) of every pair, once each, rows sorted.
+
+    Sorting the pairs' keys costs what the ties cost, where building a matrix and
+    its transpose and taking their maximum costs a pass over all n rows for each
+    (a tenth of a second per network at a million cities, for a few hundred ties).
+    """
+    keys = np.unique(np.concatenate([rows * n + cols, cols * n + rows]))
+    index = np.int32 if n < 2**31 and len(keys) < 2**31 else np.int64
+    indptr = np.zeros(n + 1, dtype=index)
+    np.cumsum(np.bincount(keys // n, minlength=n), out=indptr[1:])
+    ties = sp.csr_array((np.ones(len(keys)), (keys % n).astype(index), indptr), shape=(n, n))
+    ties.has_canonical_format = True
+    return ties

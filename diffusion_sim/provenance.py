@@ -22,10 +22,12 @@ it picks the source, so naming a source costs no draw and the engines agree:
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from numba.extending import register_jitable
 
+from diffusion_sim import compiling
 from diffusion_sim.events import network_changes, network_sizes_at
 from diffusion_sim.kernels import compiled, row
 from diffusion_sim.mechanisms.registry import (
@@ -135,15 +137,61 @@ def choose_layers(
     """
     if not len(targets) or not layers:
         return np.full(len(targets), -1, dtype=np.int64)
-    parts = np.column_stack(
-        [np.asarray(layer[targets, sources]).ravel() for layer in layers.values()]
-    )
-    cumulative = np.cumsum(parts, axis=1)
-    total = cumulative[:, -1]
-    covers = rest[:, None] * total[:, None] < cumulative
-    last_held = parts.shape[1] - 1 - np.argmax(parts[:, ::-1] > 0, axis=1)
-    chosen = np.where(covers.any(axis=1), np.argmax(covers, axis=1), last_held)
-    return np.where(total > 0, chosen, -1)
+    targets, sources = np.asarray(targets, np.int64), np.asarray(sources, np.int64)
+    parts = np.empty((len(layers), len(targets)))
+    for k, layer in enumerate(layers.values()):
+        if not isinstance(layer, sp.csr_array):
+            layer = sp.csr_array(layer)
+        if layer.has_canonical_format:  # sorted rows (scipy keeps the answer): binary search
+            args = (layer.indptr, layer.indices, layer.data, targets, sources, parts[k])
+            compiling.bind(_entries, *args)(*args)
+        else:  # duplicates to add up: scipy's indexing does
+            parts[k] = np.asarray(layer[targets, sources]).ravel()
+    chosen = np.empty(len(targets), dtype=np.int64)
+    args = (parts, np.asarray(rest, np.float64), chosen)
+    compiling.bind(_pick_layers, *args)(*args)
+    return chosen
+
+
+@numba.njit(cache=True, nogil=True)
+def _entries(indptr, indices, data, targets, sources, out):  # pragma: no cover
+    """out[k] = the canonical CSR matrix's entry [targets[k], sources[k]] (0 if absent)."""
+    for k in range(len(targets)):
+        lo, hi = indptr[targets[k]], indptr[targets[k] + 1]
+        j = sources[k]
+        while lo < hi:  # the first position whose column is >= j
+            mid = (lo + hi) // 2
+            if indices[mid] < j:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[k] = data[lo] if lo < indptr[targets[k] + 1] and indices[lo] == j else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _pick_layers(parts, rest, chosen):  # pragma: no cover
+    """Per tie (a column of ``parts``, one row per layer): the first layer whose running sum
+    of weights exceeds rest x the total; the last layer holding the tie if rounding
+    leaves none; -1 if no layer holds it. The sums run in layer order (as np.cumsum)."""
+    n_layers = parts.shape[0]
+    for k in range(parts.shape[1]):
+        total = 0.0
+        last_held = n_layers - 1  # (as argmax over none: never read, total is 0)
+        for m in range(n_layers):
+            total += parts[m, k]
+            if parts[m, k] > 0:
+                last_held = m
+        if not total > 0:
+            chosen[k] = -1
+            continue
+        target = rest[k] * total
+        chosen[k] = last_held
+        cumulative = 0.0
+        for m in range(n_layers):
+            cumulative += parts[m, k]
+            if target < cumulative:
+                chosen[k] = m
+                break
 
 
 def adoption_layers(setup, trajectory) -> np.ndarray:

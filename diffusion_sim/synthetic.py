@@ -71,6 +71,7 @@ def proximity_ties(lon: np.ndarray, lat: np.ndarray, k: int) -> sp.csr_array:
     neighbours = np.empty((n, k), dtype=np.int32)  # int32 and no COO: a third of the memory
     neighbours[order] = found[:, 1:]
     del found
+    neighbours.sort(axis=1)  # sorted rows: a canonical matrix, which runs need
     rows = np.arange(n, dtype=np.int32)[:, None]
     not_self = (neighbours != rows).ravel().astype(np.float64)  # coincident points
     indptr = np.arange(0, n * k + 1, k, dtype=np.int64 if n * k >= 2**31 else np.int32)
@@ -166,7 +167,7 @@ def synthetic_world(spec: WorldSpec, seed: int) -> World:
 
     layers = {
         "proximity": proximity_ties(lon, lat, spec.proximity_neighbours),
-        "twinning": sp.csr_array(twinning[order][:, order]),
+        "twinning": sp.csr_array(twinning[order][:, order]).sorted_indices(),
     }
     return World(
         population=population,
@@ -180,7 +181,7 @@ def synthetic_world(spec: WorldSpec, seed: int) -> World:
         in_bloc=in_bloc,
         lon=lon,
         lat=lat,
-        city_names=np.array([f"City {i + 1}" for i in order], dtype=object),
+        city_names=np.array([f"City {i}" for i in (order + 1).tolist()], dtype=object),
         country_names=tuple(f"Nation {c + 1}" for c in range(n_countries)),
         region_names=region_names,
         layers=layers,

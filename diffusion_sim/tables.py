@@ -83,22 +83,31 @@ def timeseries_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
         "share_cities": adopters / n,
         "share_population": pop_adopted / max(population.sum(), 1.0),
     }
-    rung = world.ladder[trajectory.city]
+    # Counts per (step, category) in one bincount each, a column per category: the
+    # same sums as one masked bincount per category (each bin adds its events in order).
+    rungs = len(LADDER_NAMES)
+    rung = world.ladder[trajectory.city].astype(np.int64)
+    by_rung = np.bincount(step * rungs + rung, weights=sign, minlength=bins * rungs)
+    by_rung = np.cumsum(by_rung.reshape(bins, rungs), axis=0)
+    rung_sizes = np.bincount(world.ladder, minlength=rungs)
     for code, name in enumerate(LADDER_NAMES):
-        size = int((world.ladder == code).sum())
-        count = np.cumsum(
-            np.bincount(step[rung == code], weights=sign[rung == code], minlength=bins)
-        )
+        size = int(rung_sizes[code])
         # a rung without cities has no share: NaN ("undefined"), not 0
-        timeseries[f"share_{name}s"] = count / size if size else np.full(bins, np.nan)
+        timeseries[f"share_{name}s"] = by_rung[:, code] / size if size else np.full(bins, np.nan)
+    channels, channel = len(CHANNELS), trajectory.city_channel
+    by_channel = step * channels + channel
+    adopting = sign == 1
+    if len(channel) and not 0 <= channel.min() <= channel.max() < channels:
+        adopting &= (channel >= 0) & (channel < channels)  # no code: in no column
+        by_channel = np.where((channel >= 0) & (channel < channels), by_channel, bins * channels)
+    new = np.bincount(by_channel[adopting], minlength=bins * channels).reshape(bins, channels)
     for code, name in enumerate(CHANNELS):
-        mask = (trajectory.city_channel == code) & (sign == 1)
         if name in ADOPTION_CHANNELS:
-            timeseries[f"new_{name}"] = np.bincount(step[mask], minlength=bins)
+            timeseries[f"new_{name}"] = new[:, code]
+    dropped = np.bincount(by_channel, minlength=bins * channels)[: bins * channels]
+    dropped = dropped.reshape(bins, channels)
     for name in EXIT_CHANNELS:
-        mask = trajectory.city_channel == CHANNELS.index(name)
-        timeseries[f"drop_{name}"] = np.bincount(step[mask], minlength=bins)
-
+        timeseries[f"drop_{name}"] = dropped[:, CHANNELS.index(name)]
     gstep = trajectory.gov_step.astype(np.int64)
     gchange = trajectory.gov_change
     delta = np.where(gchange == GOV_ADOPT, 1, np.where(gchange == GOV_WITHDRAW, -1, 0))

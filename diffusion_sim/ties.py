@@ -10,7 +10,6 @@ sources' prestige and rounds to integer units (mechanisms/horizontal.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numba
 import numpy as np
@@ -30,22 +29,14 @@ class Influence:
     """Row j: the cities an adopter j influences, with integer-valued weights."""
     total: np.ndarray
     """Per city: the sum of its incoming weights (the threshold rule's denominator)."""
+    by_target: sp.csr_array
+    """Row i: the cities that influence i, with the weights as int32 integers.
 
-    @cached_property
-    def by_target(self) -> sp.csr_array:
-        """Row i: the cities that influence i, with the weights as int32 integers.
-
-        Built when first needed (a network founded or opened mid-run): recomputing
-        every city's pressure then reads rows in order, gathering from the adoption
-        mask, and sums integers (kernels.gather_pressure).
-        """
-        transposed = compact(sp.csr_array(self.by_source.T.tocsr()))
-        weights = transposed.data.astype(np.int32)
-        if not np.array_equal(weights, transposed.data):
-            raise ValueError("influence weights must be integers below 2^31")
-        return sp.csr_array(
-            (weights, transposed.indices, transposed.indptr), shape=self.by_source.shape
-        )
+    Recomputing every city's pressure (a network founded or opened mid-run) reads
+    rows in order, gathering from the adoption mask, and sums integers
+    (kernels.gather_pressure); provenance reads a city's row for each horizontal
+    adoption. It is the summed ties' own orientation, so it costs no transpose.
+    """
 
 
 def compact(matrix: sp.csr_array) -> sp.csr_array:
@@ -58,10 +49,20 @@ def compact(matrix: sp.csr_array) -> sp.csr_array:
     data = matrix.data.astype(np.float32)
     if not np.array_equal(data, matrix.data):
         data = matrix.data
-    index = np.int32 if matrix.nnz < 2**31 and matrix.shape[0] < 2**31 else np.int64
-    return sp.csr_array(
-        (data, matrix.indices.astype(index), matrix.indptr.astype(index)), shape=matrix.shape
-    )
+    return _narrow(matrix, data)
+
+
+def _narrow(matrix: sp.csr_array, data: np.ndarray) -> sp.csr_array:
+    """``data`` on the entries of ``matrix``, with int32 index arrays where they fit
+    (shared, not copied, when they are int32 already)."""
+    index = _index_dtype(matrix.nnz, matrix.shape[0])
+    indices, indptr = (a.astype(index, copy=False) for a in (matrix.indices, matrix.indptr))
+    return sp.csr_array((data, indices, indptr), shape=matrix.shape)
+
+
+def _index_dtype(nnz: int, n: int) -> type:
+    """int32 when every index and offset fits, else int64."""
+    return np.int32 if nnz < 2**31 and n < 2**31 else np.int64
 
 
 def layer_names(world: World) -> list[str]:
@@ -113,18 +114,25 @@ def summed(layers: list[sp.csr_array], n: int) -> sp.csr_array:
     layers = [_canonical(layer) for layer in layers]
     if not layers:
         return sp.csr_array((n, n), dtype=np.float64)
-    starts = np.cumsum([0] + [layer.nnz for layer in layers])[:-1]
-    indptr = np.vstack(
-        [layer.indptr.astype(np.int64) + start for layer, start in zip(layers, starts, strict=True)]
-    )
-    indices = np.concatenate([layer.indices.astype(np.int64) for layer in layers])
+    total_nnz = sum(layer.nnz for layer in layers)
+    index = _index_dtype(total_nnz, n)  # int32 at world scale: half the bytes to stream
+    indptr = np.empty((len(layers), n + 1), dtype=np.int64)  # each layer's rows, offset
+    start = 0
+    for k, layer in enumerate(layers):
+        np.add(layer.indptr, start, out=indptr[k])
+        start += layer.nnz
+    indices = np.concatenate([layer.indices for layer in layers], dtype=index)
     data = np.concatenate([layer.data for layer in layers])
-    out_indptr = np.zeros(n + 1, dtype=np.int64)
-    out_indices = np.empty(len(indices), dtype=np.int64)
+    out_indptr = np.zeros(n + 1, dtype=index)
+    out_indices = np.empty(len(indices), dtype=index)
     out_data = np.empty(len(indices))
     args = (indptr, indices, data, out_indptr, out_indices, out_data)
     nnz = compiling.bind(_merge_rows, *args)(*args)
+    del indices, data
+    if nnz < len(out_data) // 2:  # many columns met: give the unused tail back
+        out_indices, out_data = out_indices[:nnz].copy(), out_data[:nnz].copy()
     total = sp.csr_array((out_data[:nnz], out_indices[:nnz], out_indptr), shape=(n, n))
+    total.has_canonical_format = True  # merged rows are sorted, each column once
     total.eliminate_zeros()
     return total
 
@@ -147,7 +155,8 @@ def _merge_rows(indptr, indices, data, out_indptr, out_indices, out_data):  # pr
     """Row by row, merge the layers' sorted entries, adding where columns meet.
 
     Each layer is merged into the running row in turn, so an entry in several
-    layers is ((a + b) + c): the order csr + csr adds them in. Returns the count.
+    layers is ((a + b) + c): the order csr + csr adds them in. A row held by one
+    layer only (most rows at world scale) is copied. Returns the count.
     """
     layers, n = indptr.shape[0], indptr.shape[1] - 1
     width = 0
@@ -156,10 +165,21 @@ def _merge_rows(indptr, indices, data, out_indptr, out_indices, out_data):  # pr
         for k in range(layers):
             w += indptr[k, i + 1] - indptr[k, i]
         width = max(width, w)
-    cols, vals = np.empty(width, np.int64), np.empty(width)
-    next_cols, next_vals = np.empty(width, np.int64), np.empty(width)
+    cols, vals = np.empty(width, indices.dtype), np.empty(width)
+    next_cols, next_vals = np.empty(width, indices.dtype), np.empty(width)
     pos = 0
     for i in range(n):
+        held, only = 0, 0
+        for k in range(layers):
+            if indptr[k, i + 1] > indptr[k, i]:
+                held += 1
+                only = k
+        if held == 1:
+            for q in range(indptr[only, i], indptr[only, i + 1]):
+                out_indices[pos], out_data[pos] = indices[q], data[q]
+                pos += 1
+            out_indptr[i + 1] = pos
+            continue
         size = 0
         for k in range(layers):
             q, stop = indptr[k, i], indptr[k, i + 1]
@@ -189,13 +209,31 @@ def _merge_rows(indptr, indices, data, out_indptr, out_indices, out_data):  # pr
 
 
 def influence(layers: dict[str, sp.csr_array], population: np.ndarray, settings) -> Influence:
-    """The influence matrix of the summed layers: prestige-scaled integer units, CSR by source."""
+    """The influence matrix of the summed layers: prestige-scaled integer units.
+
+    The weights are computed in the ties' own orientation (row i: who influences
+    i), which is ``by_target`` as it is; ``by_source`` is its one transpose.
+    """
     ties = summed(list(layers.values()), len(population))
     source_prestige = horizontal.prestige(population, settings.prestige_alpha)
     if settings.rule == "contagion":
-        by_source = horizontal.log_escape_weights(ties, source_prestige, settings.strength)
+        weights = horizontal.log_escape_weights(
+            ties, source_prestige, settings.strength, by_source=False
+        )
     else:
-        by_source = horizontal.influence_weights(ties, source_prestige)
-    by_source.sort_indices()
-    total = np.bincount(by_source.indices, weights=by_source.data, minlength=len(population))
-    return Influence(by_source=compact(by_source), total=total)
+        weights = horizontal.influence_weights(ties, source_prestige, by_source=False)
+    del ties
+    # Integer weights: every sum is exact in float64, in any order. by_source is
+    # transposed from the compacted matrix: half the bytes to move.
+    total = np.asarray(weights.sum(axis=1), dtype=np.float64).ravel()
+    by_target = _integer_weights(weights)
+    by_source = sp.csr_array(compact(weights).T)
+    return Influence(by_source=by_source, total=total, by_target=by_target)
+
+
+def _integer_weights(weights: sp.csr_array) -> sp.csr_array:
+    """The same matrix with int32 weights and indices (what the gathering kernels read)."""
+    data = weights.data.astype(np.int32)
+    if not np.array_equal(data, weights.data):
+        raise ValueError("influence weights must be integers below 2^31")
+    return _narrow(weights, data)
