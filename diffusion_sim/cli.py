@@ -12,9 +12,9 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from diffusion_sim import cli_args as arg
+from diffusion_sim.cli_interrupts import deliver_ignored_interrupts, forget_interrupt
 from diffusion_sim.cli_text import format_summary, print_ensemble_summary, progress_bar
 from diffusion_sim.errors import InputError
 
@@ -38,50 +38,48 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     out_root = None if args.no_save else check_output_folder(args.out or "results")
-    say = _quiet_print if args.quiet else print
+    note = arg.say_unless_quiet(args)
     steps, replicates = scenario.run.steps, scenario.run.replicates
-    say(
+    note(
         f"{scenario.name}: {_cities_text(scenario)}, {steps} steps "
         f"({scenario.run.step_unit}s), {replicates} replicate(s), engine {args.engine}, "
         f"seed {scenario.run.seed}"
     )
     if replicates == 1:
-        folder = _run_once(scenario, out_root, args.engine, say)
+        folder = _run_once(scenario, out_root, args.engine, args.quiet)
     elif out_root is None:
-        folder = _run_ensemble_in_memory(scenario, args.engine, say)
+        folder = _run_ensemble_in_memory(scenario, args.engine, args.quiet)
     else:
-        folder = _run_ensemble(scenario, out_root, args.engine, args.workers, say)
-    say(f"results in {folder}" if folder else "not saved (--no-save)")
+        folder = _run_ensemble(scenario, out_root, args.engine, args.workers, args.quiet)
+    print(f"results in {folder}" if folder else "not saved (--no-save)")
     return 0
 
 
-def _quiet_print(*args: Any, **kwargs: Any) -> None:
-    """--quiet: nothing on stdout; errors still go to stderr."""
-
-
-def _run_once(scenario, out_root: Path | None, engine: str, say=print) -> Path | None:
+def _run_once(scenario, out_root: Path | None, engine: str, quiet: bool = False) -> Path | None:
     from diffusion_sim.simulation import simulate
     from diffusion_sim.storage import reserve_folder, timestamp
 
-    with progress_bar(scenario.run.steps, scenario.name, hide=say is _quiet_print) as bar:
+    with progress_bar(scenario.run.steps, scenario.name, hide=quiet) as bar:
         result = simulate(scenario, engine=engine, progress=bar.step)
-    say(format_summary(result.summary(), scenario.run.step_unit))
+    print(format_summary(result.summary(), scenario.run.step_unit))
     if out_root is None:
         return None
     return result.save(reserve_folder(out_root, f"{scenario.name}-{timestamp()}"))
 
 
-def _run_ensemble_in_memory(scenario, engine: str, say=print) -> None:
+def _run_ensemble_in_memory(scenario, engine: str, quiet: bool = False) -> None:
     """--no-save: the ensemble in this process, its summary printed, nothing written."""
     from diffusion_sim.simulation import simulate_ensemble
 
     replicates = scenario.run.replicates
-    with progress_bar(replicates, scenario.name, "replicate", hide=say is _quiet_print) as bar:
+    with progress_bar(replicates, scenario.name, "replicate", hide=quiet) as bar:
         ensemble = simulate_ensemble(scenario, engine=engine, progress=bar.step)
-    print_ensemble_summary(ensemble.summaries(), say)
+    print_ensemble_summary(ensemble.summaries())
 
 
-def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None, say=print) -> Path:
+def _run_ensemble(
+    scenario, out_root: Path, engine: str, workers: int | None, quiet: bool = False
+) -> Path:
     """Replicates streamed to disk as they finish; the same command resumes an interrupted one."""
     import pandas as pd
 
@@ -91,10 +89,10 @@ def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None, sa
 
     def started(folder: Path, done: int) -> None:
         state["folder"] = folder
-        if done:
-            say(f"resuming {folder}: {done} of {replicates} replicates already done")
+        if done and not quiet:
+            print(f"resuming {folder}: {done} of {replicates} replicates already done")
         state["bar"] = progress_bar(
-            replicates, scenario.name, "replicate", initial=done, hide=say is _quiet_print
+            replicates, scenario.name, "replicate", initial=done, hide=quiet
         )
 
     try:
@@ -117,7 +115,7 @@ def _run_ensemble(scenario, out_root: Path, engine: str, workers: int | None, sa
     finally:
         if "bar" in state:
             state["bar"].close()
-    print_ensemble_summary(pd.read_parquet(report.folder / "summaries.parquet"), say)
+    print_ensemble_summary(pd.read_parquet(report.folder / "summaries.parquet"))
     return report.folder
 
 
@@ -236,10 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=arg.WORKERS,
         help="processes for an ensemble's replicates (default: every core)",
     )
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    run.add_argument(
-        "--no-save", action="store_true", help="print the summary, write nothing to disk"
-    )
+    arg.add_output_flags(run)
     run.set_defaults(func=cmd_run)
 
     scenarios = sub.add_parser("scenarios", help="list the shipped scenarios and their questions")
@@ -313,25 +308,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def forget_interrupt() -> None:
-    """Keep the exit code 130 of a Ctrl-C that was handled.
-
-    CPython keeps a flag, "a KeyboardInterrupt escaped code run from a string",
-    that a later catch does not clear; ``python -m`` then ends the process by
-    SIGINT instead of with its exit code. A Ctrl-C while pydantic builds its
-    models sets it: 5 of 60 interrupts in the first 0.15-0.22 s of
-    ``diffusion-sim run`` died by SIGINT, 0 of 60 once this runs. Running any
-    string (``exec("pass")``) resets the flag.
-    """
-    exec("pass")
-
-
 def entry_point() -> None:
     """``diffusion-sim`` and ``python -m diffusion_sim``: main, then exit with its code.
 
     Once main has returned, the work is saved (or was refused): a Ctrl-C arriving
     while the interpreter shuts down must not turn that into a death by signal.
     """
+    deliver_ignored_interrupts()
     code = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(code)

@@ -170,3 +170,23 @@ def load_with_overrides(name: str, sets: Sequence[str], **run_flags: int | None)
             overrides[f"run.{flag}"] = value
             origins[f"run.{flag}"] = f"--{flag} {value}"
     return scenario.with_overrides(overrides, origins=origins) if overrides else scenario
+
+
+# ------------------------------------------------------------------ --quiet / --no-save
+
+QUIET_HELP = "no progress bars or progress notes: only the final summary, and errors"
+NO_SAVE_HELP = "print the summary, write nothing to disk (no results folder)"
+
+
+def add_output_flags(parser: argparse.ArgumentParser, *, no_save: bool = True) -> None:
+    """``--quiet`` (and ``--no-save``) with the same words on every command."""
+    parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+    if no_save:
+        parser.add_argument("--no-save", action="store_true", help=NO_SAVE_HELP)
+
+
+def say_unless_quiet(args: argparse.Namespace) -> Callable[..., None]:
+    """``print`` for progress notes, or a function printing nothing under ``--quiet``."""
+    if getattr(args, "quiet", False):
+        return lambda *_args, **_kwargs: None
+    return print

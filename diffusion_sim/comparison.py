@@ -170,7 +170,10 @@ class Comparison:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+        from diffusion_sim.plotting import FONT_SIZE, legend_outside, time_axis
+
+        run = self.manifest.get("scenarios", {}).get(self.labels[0], {}).get("run", {})
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
         for label in self.labels:
             part = self.curves[self.curves["scenario"] == label]
             for ax, column in zip(axes, ("share_cities", "share_population"), strict=True):
@@ -182,10 +185,16 @@ class Comparison:
                     color=line.get_color(),
                     alpha=0.2,
                 )
+        last = float(self.curves["step"].max()) if len(self.curves) else None
         for ax, what in zip(axes, ("cities", "population"), strict=True):
-            ax.set(xlabel="step", ylabel=f"share of {what} adopted", ylim=(0, 1.02))
-            ax.set_title(f"{what}: mean and 5-95% of {self.replicates} replicates")
-        axes[0].legend(loc="upper left", fontsize=8)
+            time_axis(ax, run.get("step_unit"), run.get("start"), last)
+            ax.set_ylabel(f"share of {what} adopted", fontsize=FONT_SIZE + 1)
+            ax.set_ylim(0, 1.02)
+            ax.set_title(
+                f"{what}: mean and 5-95% of {self.replicates} replicates", fontsize=FONT_SIZE + 1
+            )
+            ax.tick_params(labelsize=FONT_SIZE)
+        legend_outside(axes[-1], "right")
         path = Path(path)
         fig.savefig(path, dpi=110)
         plt.close(fig)

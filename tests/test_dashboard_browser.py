@@ -113,6 +113,14 @@ def test_learn_demonstration(page, tmp_path):
     for kind in ("horizontal", "vertical", "hierarchical", "embedded"):
         assert kind in body
     assert "leaders" in body and "laggards" in body
+    # The table's headers are cells of their own, not one run-together string
+    # ("leadersfollowerslaggardsall cities").
+    page.locator("table.ds-table").first.wait_for()
+    headers = page.eval_on_selector(
+        "table.ds-table", "t => [...t.querySelectorAll('th')].map(th => th.innerText.trim())"
+    )
+    assert {"leaders", "followers", "laggards", "all cities"} <= set(headers), headers
+    assert not any("leadersfollowers" in h.replace(" ", "") for h in headers), headers
     page.screenshot(path=tmp_path / "learn.png", full_page=True)
     assert (tmp_path / "learn.png").stat().st_size > 10_000
 

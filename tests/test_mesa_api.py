@@ -43,6 +43,41 @@ def test_datacollector_has_model_and_agent_reporters():
     }
 
 
+def test_agent_reporter_source_names_who_carried_each_adoption():
+    """source: the city (horizontal) or government (vertical, hierarchical) of the events
+    table, at every step, also long after the adoption; None for own initiative and pioneers."""
+    overrides = {"world.n_cities": 150, "world.n_countries": 3, "run.steps": 24}
+    scenario = ds.load_scenario("embedded").with_overrides(overrides)
+    model = DiffusionModel.from_scenario(scenario, seed=3)
+    while model.running:
+        model.step()
+    result = build_result(model.setup, model.recorder.finish(model.steps))
+    names = dict(enumerate(result.cities["name"]))
+    governments = dict(enumerate(model.setup.gov_names))
+    agents = model.datacollector.get_agent_vars_dataframe()
+    for step in (5, 12, 24):
+        cities = agents[agents["kind"] == "city"].xs(step, level="Step").set_index("name")
+        adoptions = result.events[
+            (result.events["kind"] == "adopt") & (result.events["step"] <= step)
+        ]
+        last = adoptions.groupby("city").tail(1)
+        expected = {}
+        for row in last.itertuples():
+            if not cities.loc[names[row.city], "adopted"]:
+                continue
+            if row.source_city >= 0:
+                expected[names[row.city]] = names[row.source_city]
+            elif row.source_government >= 0:
+                expected[names[row.city]] = governments[row.source_government]
+        got = cities["source"].dropna().to_dict()
+        assert got == expected, step
+    final = agents.xs(24, level="Step")
+    channels = set(final.loc[final["source"].notna(), "channel"])
+    assert "horizontal" in channels and channels <= {"horizontal", "vertical", "hierarchical"}
+    assert final.loc[final["kind"] == "government", "source"].isna().all()
+    assert final.loc[final["channel"] == "innovation", "source"].isna().all()
+
+
 def test_mesa_batch_run_works_on_a_tiny_world():
     rows = mesa.batch_run(
         DiffusionModel.from_scenario,

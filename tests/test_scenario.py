@@ -165,3 +165,34 @@ def test_shortening_a_run_keeps_later_events_but_a_file_may_not_have_them(tmp_pa
     path.write_text("[run]\nsteps = 5\n[[events]]\nstep = 6\nkind = 'summit'\nboost = 2\n")
     with pytest.raises(ds.InputError, match=r"events\[0\]\.step' \(line 4\).*never happen"):
         ds.load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"2005-13"', "no such day or month"),
+        ('"2005-02-30"', "no such day or month"),
+        ('"Feb 2005"', 'must be a date written "YYYY-MM-DD" or "YYYY-MM"'),
+        ("2005", 'must be a date written "YYYY-MM-DD" or "YYYY-MM"'),
+    ],
+)
+def test_a_run_start_must_be_a_real_iso_date(tmp_path, value, expected):
+    path = tmp_path / "dated.toml"
+    path.write_text(f"[run]\nsteps = 5\nstart = {value}\n")
+    with pytest.raises(ds.InputError) as info:
+        ds.load_scenario(path)
+    message = str(info.value)
+    assert str(path) in message and "run.start" in message and "line 3" in message
+    assert expected in message
+
+
+def test_a_run_start_is_optional_and_needs_a_calendar_unit(tmp_path):
+    assert ds.Scenario().run.start is None
+    assert "start" not in ds.Scenario().to_dict()["run"]  # manifests stay as they were
+    dated = ds.Scenario().with_overrides({"run.start": "2017-06"})
+    assert dated.run.start == "2017-06" and dated.to_dict()["run"]["start"] == "2017-06"
+    path = tmp_path / "toml_date.toml"
+    path.write_text("[run]\nstart = 2005-02-16\n")  # a TOML date, taken as its ISO text
+    assert ds.load_scenario(path).run.start == "2005-02-16"
+    with pytest.raises(ds.InputError, match="step_unit to be one of day, week, month"):
+        ds.Scenario().with_overrides({"run.start": "2017-06", "run.step_unit": "generation"})

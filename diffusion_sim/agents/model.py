@@ -283,12 +283,28 @@ class DiffusionModel(mesa.Model):
 
     def make_datacollector(self, agents: bool = True) -> mesa.DataCollector:
         """Mesa's DataCollector: model reporters (adopters, shares, governments) and, if
-        ``agents``, agent reporters (kind, adopted, channel: the name of the last change)."""
+        ``agents``, agent reporters (kind, adopted, channel: the name of the last change;
+        source: who carried a city's adoption)."""
         from diffusion_sim.mechanisms.embedded import CHANNELS
 
         def channel(agent: mesa.Agent) -> str | None:
             code = getattr(agent, "channel", -1)
             return CHANNELS[code] if code >= 0 else None
+
+        # A city's source is cleared at its next decision, so read it from the run's record
+        # (the events provenance.py fills), new events only, once per collected step.
+        carried: dict = {"step": None, "seen": 0, "by_city": {}}
+
+        def source(agent: mesa.Agent) -> str | None:
+            """The city (horizontal) or government (vertical, hierarchical) that carried this
+            city's current adoption; None for its own initiative, a scheduled event (pioneers),
+            a city without the policy, and governments."""
+            if isinstance(agent, GovernmentAgent) or not agent.adopted:
+                return None
+            model = agent.model
+            if carried["step"] != model.steps:
+                _record_sources(model, carried)
+            return carried["by_city"].get(agent.index)
 
         model_reporters = {
             "adopters": lambda m: sum(c.adopted for c in m.city_agents),
@@ -304,6 +320,7 @@ class DiffusionModel(mesa.Model):
             "name": "name",
             "adopted": "adopted",
             "channel": channel,
+            "source": source,
         }
         return mesa.DataCollector(
             model_reporters=model_reporters, agent_reporters=agent_reporters if agents else None
@@ -318,3 +335,26 @@ class DiffusionModel(mesa.Model):
     @running.setter
     def running(self, value: bool) -> None:
         self._running = bool(value)
+
+
+def _record_sources(model: DiffusionModel, carried: dict) -> None:
+    """Bring ``carried["by_city"]`` (city index -> name of its adoption's source) up to date
+    with the events recorded since the last call (the agent reporter ``source``)."""
+    from diffusion_sim.mechanisms.embedded import CHANNELS
+
+    trajectory = model.recorder.finish(model.steps)
+    new = slice(carried["seen"], len(trajectory.city))
+    cities, govs = model.setup.world.city_names, model.setup.gov_names
+    by_city = carried["by_city"]
+    for city, change, code, source in zip(
+        trajectory.city[new].tolist(),
+        trajectory.city_change[new].tolist(),
+        trajectory.city_channel[new].tolist(),
+        trajectory.city_source[new].tolist(),
+        strict=True,
+    ):
+        if change == ADOPT and source >= 0:
+            by_city[city] = str(cities[source] if CHANNELS[code] == "horizontal" else govs[source])
+        else:  # own initiative, an event, or a drop
+            by_city.pop(city, None)
+    carried["seen"], carried["step"] = len(trajectory.city), model.steps

@@ -278,9 +278,10 @@ class LiveRun:
         ]
         networks = [net.name for net in world.networks if city in set(net.members().tolist())]
         neighbours = []
-        for name, layer in world.layers.items():
-            start, end = layer.indptr[city], layer.indptr[city + 1]
-            for j in layer.indices[start:end]:
+        for name, layer in world.layers.items():  # each layer's ties, nearest first
+            row = layer.indices[layer.indptr[city] : layer.indptr[city + 1]]
+            away = np.hypot(world.lon[row] - world.lon[city], world.lat[row] - world.lat[city])
+            for j in row[np.argsort(away, kind="stable")]:
                 neighbours.append((str(world.city_names[j]), name, bool(self.adopted[j])))
         if adopted:
             last = np.flatnonzero((trajectory.city == city) & (trajectory.city_change == ADOPT))[-1]

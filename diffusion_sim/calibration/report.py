@@ -220,9 +220,12 @@ class Calibration:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        from diffusion_sim.plotting import FONT_SIZE, legend_outside
+
+        unit = self.scenario.run.step_unit
         joint = "observed_coordinated" in self.curve
         fig, axes = plt.subplots(
-            1, 2 if joint else 1, figsize=(13 if joint else 8, 4.5), constrained_layout=True
+            1, 2 if joint else 1, figsize=(14 if joint else 9.5, 4.5), constrained_layout=True
         )
         axes = np.atleast_1d(axes)
         x = self.curve["period"]
@@ -260,8 +263,12 @@ class Calibration:
                 label="best fit, mean",
             )
             ax.plot(x, self.curve[obs], "k.", ms=3, label="observed")
-            ax.set(ylabel="share of the world's cities", title=title)
-            ax.legend(loc="upper left", fontsize=8)
+            ax.set_xlabel(f"date (one point per {unit})", fontsize=FONT_SIZE + 1)
+            ax.set_ylabel("share of the world's cities", fontsize=FONT_SIZE + 1)
+            ax.set_title(title, fontsize=FONT_SIZE + 1)
+            ax.tick_params(labelsize=FONT_SIZE)
+        # The first panel has every kind of line; one legend beside the last serves both.
+        legend_outside(axes[-1], "right", handles=axes[0].get_legend_handles_labels()[0])
         fig.suptitle(f"{self.scenario.name}: R² {self.r2:.3f}, RMSE {self.rmse:.4f}")
         fig.savefig(path, dpi=110)
         plt.close(fig)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.scenario.further import Mechanisms
@@ -166,6 +175,44 @@ class Run(Section):
         0, ge=0, le=2**63 - 1, description="seed of the run (and of the world unless world.seed)"
     )
     replicates: int = Field(1, ge=1, le=100_000, description="replicates (seeds spawned from seed)")
+    start: str | None = Field(
+        None,
+        description='date of step 0, "YYYY-MM-DD" or "YYYY-MM" (charts then show dates; '
+        "needs a calendar step_unit: day, week, month, quarter or year)",
+    )
+
+    CALENDAR_UNITS: ClassVar[tuple[str, ...]] = ("day", "week", "month", "quarter", "year")
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start_is_a_date(cls, value: Any) -> Any:
+        """A real calendar date, so every chart's axis can count from it.
+
+        A TOML date (``start = 2005-02-16``, or ``--set run.start=2005-02-16``)
+        is taken as its ISO text; anything else must be an ISO string.
+        """
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value.isoformat()
+        if value is None:
+            return None
+        rule = 'must be a date written "YYYY-MM-DD" or "YYYY-MM", e.g. "2005-02-16" or "2005-02"'
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value):
+            raise ValueError(rule)
+        try:
+            datetime.date.fromisoformat(value if len(value) == 10 else value + "-01")
+        except ValueError:
+            raise ValueError(f"{rule}; no such day or month in the calendar") from None
+        return value
+
+    @model_validator(mode="after")
+    def _start_needs_a_calendar_unit(self) -> Run:
+        """Dates count steps in days, weeks, months, quarters or years, nothing else."""
+        if self.start is not None and self.step_unit.rstrip("s") not in self.CALENDAR_UNITS:
+            raise ValueError(
+                f"start{AT}a start date needs run.step_unit to be one of "
+                f"{', '.join(self.CALENDAR_UNITS)}; step_unit is {self.step_unit!r}"
+            )
+        return self
 
 
 class Scenario(Section):

@@ -42,6 +42,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from diffusion_sim.sweep.runner import RESULTS, run_sweep
     from diffusion_sim.sweep.spec import load_sweep
 
+    note = arg.say_unless_quiet(args)  # --quiet: the last line only (where the results are)
     sweep = load_sweep(resolve_sweep_path(args.sweep))
     spec = sweep.spec
     cluster_options = _cluster_options(args)
@@ -49,7 +50,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         n_workers = cluster_options.jobs * (cluster_options.processes or cluster_options.cores or 1)
     else:
         n_workers = args.workers or os.cpu_count() or 1
-    _check_size(sweep, n_workers, confirmed=args.yes)
+    _check_size(sweep, n_workers, confirmed=args.yes, note=note)
     folder = Path(args.out) if args.out else Path("results") / spec.name
     check_output_folder(folder)  # before any work
     if args.scheduler:
@@ -58,7 +59,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         where = f"{cluster_options.jobs} Slurm job(s)"
     else:
         where = f"{args.workers or os.cpu_count()} local worker process(es)"
-    print(f"{spec.name}: {spec.design.method} design, {spec.replicates} replicate(s), on {where}")
+    note(f"{spec.name}: {spec.design.method} design, {spec.replicates} replicate(s), on {where}")
     try:
         report = run_sweep(
             sweep,
@@ -67,7 +68,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             cluster=args.cluster,
             cluster_options=cluster_options,
-            progress=not args.no_progress,
+            progress=not (args.no_progress or args.quiet),
         )
     except KeyboardInterrupt:
         print(
@@ -81,7 +82,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     if report.runs_done:
         rate = report.runs_done / report.wall_s if report.wall_s else float("nan")
-        print(
+        note(
             f"{report.runs_done} runs in {report.wall_s:.1f} s ({rate:.1f} runs/s, "
             f"{report.workers} worker(s))"
         )
@@ -89,7 +90,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         from diffusion_sim.sweep.series import write_csv
 
         for path in write_csv(folder):
-            print(f"wrote {path}")
+            note(f"wrote {path}")
     print(f"results in {folder / RESULTS}; analyse with: diffusion-sim analyze {folder}")
     return 0
 
@@ -112,7 +113,7 @@ def _cluster_options(args: argparse.Namespace):
     return load_cluster_config(args.cluster_config) if args.cluster_config else slurm_options({})
 
 
-def _check_size(sweep, workers: int, *, confirmed: bool) -> None:
+def _check_size(sweep, workers: int, *, confirmed: bool, note=print) -> None:
     """Print the run count (and series kept) and a rough time; refuse big sweeps unless ``--yes``.
 
     Two bounds, one confirmation: more than :data:`CONFIRM_RUNS` runs, or per-step
@@ -126,10 +127,10 @@ def _check_size(sweep, workers: int, *, confirmed: bool) -> None:
     per_run = 0.02 + SECONDS_PER_CITY_STEP * cities * sweep.base.run.steps
     hours = runs * per_run / workers / 3600
     estimate = f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.1f} h"
-    print(f"{runs:,} runs, roughly {estimate} on {workers} worker(s)")
+    note(f"{runs:,} runs, roughly {estimate} on {workers} worker(s)")
     values = series_values(sweep)
     if values:
-        print(f"per-step series: {values:,} values (about {values * 8 / 1e6:,.0f} MB unpacked)")
+        note(f"per-step series: {values:,} values (about {values * 8 / 1e6:,.0f} MB unpacked)")
     too_big = []
     if runs > CONFIRM_RUNS:
         too_big.append(f"{runs:,} runs is more than {CONFIRM_RUNS:,}")
@@ -173,7 +174,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "sweep",
         help="run a batch sweep (grid, random, LHS, Sobol, Morris) locally or on Dask",
         description="Run every point of a sweep file. Results stream to Parquet parts; "
-        "run the same command again to resume an interrupted sweep.",
+        "run the same command again to resume an interrupted sweep. A sweep exists to "
+        "write its results folder, so it has no --no-save (use 'diffusion-sim compare "
+        "--no-save' to look without writing).",
     )
     sweep.add_argument("sweep", help="a sweep file, or the name of a shipped one (sweeps/)")
     sweep.add_argument(
@@ -218,6 +221,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "sweep finishes (for NetLogo BehaviorSpace users, spreadsheets, R)",
     )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    arg.add_output_flags(sweep, no_save=False)
     sweep.set_defaults(func=cmd_sweep)
 
     analyze = sub.add_parser(
