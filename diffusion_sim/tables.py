@@ -104,6 +104,14 @@ def timeseries_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
     for code, name in enumerate(CHANNELS):
         if name in ADOPTION_CHANNELS:
             timeseries[f"new_{name}"] = new[:, code]
+    # Adopters now by the channel their adoption came through (the dashboard's stack):
+    # a drop leaves the channel of the adoption it ends.
+    through = step * channels + adoption_channel_of_each_event(trajectory)
+    through = np.where(by_channel < bins * channels, through, bins * channels)
+    now = np.bincount(through, weights=sign, minlength=bins * channels + 1)[: bins * channels]
+    now = np.cumsum(now.reshape(bins, channels), axis=0).astype(np.int64)
+    for name in ADOPTION_CHANNELS:
+        timeseries[f"adopters_{name}"] = now[:, CHANNELS.index(name)]
     dropped = np.bincount(by_channel, minlength=bins * channels)[: bins * channels]
     dropped = dropped.reshape(bins, channels)
     for name in EXIT_CHANNELS:
@@ -119,6 +127,21 @@ def timeseries_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
             np.bincount(gstep[in_level], weights=delta[in_level], minlength=bins)
         ).astype(np.int64)
     return pd.DataFrame(timeseries)
+
+
+def adoption_channel_of_each_event(trajectory: Trajectory) -> np.ndarray:
+    """For each change event, the channel code of the adoption it makes or ends.
+
+    A city's events alternate adopt, drop, adopt, ... (its first is an adoption), so
+    a drop ends the adoption just before it among that city's events.
+    """
+    order = np.argsort(trajectory.city, kind="stable")  # each city's events, in time order
+    channel = trajectory.city_channel.astype(np.int64)[order]
+    drops = np.flatnonzero(trajectory.city_change[order] != ADOPT)
+    channel[drops] = channel[drops - 1]
+    out = np.empty_like(channel)
+    out[order] = channel
+    return out
 
 
 def governments_tables(setup: Setup, trajectory: Trajectory) -> tuple[pd.DataFrame, pd.DataFrame]:

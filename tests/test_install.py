@@ -84,9 +84,11 @@ def venv(tmp_path_factory) -> Path:
         [*venv_pip, "--quiet", "install", "--no-deps", "--no-index", str(wheel)],
         check=True,
         timeout=300,
+        env=shell_of(env),  # a PYTHONPATH to a checkout would make pip skip the install
     )
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        env=shell_of(env),
         capture_output=True,
         text=True,
         check=True,
@@ -101,14 +103,20 @@ def _extras() -> set[str]:
         return set(tomllib.load(f)["project"]["optional-dependencies"])
 
 
-def cli(env: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    """The venv's ``diffusion-sim`` console script, as a user's shell finds it."""
+def shell_of(env: Path) -> dict[str, str]:
+    """The environment of a user's shell with the venv first on PATH (and no PYTHONPATH,
+    which would put another copy of the package first)."""
     clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     clean["PATH"] = f"{env / 'bin'}{os.pathsep}{clean.get('PATH', '')}"
+    return clean
+
+
+def cli(env: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """The venv's ``diffusion-sim`` console script, as a user's shell finds it."""
     return subprocess.run(
         ["diffusion-sim", *args],
         cwd=cwd,
-        env=clean,
+        env=shell_of(env),
         capture_output=True,
         text=True,
         timeout=300,
@@ -121,6 +129,7 @@ def test_the_installed_console_script_runs_a_shipped_scenario_from_an_empty_fold
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import diffusion_sim; print(diffusion_sim.__file__)"],
         cwd=tmp_path,
+        env=shell_of(venv),
         capture_output=True,
         text=True,
         check=True,

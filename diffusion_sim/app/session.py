@@ -4,8 +4,9 @@
 setup and an engine (the vectorized one or the Mesa model) from the run's
 seed exactly as :func:`diffusion_sim.simulate` does, so stepping it to the end
 gives the same events as ``diffusion-sim run``. After each step it reads the
-step's change events from the engine's recorder and keeps per-city state and a
-small timeseries, so a redraw never rebuilds tables of the whole run.
+step's change events from the engine's recorder and keeps per-city state; its
+timeseries is the saved run's own table (``tables.timeseries_table`` of the
+events so far), so the dashboard's curves and ``diffusion-sim run``'s are one rule.
 
 Worlds are cached by their specification and seed: switching a mechanism,
 the seed of the run or the engine never rebuilds the world or its layout.
@@ -27,12 +28,13 @@ import pandas as pd
 
 from diffusion_sim import provenance
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS, CHANNELS, KERN_TYPES
+from diffusion_sim.mechanisms.registry import CHANNELS, KERN_TYPES
 from diffusion_sim.results import Result, build_result, make_manifest
 from diffusion_sim.scenario import LEVELS, Scenario, load_scenario, scenario_dirs
 from diffusion_sim.setup import build_setup
 from diffusion_sim.simulation import build_world, make_engine
 from diffusion_sim.storage import reserve_folder
+from diffusion_sim.tables import timeseries_table
 from diffusion_sim.trajectory import ADOPT
 from diffusion_sim.world import LADDER_NAMES, World
 
@@ -144,10 +146,6 @@ class LiveRun:
         self.channel = np.full(n, -1, dtype=np.int8)
         self.adoption_step = np.full(n, -1, dtype=np.int64)
         self._events_seen = 0
-        self._population = self.world.population.astype(np.float64)
-        self._total_population = max(self._population.sum(), 1.0)
-        self._ladder_sizes = np.bincount(self.world.ladder, minlength=len(LADDER_NAMES))
-        self._rows: list[dict[str, Any]] = []
         self._absorb(0)
         self.build_seconds = time.perf_counter() - started
         self.step_seconds = 0.0
@@ -173,7 +171,7 @@ class LiveRun:
         return taken
 
     def _absorb(self, t: int) -> None:
-        """Read the change events recorded since the last call, and add a timeseries row."""
+        """Read the change events recorded since the last call into the per-city state."""
         trajectory = self.engine.recorder.finish(t)
         new = slice(self._events_seen, len(trajectory.city))
         self._events_seen = len(trajectory.city)
@@ -184,26 +182,6 @@ class LiveRun:
         adopters, steps = cities[adopting], trajectory.city_step[new][adopting]
         first = self.adoption_step[adopters] < 0
         self.adoption_step[adopters[first]] = steps[first]
-        adopted = self.adopted
-        row: dict[str, Any] = {
-            "step": t,
-            "adopters": int(adopted.sum()),
-            "share_cities": float(adopted.mean()),
-            "share_population": float(self._population[adopted].sum() / self._total_population),
-        }
-        by_channel = np.bincount(self.channel[adopted], minlength=len(CHANNELS))
-        for name in ADOPTION_CHANNELS:
-            row[f"adopters_{name}"] = int(by_channel[CHANNELS.index(name)])
-        rung = np.bincount(self.world.ladder[adopted], minlength=len(LADDER_NAMES))
-        for code, name in enumerate(LADDER_NAMES):
-            size = self._ladder_sizes[code]
-            row[f"share_{name}s"] = float(rung[code] / size) if size else float("nan")
-        gov_adopted, _, _, _ = self._government_arrays()
-        for code, level in enumerate(LEVELS):
-            in_level = self.setup.gov_level == code
-            if in_level.any():
-                row[f"governments_{level}"] = int(gov_adopted[in_level].sum())
-        self._rows.append(row)
 
     def _government_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Adopted, mandate, stance and preempts of every government, from either engine."""
@@ -247,7 +225,9 @@ class LiveRun:
                 adopted=self.adopted.copy(),
                 channel=self.channel.copy(),
                 adoption_step=self.adoption_step.copy(),
-                timeseries=pd.DataFrame(self._rows),
+                timeseries=timeseries_table(
+                    self.setup, self.engine.recorder.finish(self.step_count)
+                ),
                 governments=self.governments(),
             )
 

@@ -43,6 +43,7 @@ SERIES_INT = (
     *(f"new_{name}" for name in ADOPTION_CHANNELS),
     *(f"drop_{name}" for name in EXIT_CHANNELS),
     *(f"governments_{level}" for level in LEVELS),
+    *(f"adopters_{name}" for name in ADOPTION_CHANNELS),
 )
 """Per-step series that count (integers); every other series is a share."""
 SERIES_NAMES = (
