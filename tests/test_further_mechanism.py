@@ -82,8 +82,17 @@ def broadcast(tmp_path: Path) -> Path:
 
 
 def _python(folder: Path, code: str, modules: str = "broadcast") -> subprocess.CompletedProcess:
+    return _run(folder, modules, "-c", textwrap.dedent(code))
+
+
+def _cli(folder: Path, modules: str, *args: str) -> subprocess.CompletedProcess:
+    """``diffusion-sim ARGS`` in ``folder`` with the further mechanisms ``modules``."""
+    return _run(folder, modules, "-m", "diffusion_sim", *args)
+
+
+def _run(folder: Path, modules: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, *args],
         env=_environment(folder, modules),
         capture_output=True,
         text=True,
@@ -136,27 +145,12 @@ def test_a_further_mechanism_gets_a_checked_scenario_section(broadcast):
     """Its parameters are validated with their bounds and listed by --explain."""
     bad = broadcast / "bad.toml"
     bad.write_text("[mechanisms.broadcast]\nenabled = true\nrate = 2.0\n")
-    env = _environment(broadcast, "broadcast")
-    checked = subprocess.run(
-        [sys.executable, "-m", "diffusion_sim", "validate", str(bad)],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=broadcast,
-        timeout=300,
-    )
+    checked = _cli(broadcast, "broadcast", "validate", str(bad))
     assert checked.returncode == 2
     assert "Traceback" not in checked.stderr
     assert "mechanisms.broadcast.rate" in checked.stderr
     assert "line 3" in checked.stderr
-    explained = subprocess.run(
-        [sys.executable, "-m", "diffusion_sim", "validate", "embedded", "--explain"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=broadcast,
-        timeout=300,
-    )
+    explained = _cli(broadcast, "broadcast", "validate", "embedded", "--explain")
     assert explained.returncode == 0, explained.stderr
     assert "mechanisms.broadcast.rate" in explained.stdout
 
@@ -181,14 +175,7 @@ def test_a_shipped_scenario_is_unchanged_with_a_further_mechanism_installed_but_
 def test_a_broken_further_mechanism_is_one_clear_error(tmp_path):
     """A module that lacks its rule: exit 2, the variable and the module named, no traceback."""
     (tmp_path / "halfdone.py").write_text('NAME = "halfdone"\nTITLE = "x"\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "diffusion_sim", "validate", "embedded"],
-        env=_environment(tmp_path, "halfdone"),
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=300,
-    )
+    done = _cli(tmp_path, "halfdone", "validate", "embedded")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "DIFFUSION_SIM_MECHANISMS" in done.stderr

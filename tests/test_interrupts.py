@@ -229,6 +229,22 @@ def test_results_are_never_overwritten(tmp_path):
     assert (tmp_path / "run" / "manifest.json").is_file()
 
 
+def interrupted(argv: list[str], moment: str, earliest: float, latest: float) -> tuple[int, str]:
+    """``diffusion-sim ARGV`` sent a Ctrl-C at a seeded random moment: (exit code, stderr)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diffusion_sim", *argv],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(random.Random(moment).uniform(earliest, latest))
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    return process.returncode, stderr
+
+
 @pytest.mark.parametrize("moment", range(8))
 def test_a_ctrl_c_as_the_program_starts_is_one_line_exit_130_and_no_debris(tmp_path, moment):
     """From the first modules loading to the save of a short run, any moment.
@@ -238,23 +254,13 @@ def test_a_ctrl_c_as_the_program_starts_is_one_line_exit_130_and_no_debris(tmp_p
     an empty results folder.
     """
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "diffusion_sim", "run", "horizontal", "--steps", "3"]
-        + ["--set", "world.n_cities=100", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(random.Random(f"start-{moment}").uniform(0.05, 1.5))
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    run = ["run", "horizontal", "--steps", "3", "--set", "world.n_cities=100", "--out", str(out)]
+    code, stderr = interrupted(run, f"start-{moment}", 0.05, 1.5)
     folders = list(out.iterdir()) if out.exists() else []
-    if process.returncode == 0:  # the run had finished and saved
+    if code == 0:  # the run had finished and saved
         assert len(folders) == 1 and (folders[0] / "manifest.json").exists()
         return
-    assert process.returncode == 130, stderr
+    assert code == 130, stderr
     assert stderr.count("interrupted") == 1, stderr  # one line, whatever the progress bar drew
     assert folders == [], f"an interrupted run left {folders}"
 
@@ -266,42 +272,24 @@ def test_an_interrupted_calibration_leaves_no_folder_behind(tmp_path, moment):
     rows = [f"City {k},{2000 + k // 12}-{k % 12 + 1:02d}-15" for k in range(40)]
     data.write_text("city,date\n" + "\n".join(rows) + "\n")
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "diffusion_sim", "calibrate", "horizontal", "--data", str(data)]
-        + ["--fit", "mechanisms.horizontal.strength", "--method", "point"]
-        + ["--max-evaluations", "60", "--set", "world.n_cities=400", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(random.Random(f"calibrate-{moment}").uniform(1.0, 5.0))
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=300)
-    assert "Traceback" not in stderr, stderr
+    fit = ["calibrate", "horizontal", "--data", str(data), "--method", "point"]
+    fit += ["--fit", "mechanisms.horizontal.strength", "--max-evaluations", "60"]
+    fit += ["--set", "world.n_cities=400", "--out", str(out)]
+    code, stderr = interrupted(fit, f"calibrate-{moment}", 1.0, 5.0)
     left = list(out.iterdir()) if out.exists() else []
-    if process.returncode == 0:  # the fit had finished: one whole folder
+    if code == 0:  # the fit had finished: one whole folder
         assert len(left) == 1 and (left[0] / "manifest.json").exists()
         return
-    assert process.returncode == 130, stderr
+    assert code == 130, stderr
     assert left == [], f"an interrupted calibration left {left}"
 
 
 def test_an_interrupted_compare_leaves_nothing_that_looks_complete(tmp_path):
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "diffusion_sim", "compare", "horizontal", "embedded"]
-        + ["--replicates", "200", "--set", "world.n_cities=1500", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(random.Random("compare").uniform(1.0, 4.0))
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr
+    compare = ["compare", "horizontal", "embedded", "--replicates", "200"]
+    compare += ["--set", "world.n_cities=1500", "--out", str(out)]
+    code, stderr = interrupted(compare, "compare", 1.0, 4.0)
+    assert code == 130, stderr
     left = list(out.rglob("*")) if out.exists() else []
     assert not [p for p in left if p.name == "manifest.json" or p.name.endswith(".partial")]
 

@@ -122,21 +122,17 @@ def read_adoptions(path: str | Path) -> Adoptions:
     dates = pd.to_datetime(raw[date_col].str.strip(), errors="coerce", format="mixed")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
-        shown = ", ".join(str(lines[i]) for i in bad[:5])
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         raise InputError(
-            f"column '{date_col}': {len(bad)} missing or unparseable date(s), on line(s) "
-            f"{shown}{more}; expected dates like 2012-07-23",
+            f"column '{date_col}': {len(bad)} missing or unparseable date(s), on "
+            f"{_lines_text(lines, bad)}; expected dates like 2012-07-23",
             source=source,
         )
     today = pd.Timestamp.now().normalize()
     future = np.flatnonzero((dates > today + pd.Timedelta(days=1)).to_numpy())  # time zones
     if len(future):
-        shown = ", ".join(str(lines[i]) for i in future[:5])
-        more = f" and {len(future) - 5} more" if len(future) > 5 else ""
         raise InputError(
             f"column '{date_col}': {len(future)} date(s) after today ({today:%Y-%m-%d}), on "
-            f"line(s) {shown}{more}; an observed adoption cannot lie in the future",
+            f"{_lines_text(lines, future)}; an observed adoption cannot lie in the future",
             source=source,
         )
     table = pd.DataFrame(
@@ -162,6 +158,12 @@ def read_adoptions(path: str | Path) -> Adoptions:
             )
         table["coordinated"] = flag.isin(TRUE_WORDS).to_numpy()
     return Adoptions(table=table, source=source, format=kind)
+
+
+def _lines_text(lines: np.ndarray, rows: np.ndarray) -> str:
+    """'line(s) 3, 7 and 4 more': where the rows are in the file (the first five named)."""
+    shown = ", ".join(str(lines[i]) for i in rows[:5])
+    return f"line(s) {shown}" + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
 def check_span(adoptions: Adoptions, unit: str, start: str | None, source: str | None) -> None:
