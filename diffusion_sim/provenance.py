@@ -31,7 +31,7 @@ from diffusion_sim import compiling
 from diffusion_sim.events import network_changes, network_sizes_at
 from diffusion_sim.kernels import compiled, row
 from diffusion_sim.mechanisms.registry import (
-    ADOPTION_CHANNELS,
+    CHANNELS,
     HIERARCHICAL,
     HORIZONTAL,
     INNOVATION,
@@ -246,7 +246,7 @@ def describe(setup, city: int, step: int, channel: int, source: int, rest: float
         return f"{when} through horizontal influence with no adopted neighbour (threshold 0)"
     if source < 0:
         alone = " on its own initiative" if channel == INNOVATION else ""
-        return f"{when} through {ADOPTION_CHANNELS[channel]}{alone}"
+        return f"{when} through {CHANNELS[channel]}{alone}"
     if channel == HORIZONTAL:
         k = layers_at(setup, step, np.array([city]), np.array([source]), np.array([rest]))[0]
         layer = f" ({setup.layer_names()[k]})" if k >= 0 else ""

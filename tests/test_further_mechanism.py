@@ -141,6 +141,31 @@ def test_a_further_mechanism_runs_in_both_engines_and_matches_its_analytic_curve
         assert abs(share - expected) <= 4 * sd + 1e-12, (t, share, expected)
 
 
+def test_the_dashboard_draws_and_explains_a_further_mechanism(broadcast):
+    """The live run stacks its channel, and the inspector names it for a city it moved."""
+    code = """
+    import numpy as np
+    import diffusion_sim as ds
+    from diffusion_sim.app.session import LiveRun
+    from diffusion_sim.app.views import curves_figure
+    from diffusion_sim.mechanisms.registry import CHANNELS
+    scenario = ds.load_scenario("embedded").with_overrides({
+        "world.n_cities": 400, "run.steps": 12,
+        "mechanisms.broadcast.enabled": True, "mechanisms.broadcast.rate": 0.05,
+    })
+    run = LiveRun(scenario, seed=1)
+    run.step(12)
+    snapshot = run.snapshot()
+    assert snapshot.timeseries["adopters_broadcast"].iloc[-1] > 0
+    curves_figure(snapshot.timeseries, 12)
+    city = int(np.flatnonzero(snapshot.channel == CHANNELS.index("broadcast"))[0])
+    print(run.inspect(city)["why"])
+    """
+    done = _python(broadcast, code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("through broadcast"), done.stdout
+
+
 def test_a_further_mechanism_gets_a_checked_scenario_section(broadcast):
     """Its parameters are validated with their bounds and listed by --explain."""
     bad = broadcast / "bad.toml"

@@ -7,8 +7,10 @@ Modes (:mod:`diffusion_sim.modes`), the dashboard's switches, sections and
 colours, the charts' colours, the schema's ``with_mechanisms`` and the tests'
 ``only`` helper all derive their lists from :data:`MECHANISMS` and
 :data:`CHANNEL_SPECS`, so adding a mechanism is one entry here (docs/architecture.md,
-"Adding a mechanism"). This module is data only: it imports no mechanism, so
-any module may read it.
+"Adding a mechanism"). A mechanism from outside the package (a module named in
+``DIFFUSION_SIM_MECHANISMS``) is appended after the built-in ones when this module
+loads (:func:`load_further_mechanisms`). This module is data only: it imports no
+mechanism, so any module may read it.
 """
 
 from __future__ import annotations
