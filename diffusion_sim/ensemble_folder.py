@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.results import Result, ensemble_band, step_unit_of
+from diffusion_sim.results import Result, chart_labels, ensemble_band
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.storage import (
     LOCK,
@@ -249,7 +249,7 @@ def _run_pending(
 
 def _write_tables(folder: Path, replicates: int, root_seed: int, wall_s: float) -> None:
     """The ensemble tables from the replicate folders, then the manifest."""
-    from diffusion_sim.plotting import plot_band, start_of
+    from diffusion_sim.plotting import plot_band
     from diffusion_sim.simulation import ensemble_of
 
     results = [Result.load(folder / replicate_name(i)) for i in range(replicates)]
@@ -260,9 +260,8 @@ def _write_tables(folder: Path, replicates: int, root_seed: int, wall_s: float) 
     for name, table in tables:
         write_atomic(folder / f"{name}.parquet", _parquet_writer(table))
     manifest = ensemble.manifest
-    title, unit = manifest.get("scenario_name", ""), step_unit_of(manifest)
-    start = start_of(manifest)
-    write_atomic(folder / "band.png", lambda tmp: plot_band(band, tmp, title, unit, start))
+    labels = chart_labels(manifest)
+    write_atomic(folder / "band.png", lambda tmp: plot_band(band, tmp, *labels))
     write_manifest(folder, manifest)
     (folder / INCOMPLETE).unlink(missing_ok=True)
     (folder / LOCK).unlink(missing_ok=True)  # complete: nothing will resume it

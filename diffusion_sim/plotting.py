@@ -80,11 +80,6 @@ def step_date(step: float, unit: str, start: str) -> pd.Timestamp:
     return pd.Timestamp(start) + offset
 
 
-def start_of(manifest: dict[str, Any]) -> str | None:
-    """The scenario's ``run.start`` recorded in a manifest, if any."""
-    return manifest.get("scenario", {}).get("run", {}).get("start")
-
-
 def time_axis(
     ax: Any, unit: str | None, start: str | None = None, last_step: float | None = None
 ) -> None:

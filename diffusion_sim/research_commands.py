@@ -65,14 +65,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    import contextlib
     import os
     import shutil
     import sys
     import tempfile
 
     from diffusion_sim.calibration import calibrate, check_span, fit_key, read_adoptions
-    from diffusion_sim.storage import check_output_file, write_atomic
+    from diffusion_sim.storage import check_output_file, give_back, write_atomic
 
     if args.no_save and args.write_scenario:
         raise InputError("--no-save and --write-scenario: --no-save writes nothing; choose one")
@@ -123,8 +122,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             folder = fit.save(folder)
     except BaseException:
         if folder is not None:  # interrupted or failed: no empty results folder stays behind
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+            give_back(folder)
         raise
     finally:
         if work is not None:

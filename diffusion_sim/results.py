@@ -90,11 +90,10 @@ class Result:
             for name in self.TABLES:
                 getattr(self, name).to_parquet(staging / f"{name}.parquet", index=False)
             if plot:
-                from diffusion_sim.plotting import plot_channels, start_of
+                from diffusion_sim.plotting import plot_channels
 
-                title = self.manifest.get("scenario_name", "")
-                unit, start = step_unit_of(self.manifest), start_of(self.manifest)
-                plot_channels(self.timeseries, staging / "adoption.png", title, unit, start)
+                labels = chart_labels(self.manifest)
+                plot_channels(self.timeseries, staging / "adoption.png", *labels)
             write_manifest(staging, self.manifest)
         return folder
 
@@ -145,9 +144,11 @@ def build_result(setup: Setup, trajectory: Trajectory, manifest: dict | None = N
     )
 
 
-def step_unit_of(manifest: dict[str, Any]) -> str | None:
-    """The scenario's ``run.step_unit`` (month, year ...) recorded in a manifest, if any."""
-    return manifest.get("scenario", {}).get("run", {}).get("step_unit")
+def chart_labels(manifest: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """What a saved run's chart is labelled with, from its manifest: the scenario's name,
+    its ``run.step_unit`` (month, year ...) and its ``run.start`` (a date), if recorded."""
+    run = manifest.get("scenario", {}).get("run", {})
+    return manifest.get("scenario_name", ""), run.get("step_unit"), run.get("start")
 
 
 def summaries_table(results: list[Result]) -> pd.DataFrame:

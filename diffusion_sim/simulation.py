@@ -17,10 +17,10 @@ from diffusion_sim.networks import build_networks
 from diffusion_sim.results import (
     Result,
     build_result,
+    chart_labels,
     ensemble_band,
     make_manifest,
     staged,
-    step_unit_of,
     summaries_table,
     write_manifest,
 )
@@ -222,7 +222,7 @@ class Ensemble:
 
     def save(self, folder: str | Path) -> Path:
         """Each replicate in its own subfolder, the ensemble tables beside them, manifest last."""
-        from diffusion_sim.plotting import plot_band, start_of
+        from diffusion_sim.plotting import plot_band
 
         folder = Path(folder)
         with staged(folder) as staging:
@@ -231,9 +231,7 @@ class Ensemble:
             self.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
             self.band.to_parquet(staging / "band.parquet", index=False)
             self.summaries().to_parquet(staging / "summaries.parquet", index=False)
-            title = self.manifest.get("scenario_name", "")
-            unit, start = step_unit_of(self.manifest), start_of(self.manifest)
-            plot_band(self.band, staging / "band.png", title, unit, start)
+            plot_band(self.band, staging / "band.png", *chart_labels(self.manifest))
             write_manifest(staging, self.manifest)
         return folder
 

@@ -109,6 +109,13 @@ def reserve_folder(root: Path, stem: str) -> Path:
     raise InputError(f"{root}: 10,000 folders named {stem!r} already; clean up the results")
 
 
+def give_back(folder: Path) -> None:
+    """Remove a reserved results folder that is still empty (work interrupted before its
+    save); a folder holding anything, or gone already, is left as it is."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 def _try_lock(path: Path) -> Any | None:
     """An open file holding an exclusive ``flock`` on ``path``, or None if a live process has it."""
     try:
@@ -206,8 +213,7 @@ def staged(folder: str | Path) -> Iterator[Path]:
     except BaseException:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-        with contextlib.suppress(OSError):  # an interrupted save leaves no empty folder behind
-            folder.rmdir()  # (only if empty: the reservation, never results)
+        give_back(folder)  # an interrupted save leaves no empty folder behind
         raise
     finally:
         if lock is not None:

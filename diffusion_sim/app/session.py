@@ -171,8 +171,12 @@ class LiveRun:
         return taken
 
     def _absorb(self, t: int) -> None:
-        """Read the change events recorded since the last call into the per-city state."""
-        trajectory = self.engine.recorder.finish(t)
+        """Read the change events recorded since the last call into the per-city state.
+
+        The run's record up to step t is kept (``self.trajectory``): the snapshot's
+        timeseries, the inspector and the export read it instead of assembling it again.
+        """
+        trajectory = self.trajectory = self.engine.recorder.finish(t)
         new = slice(self._events_seen, len(trajectory.city))
         self._events_seen = len(trajectory.city)
         cities = trajectory.city[new]
@@ -225,9 +229,7 @@ class LiveRun:
                 adopted=self.adopted.copy(),
                 channel=self.channel.copy(),
                 adoption_step=self.adoption_step.copy(),
-                timeseries=timeseries_table(
-                    self.setup, self.engine.recorder.finish(self.step_count)
-                ),
+                timeseries=timeseries_table(self.setup, self.trajectory),
                 governments=self.governments(),
             )
 
@@ -235,7 +237,7 @@ class LiveRun:
     def result(self) -> Result:
         """The run so far as a :class:`Result`, with the manifest ``diffusion-sim run`` writes."""
         with self.lock:
-            trajectory = self.engine.recorder.finish(self.step_count)
+            trajectory = self.trajectory
             manifest = make_manifest(self.setup, self.engine_name, self.seed_info, 0.0)
             manifest["dashboard"] = {"steps_run": self.step_count}
             return build_result(self.setup, trajectory, manifest)
@@ -250,7 +252,7 @@ class LiveRun:
             adopted = bool(self.adopted[city])
             code = int(self.channel[city])
             step = int(self.adoption_step[city])
-            trajectory = self.engine.recorder.finish(self.step_count)
+            trajectory = self.trajectory
         governments = [
             f"{setup.gov_names[row[city]]} ({LEVELS[setup.gov_level[row[city]]]})"
             for row in setup.city_gov
