@@ -1,18 +1,60 @@
-"""Binding a compiled loop to its argument types once, safe from a Ctrl-C mid-compile.
+"""Compiled loops: declared, kept fresh on disk, and bound once, safe from a Ctrl-C mid-compile.
 
 The kernels (:mod:`diffusion_sim.kernels`, :mod:`diffusion_sim.provenance`) are
-compiled the first time a run binds them; this is the one place that compiles.
+declared with :func:`compiled` and compiled the first time a run binds or calls
+them; nothing compiles, or touches numba's cache, when a module is imported.
 """
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numba
+
+CACHED: list[Any] = []
+"""Every loop declared with :func:`compiled`, in declaration order."""
+
+_fresh = False
+
+
+def compiled(function: Callable[..., Any]) -> Any:
+    """``numba.njit(cache=True, nogil=True)``, registered for :func:`fresh_cache`."""
+    dispatcher = numba.njit(cache=True, nogil=True)(function)
+    CACHED.append(dispatcher)
+    return dispatcher
+
+
+def fresh_cache() -> None:
+    """Drop the compiled loops' disk cache if a mechanism's source changed (once per process).
+
+    numba keys a cached function on its own file only; the loops inline the rules
+    of ``diffusion_sim/mechanisms/``, so a changed rule must recompile them. Called
+    before a run's first compiled call (:func:`bind`, the engines' bundles, the
+    provenance tables, the likelihood), never on import.
+    """
+    global _fresh
+    if _fresh or not CACHED:
+        return
+    _fresh = True
+    folder = Path(__file__).parent / "mechanisms"
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    try:
+        stamp = Path(CACHED[0]._cache._cache_path) / "kernels.rules.sha256"
+        if stamp.exists() and stamp.read_text() == digest.hexdigest():
+            return
+        for dispatcher in CACHED:
+            dispatcher._cache.flush()
+        stamp.write_text(digest.hexdigest())
+    except OSError:  # pragma: no cover - a read-only cache: numba compiles in memory
+        return
 
 
 def bind(kernel: Any, *args: Any) -> Callable[..., Any]:
@@ -24,6 +66,7 @@ def bind(kernel: Any, *args: Any) -> Callable[..., Any]:
     once. Pass arguments of exactly these types afterwards: the entry point
     does not check them.
     """
+    fresh_cache()
     signature = tuple(numba.typeof(a) for a in args)
     with _interrupts_held():
         kernel.compile(signature)

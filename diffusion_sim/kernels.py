@@ -33,26 +33,18 @@ are added to float64 sums, so no rounding enters there either.
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
-import numba
 import numpy as np
 
-from diffusion_sim.mechanisms import (
-    abandonment,
-    embedded,
-    hierarchical,
-    horizontal,
-    innovation,
-    vertical,
+from diffusion_sim.compiling import compiled
+from diffusion_sim.mechanisms import compose, embedded, innovation, vertical
+from diffusion_sim.mechanisms.compose import (
+    CONTAGION_RULE,
+    HORIZONTAL_OFF,
+    NO_MANDATE,
+    THRESHOLD_RULE,
 )
-from diffusion_sim.setup import NO_MANDATE
 
-compiled = numba.njit(cache=True, nogil=True)
-
-HORIZONTAL_OFF, THRESHOLD_RULE, CONTAGION_RULE = 0, 1, 2
-"""How the kernels get the horizontal hazard (``Params.horizontal_rule``)."""
+__all__ = ["CONTAGION_RULE", "HORIZONTAL_OFF", "KERNELS", "THRESHOLD_RULE"]
 
 
 @compiled
@@ -109,8 +101,7 @@ def tally_governments(which, sign, cities, state, governments):  # pragma: no co
 def update_context(which, cities, state, context, governments, params):  # pragma: no cover
     """Per-city effects of the governments above: deterrence, support, mandates, preemption.
 
-    The voluntary factor is embedded.voluntary_factor; the top-down hazard is
-    vertical.top_down_rule of the support summed over the levels above.
+    Gathers over the levels above each city, then :func:`compose.city_context`.
     Cities whose hazard may have changed are marked stale: non-adopters, and
     adopters whose preemption or mandate changed (nothing else moves an exit hazard).
     """
@@ -120,33 +111,35 @@ def update_context(which, cities, state, context, governments, params):  # pragm
     preempting, mandate_step = governments.preempting, governments.mandate_step
     voluntary_factor, top_down = context.voluntary_factor, context.top_down
     preempted, blocked, mandate_start = context.preempted, context.blocked, context.mandate_start
-    use_vertical, use_hierarchical = params.vertical, params.hierarchical
-    deterrence, rate = params.deterrence, params.top_down_rate
-    gather = use_vertical or use_hierarchical
+    gather = params.vertical or params.hierarchical
     for c in which:
         total_support = 0.0
         n_hostile = 0
-        is_preempted = False
-        start = NO_MANDATE
+        preempting_above = False
+        earliest = NO_MANDATE
         if gather:
             for level in range(city_gov.shape[0]):
                 g = city_gov[level, c]
                 total_support += support[g]
                 n_hostile += hostile[g]
-                is_preempted = is_preempted or preempting[g]
-                start = min(start, mandate_step[g])
-        if not use_hierarchical:
-            is_preempted = False
-            start = NO_MANDATE
-        is_blocked = is_preempted and not defiant[c]
-        deterred = deterrence[n_hostile] if use_vertical else 1.0
+                preempting_above = preempting_above or preempting[g]
+                earliest = min(earliest, mandate_step[g])
+        factor, h_top_down, is_preempted, is_blocked, start = compose.city_context(
+            params,
+            total_support,
+            n_hostile,
+            preempting_above,
+            earliest,
+            defiant[c],
+            susceptibility[c],
+            readiness[c],
+        )
         exit_changed = preempted[c] != is_preempted or mandate_start[c] != start
         preempted[c] = is_preempted
         blocked[c] = is_blocked
         mandate_start[c] = start
-        voluntary_factor[c] = embedded.voluntary_factor(susceptibility[c], deterred, is_blocked)
-        if use_vertical:
-            top_down[c] = vertical.top_down_rule(total_support, readiness[c], rate)
+        voluntary_factor[c] = factor
+        top_down[c] = h_top_down
         if exit_changed or not adopted[c]:
             stale[c] = True
 
@@ -182,41 +175,30 @@ def city_hazards(
     threshold, defiant = cities.threshold, cities.defiant
     factor, top_down, blocked = context.voluntary_factor, context.top_down, context.blocked
     preempted, mandate_start = context.preempted, context.mandate_start
-    rule, steps = params.horizontal_rule, params.compliance_steps
-    use_innovation, use_vertical = params.innovation, params.vertical
-    use_hierarchical, use_abandonment = params.hierarchical, params.abandonment
+    contagion = params.horizontal_rule == CONTAGION_RULE
     for k in range(len(which)):
         c = which[k]
         start = mandate_start[c]
         if adopted[c]:
-            h_abandon = 0.0
-            if use_abandonment:
-                h_abandon = abandonment.abandonment_rule(
-                    monitored[c], params.abandonment_rate, params.monitoring_reduction
-                )
-            h_preempt = 0.0
-            if use_hierarchical:
-                h_preempt = hierarchical.preemption_rule(
-                    preempted[c], defiant[c], params.preemption_enforcement
-                )
-            exits = embedded.exit_channels(h_abandon, h_preempt, start, t)
+            exits = compose.exit_hazards(params, t, monitored[c], preempted[c], defiant[c], start)
             if choose:
                 channel[k] = embedded.choose_channel_of_one(u[k], exits)
             else:
                 hazard[c] = embedded.combined_hazard(exits)
             continue
-        h_innovation = innovation_hazard[c] if use_innovation else 0.0
-        h_horizontal = 0.0
-        if rule == THRESHOLD_RULE:
-            h_horizontal = horizontal.threshold_rule(pressure[c], total[c], threshold[c], boost)
-        elif rule == CONTAGION_RULE:
-            h_horizontal = horizontal.persuasion_rule(escaped[k], boost)
-        h_top_down = top_down[c] if use_vertical else 0.0
-        h_compliance = 0.0
-        if use_hierarchical:
-            h_compliance = hierarchical.compliance_rule(t - start - 1, steps)
-        adoptions = embedded.adoption_channels(
-            factor[c], h_innovation, h_horizontal, h_top_down, h_compliance, blocked[c]
+        adoptions = compose.adoption_hazards(
+            params,
+            t,
+            factor[c],
+            blocked[c],
+            start,
+            innovation_hazard[c],
+            pressure[c],
+            total[c],
+            threshold[c],
+            escaped[k] if contagion else 1.0,
+            boost,
+            top_down[c],
         )
         for j in range(len(further)):
             further[j] = embedded.further_channel(factor[c], further_hazard[c, j])
@@ -227,6 +209,53 @@ def city_hazards(
                 within[k] = embedded.position_in_channel(u[k], adoptions, chosen, further)
         else:
             hazard[c] = embedded.combined_hazard(adoptions, further)
+
+
+@compiled
+def every_city_hazard(t, boost, escaped, above, cities, state, params, out):  # pragma: no cover
+    """out[c] = city c's combined hazard at step t from scratch (the numpy reference's loop).
+
+    ``above`` is what the governments above each city amount to, gathered by the
+    caller from the governments' state alone: (total support, hostile count,
+    preempting, earliest mandate) arrays. Then the same :mod:`compose` functions
+    as :func:`city_hazards`, but on a context computed here, not the kept one.
+    """
+    total_support, n_hostile, preempting, earliest = above
+    further = np.empty(cities.further.shape[1])
+    contagion = params.horizontal_rule == CONTAGION_RULE
+    for c in range(len(out)):
+        defiant = cities.defiant[c]
+        factor, top_down, preempted, blocked, start = compose.city_context(
+            params,
+            total_support[c],
+            n_hostile[c],
+            preempting[c],
+            earliest[c],
+            defiant,
+            cities.susceptibility[c],
+            cities.readiness[c],
+        )
+        if state.adopted[c]:
+            exits = compose.exit_hazards(params, t, state.monitored[c], preempted, defiant, start)
+            out[c] = embedded.combined_hazard(exits)
+            continue
+        adoptions = compose.adoption_hazards(
+            params,
+            t,
+            factor,
+            blocked,
+            start,
+            cities.innovation[c],
+            state.pressure[c],
+            state.total[c],
+            cities.threshold[c],
+            escaped[c] if contagion else 1.0,
+            boost,
+            top_down,
+        )
+        for j in range(len(further)):
+            further[j] = embedded.further_channel(factor, cities.further[c, j])
+        out[c] = embedded.combined_hazard(adoptions, further)
 
 
 @compiled
@@ -268,23 +297,16 @@ def choose_governments(
     compete as every city's channels do (embedded.choose_channel_of_one).
     """
     for k in range(len(u)):
-        h_bottom_up = 0.0
-        if params.vertical:
-            adopted = governments.population_adopted[k]
-            population_share = adopted / population[k] if population[k] > 0 else 0.0
-            voice = cities[k] * vertical.VOICE_UNITS
-            lobbying_share = governments.lobbying_adopted[k] / voice if cities[k] > 0 else 0.0
-            h_bottom_up = vertical.government_rule(
-                population_share,
-                lobbying_share,
-                response[stance[k] + 1],
-                params.bottom_up_rate,
-                params.lobbying_weight,
-            )
-        h_harmonize = 0.0
-        if params.hierarchical:
-            h_harmonize = hierarchical.harmonization_rule(stance[k], params.government_rate)
-        out[k] = embedded.choose_channel_of_one(u[k], (h_bottom_up, h_harmonize))
+        hazards = compose.government_hazards(
+            params,
+            governments.population_adopted[k],
+            population[k],
+            governments.lobbying_adopted[k],
+            cities[k],
+            response[stance[k] + 1],
+            stance[k],
+        )
+        out[k] = embedded.choose_channel_of_one(u[k], hazards)
 
 
 @compiled
@@ -340,28 +362,5 @@ KERNELS = (
     choose_governments,
     mandates_due,
     gather_pressure,
+    every_city_hazard,
 )
-
-
-def _forget_cache_when_rules_change() -> None:
-    """Drop the kernels' disk cache when a mechanism's source changed.
-
-    numba keys a cached function on its own file only; these kernels inline the
-    rules of ``diffusion_sim/mechanisms/``, so a changed rule must recompile them.
-    """
-    folder = Path(embedded.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
-    try:
-        stamp = Path(city_hazards._cache._cache_path) / "kernels.rules.sha256"
-        if stamp.exists() and stamp.read_text() == digest.hexdigest():
-            return
-        for kernel in KERNELS:
-            kernel._cache.flush()
-        stamp.write_text(digest.hexdigest())
-    except OSError:  # pragma: no cover - a read-only cache: numba compiles in memory
-        return
-
-
-_forget_cache_when_rules_change()

@@ -22,14 +22,14 @@ it picks the source, so naming a source costs no draw and the engines agree:
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from numba.extending import register_jitable
 
 from diffusion_sim import compiling
+from diffusion_sim.compiling import compiled
 from diffusion_sim.events import network_changes, network_sizes_at
-from diffusion_sim.kernels import compiled, row
+from diffusion_sim.kernels import row
 from diffusion_sim.mechanisms.registry import (
     CHANNELS,
     HIERARCHICAL,
@@ -153,7 +153,7 @@ def choose_layers(
     return chosen
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _entries(indptr, indices, data, targets, sources, out):  # pragma: no cover
     """out[k] = the canonical CSR matrix's entry [targets[k], sources[k]] (0 if absent)."""
     for k in range(len(targets)):
@@ -168,7 +168,7 @@ def _entries(indptr, indices, data, targets, sources, out):  # pragma: no cover
         out[k] = data[lo] if lo < indptr[targets[k] + 1] and indices[lo] == j else 0.0
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _pick_layers(parts, rest, chosen):  # pragma: no cover
     """Per tie (a column of ``parts``, one row per layer): the first layer whose running sum
     of weights exceeds rest x the total; the last layer holding the tie if rounding

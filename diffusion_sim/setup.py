@@ -19,14 +19,12 @@ import scipy.sparse as sp
 from diffusion_sim import ties
 from diffusion_sim.errors import InputError
 from diffusion_sim.mechanisms import horizontal, susceptibility, vertical
+from diffusion_sim.mechanisms.compose import NO_MANDATE as NO_MANDATE  # what a run reads
 from diffusion_sim.mechanisms.innovation import top_pioneers
 from diffusion_sim.mechanisms.registry import FURTHER
 from diffusion_sim.scenario import LEVELS, Scenario
 from diffusion_sim.ties import Influence
 from diffusion_sim.world import World
-
-NO_MANDATE = np.iinfo(np.int32).max
-"""mandate step of a government without a mandate (never starts)."""
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
 from diffusion_sim import compiling
+from diffusion_sim.compiling import compiled
 from diffusion_sim.mechanisms import horizontal
 from diffusion_sim.networks import comember_ties
 from diffusion_sim.world import World
@@ -150,7 +150,7 @@ def _canonical(layer: sp.csr_array) -> sp.csr_array:
     return layer
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _merge_rows(indptr, indices, data, out_indptr, out_indices, out_data):  # pragma: no cover
     """Row by row, merge the layers' sorted entries, adding where columns meet.
 

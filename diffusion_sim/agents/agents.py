@@ -16,14 +16,8 @@ import mesa
 import numpy as np
 
 from diffusion_sim import provenance
-from diffusion_sim.mechanisms import (
-    abandonment,
-    embedded,
-    hierarchical,
-    horizontal,
-    innovation,
-    vertical,
-)
+from diffusion_sim.mechanisms import compose, embedded, horizontal, innovation, vertical
+from diffusion_sim.mechanisms.compose import NO_MANDATE
 from diffusion_sim.mechanisms.embedded import choose_channel_of_one
 from diffusion_sim.mechanisms.registry import (
     ADOPTION_CODES,
@@ -34,7 +28,6 @@ from diffusion_sim.mechanisms.registry import (
     HORIZONTAL,
     VERTICAL,
 )
-from diffusion_sim.setup import NO_MANDATE
 from diffusion_sim.trajectory import NO_SOURCE
 
 if TYPE_CHECKING:
@@ -76,30 +69,17 @@ class GovernmentAgent(mesa.Agent):
         self.next_channel = -1
         if self.adopted:
             return
-        mech = self.model.scenario.mechanisms
-        h_bottom_up = h_harmonize = 0.0
-        if mech.vertical.enabled:
-            adopted = [city for city in self.cities if city.adopted]
-            population_share = (
-                sum(city.population for city in adopted) / self.population
-                if self.population > 0
-                else 0.0
-            )
-            voices = sum(city.lobbying for city in adopted)  # integer units: an exact sum
-            lobbying_share = voices / (len(self.cities) * vertical.VOICE_UNITS)
-            h_bottom_up = vertical.government_rule(
-                population_share,
-                lobbying_share,
-                self.model.setup.response[self.stance + 1],
-                mech.vertical.bottom_up_rate,
-                mech.vertical.lobbying_weight,
-            )
-        if mech.hierarchical.enabled:
-            h_harmonize = hierarchical.harmonization_rule(
-                self.stance, mech.hierarchical.government_rate
-            )
-        u = self.model.u_gov[self.index]
-        self.next_channel = choose_channel_of_one(u, [h_bottom_up, h_harmonize])
+        adopted = [city for city in self.cities if city.adopted]
+        hazards = compose.government_hazards(
+            self.model.params,
+            sum(city.population for city in adopted),
+            self.population,
+            sum(city.lobbying for city in adopted),  # integer units: an exact sum
+            len(self.cities),
+            self.model.setup.response[self.stance + 1],
+            self.stance,
+        )
+        self.next_channel = choose_channel_of_one(self.model.u_gov[self.index], hazards)
 
     def apply(self) -> None:
         if self.next_channel >= 0:
@@ -126,6 +106,10 @@ class CityAgent(mesa.Agent):
         self.susceptibility = float(setup.susceptibility[index])
         """How far voluntary channels can move me (0: opposed; mechanisms/susceptibility.py)."""
         mech = model.scenario.mechanisms
+        self.innovation = innovation.innovation_rule(
+            self.capacity, self.leaning, mech.innovation.rate
+        )
+        """My own innovation hazard (before the voluntary factor), fixed for the run."""
         mine = {
             "capacity": self.capacity,
             "leaning": self.leaning,
@@ -166,64 +150,46 @@ class CityAgent(mesa.Agent):
 
     def decide(self) -> None:
         """Compute my hazards from the state at the start of the step and draw my fate."""
-        model, mech = self.model, self.model.scenario.mechanisms
+        model, params = self.model, self.model.params
         t = model.steps
         u = model.u_city[self.index]
-        hierarchy_on = mech.hierarchical.enabled
-        preempted = hierarchy_on and self.preempted()
-        mandate_since = self.under_mandate_since() if hierarchy_on else NO_MANDATE
-        blocked = preempted and not self.defiant
         self.next_change, self.next_channel = 0, -1
         self.next_source, self.next_source_rest = NO_SOURCE, 0.0
-
+        factor, top_down, preempted, blocked, start = compose.city_context(
+            params,
+            float(sum(g.support_given for g in self.governments)),
+            sum(1 for g in self.governments if g.stance == vertical.HOSTILE),
+            self.preempted(),
+            self.under_mandate_since(),
+            self.defiant,
+            self.susceptibility,
+            self.readiness,
+        )
         if self.adopted:
-            h_abandon = h_preempt = 0.0
-            if mech.abandonment.enabled:
-                a = mech.abandonment
-                h_abandon = abandonment.abandonment_rule(
-                    self.monitored, a.rate, a.monitoring_reduction
-                )
-            if hierarchy_on:
-                h_preempt = hierarchical.preemption_rule(
-                    preempted, self.defiant, mech.hierarchical.preemption_enforcement
-                )
-            hazards = embedded.exit_channels(h_abandon, h_preempt, mandate_since, t)
+            hazards = compose.exit_hazards(
+                params, t, self.monitored, preempted, self.defiant, start
+            )
             channel = choose_channel_of_one(u, hazards)
             if channel >= 0:
                 self.next_change, self.next_channel = -1, EXIT_CODES[channel]
             return
-
-        deterred = 1.0
-        if mech.vertical.enabled:
-            n_hostile = sum(1 for g in self.governments if g.stance == vertical.HOSTILE)
-            deterred = float(model.setup.deterrence[n_hostile])
-        factor = embedded.voluntary_factor(self.susceptibility, deterred, blocked)
-
-        h_innovation = h_horizontal = h_vertical = h_hierarchical = 0.0
-        if mech.innovation.enabled:
-            h_innovation = innovation.innovation_rule(
-                self.capacity, self.leaning, mech.innovation.rate
-            )
-        if mech.horizontal.enabled:
-            # self.pressure == sum(weight for city, weight in self.influencers if city.adopted)
-            if mech.horizontal.rule == "threshold":
-                h_horizontal = horizontal.threshold_rule(
-                    self.pressure, self.total_influence, self.threshold, model.boost_now()
-                )
-            else:
-                escaped = float(horizontal.escape_probability(self.pressure))
-                h_horizontal = horizontal.persuasion_rule(escaped, model.boost_now())
-        if mech.vertical.enabled:
-            total_support = float(sum(g.support_given for g in self.governments))
-            h_vertical = vertical.top_down_rule(
-                total_support, self.readiness, mech.vertical.top_down_rate
-            )
-        if hierarchy_on:
-            h_hierarchical = hierarchical.compliance_rule(
-                t - mandate_since - 1, mech.hierarchical.compliance_steps
-            )
-        hazards = embedded.adoption_channels(
-            factor, h_innovation, h_horizontal, h_vertical, h_hierarchical, blocked
+        # self.pressure == sum(weight for city, weight in self.influencers if city.adopted)
+        escaped = 1.0
+        if params.horizontal_rule == compose.CONTAGION_RULE:
+            escaped = float(horizontal.escape_probability(self.pressure))
+        hazards = compose.adoption_hazards(
+            params,
+            t,
+            factor,
+            blocked,
+            start,
+            self.innovation,
+            self.pressure,
+            self.total_influence,
+            self.threshold,
+            escaped,
+            model.boost_now(),
+            top_down,
         )
         further = [embedded.further_channel(factor, h) for h in self.further]
         channel = choose_channel_of_one(u, hazards, further)

@@ -17,6 +17,7 @@ from mesa.agent import AgentSet
 from diffusion_sim import events
 from diffusion_sim.agents.agents import CityAgent, GovernmentAgent
 from diffusion_sim.engine.interface import GovernmentState
+from diffusion_sim.mechanisms import compose
 from diffusion_sim.mechanisms.registry import ADOPTION_CODES, INNOVATION
 from diffusion_sim.scenario import LEVELS, Scenario
 from diffusion_sim.setup import NO_MANDATE, Setup
@@ -49,6 +50,8 @@ class DiffusionModel(mesa.Model):
         super().__init__(seed=setup.world.seed)
         self.rng = rng
         self.setup = setup
+        self.params = compose.params_of(setup.scenario.mechanisms, setup.deterrence)
+        """The mechanisms' switches and rates (:mod:`diffusion_sim.mechanisms.compose`)."""
         self.scenario: Scenario = setup.scenario
         self.recorder = Recorder()
         self.boost, self.boost_until = 1.0, -1

@@ -14,8 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from diffusion_sim import kernels
-from diffusion_sim.setup import NO_MANDATE, Setup
+from diffusion_sim import compiling, kernels
+from diffusion_sim.mechanisms.compose import NO_MANDATE, Params, params_of
+from diffusion_sim.setup import Setup
 
 
 class Cities(NamedTuple):
@@ -72,26 +73,6 @@ class Governments(NamedTuple):
     lobbying_adopted: np.ndarray
 
 
-class Params(NamedTuple):
-    """The scenario's switches and rates as the kernels read them."""
-
-    horizontal_rule: int
-    innovation: bool
-    vertical: bool
-    hierarchical: bool
-    abandonment: bool
-    compliance_steps: int
-    preemption_enforcement: float
-    abandonment_rate: float
-    monitoring_reduction: float
-    top_down_rate: float
-    bottom_up_rate: float
-    lobbying_weight: float
-    government_rate: float
-    deterrence: np.ndarray
-    """(1 - deterrence)^k for k hostile governments above a city."""
-
-
 def full(n: int, value: float | bool | int, dtype: type) -> np.ndarray:
     """An array written now (np.full, not np.zeros or np.empty, whose pages the kernels
     would map on first touch), so that no step pays for first-touch page faults."""
@@ -99,6 +80,8 @@ def full(n: int, value: float | bool | int, dtype: type) -> np.ndarray:
 
 
 def make_cities(setup: Setup) -> Cities:
+    """What the kernels read of each city (the first compiled call of a run: caches checked)."""
+    compiling.fresh_cache()
     world, mech = setup.world, setup.scenario.mechanisms
     n = setup.n_cities
     base = np.zeros(n)
@@ -153,28 +136,5 @@ def make_governments(g: int) -> Governments:
 
 
 def make_params(setup: Setup) -> Params:
-    m = setup.scenario.mechanisms
-    h = m.horizontal
-    rule = (
-        kernels.HORIZONTAL_OFF
-        if not h.enabled
-        else kernels.THRESHOLD_RULE
-        if h.rule == "threshold"
-        else kernels.CONTAGION_RULE
-    )
-    return Params(
-        horizontal_rule=int(rule),
-        innovation=bool(m.innovation.enabled),
-        vertical=bool(m.vertical.enabled),
-        hierarchical=bool(m.hierarchical.enabled),
-        abandonment=bool(m.abandonment.enabled),
-        compliance_steps=int(m.hierarchical.compliance_steps),
-        preemption_enforcement=float(m.hierarchical.preemption_enforcement),
-        abandonment_rate=float(m.abandonment.rate),
-        monitoring_reduction=float(m.abandonment.monitoring_reduction),
-        top_down_rate=float(m.vertical.top_down_rate),
-        bottom_up_rate=float(m.vertical.bottom_up_rate),
-        lobbying_weight=float(m.vertical.lobbying_weight),
-        government_rate=float(m.hierarchical.government_rate),
-        deterrence=np.ascontiguousarray(setup.deterrence, dtype=np.float64),
-    )
+    """The scenario's switches and rates (:func:`diffusion_sim.mechanisms.compose.params_of`)."""
+    return params_of(setup.scenario.mechanisms, setup.deterrence)

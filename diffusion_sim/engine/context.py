@@ -15,7 +15,7 @@ import numpy as np
 from diffusion_sim import compiling, kernels
 from diffusion_sim.engine import bundles
 from diffusion_sim.engine.state import RunState
-from diffusion_sim.setup import NO_MANDATE
+from diffusion_sim.mechanisms.compose import NO_MANDATE
 
 FULL_REFRESH_SHARE = 0.25
 """Above this share of cities under governments that changed, recompute every

@@ -24,25 +24,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
+from diffusion_sim import compiling
 from diffusion_sim.estimation.exposure import Exposure
 from diffusion_sim.estimation.parameters import Parametrisation, Values
 from diffusion_sim.estimation.timeline import Cells
-from diffusion_sim.mechanisms import horizontal, innovation, vertical
-from diffusion_sim.mechanisms.embedded import (
-    ADOPTION_CHANNELS,
-    adoption_channels,
-    combined_hazard,
-    voluntary_factor,
-)
+from diffusion_sim.mechanisms import compose, horizontal, innovation, vertical
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, combined_hazard
 from diffusion_sim.setup import Setup
 
 TINY = 1e-300
 """An adoption the model gives no chance at some parameters is scored log(TINY), not -inf."""
 ALMOST_ONE = 1.0 - 2.0**-52
+
+
+class CellInputs(NamedTuple):
+    """What :func:`diffusion_sim.compose.cell_channels` reads per cell (typed arrays)."""
+
+    support: np.ndarray
+    n_hostile: np.ndarray
+    blocked: np.ndarray
+    mandate_start: np.ndarray
+    susceptibility: np.ndarray
+    readiness: np.ndarray
+    step: np.ndarray
+    innovation: np.ndarray
+    boost: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,8 @@ class CellSet:
     support: np.ndarray
     n_hostile: np.ndarray
     blocked: np.ndarray
-    compliance: np.ndarray
+    mandate_start: np.ndarray
+    step: np.ndarray
     boost: np.ndarray
 
     @classmethod
@@ -87,8 +99,9 @@ class CellSet:
             readiness=setup.readiness[city],
             support=cells.support[index],
             n_hostile=cells.n_hostile[index],
-            blocked=cells.blocked[index].astype(np.float64),
-            compliance=cells.compliance[index],
+            blocked=cells.blocked[index],
+            mandate_start=cells.mandate_start[index].astype(np.int64),
+            step=cells.step[index].astype(np.int64),
             boost=cells.boost[index],
         )
 
@@ -114,8 +127,8 @@ class Likelihood:
         self.setup, self.cells, self.exposure = setup, cells, exposure
         self.parametrisation = parametrisation
         self.fixed_point = fixed_point
-        mech = setup.scenario.mechanisms
-        self.on = {m: getattr(mech, m).enabled for m in ADOPTION_CHANNELS}
+        self.params = compose.params_of(setup.scenario.mechanisms, setup.deterrence)
+        self.on = dict(zip(ADOPTION_CHANNELS, compose.adoption_switches(self.params), strict=False))
         self.max_hostile = len(setup.city_gov)
         self.deterrence_estimated = "mechanisms.vertical.deterrence" in parametrisation.keys
         zero_prob, one_prob = self._structure()
@@ -132,7 +145,6 @@ class Likelihood:
     def _structure(self) -> tuple[np.ndarray, np.ndarray]:
         """Cells whose hazard is 0, and 1, at every parameter value."""
         setup, cells = self.setup, self.cells
-        mech = setup.scenario.mechanisms
         city = cells.city
         not_blocked = ~cells.blocked
         base = setup.susceptibility[city] * not_blocked
@@ -140,13 +152,14 @@ class Likelihood:
             base = base * setup.deterrence[cells.n_hostile]
         exposed = self.exposure.sums(np.ones(self.exposure.n_dyads)) > 0.5
         voluntary = np.zeros(cells.n, dtype=bool)
-        if self.on["innovation"]:
-            voluntary |= setup.world.capacity[city] * setup.world.leaning[city] > 0
+        world = setup.world
+        if self.on["innovation"]:  # positive at some rate: positive at rate 1
+            voluntary |= innovation.innovation_hazard(world.capacity, world.leaning, 1.0)[city] > 0
         if self.on["horizontal"]:
             voluntary |= exposed
         if self.on["vertical"]:
-            voluntary |= cells.support * setup.readiness[city] > 0
-        compliance = cells.compliance * not_blocked if mech.hierarchical.enabled else 0.0
+            voluntary |= vertical.top_down_hazard(cells.support, setup.readiness[city], 1.0) > 0
+        compliance = cells.compliance * not_blocked if self.on["hierarchical"] else 0.0
         zero = ~((base > 0) & voluntary) & ~(compliance > 0)
         one = compliance >= 1.0
         return zero, one
@@ -163,33 +176,38 @@ class Likelihood:
     def channels(
         self, values: Values, which: CellSet, pressure: np.ndarray | None = None
     ) -> tuple[np.ndarray, ...]:
-        """The four channels' hazards at the cells, composed as the engines compose them."""
-        zeros = np.zeros(len(which.cells))
-        if self.on["vertical"]:
-            table = vertical.deterrence_factors(values.deterrence, self.max_hostile)
-            deterred = table[which.n_hostile]
-        else:
-            deterred = np.ones(len(which.cells))
-        factor = voluntary_factor(which.susceptibility, deterred, which.blocked)
-        h_innovation = (
-            innovation.innovation_hazard(which.capacity, which.leaning, values.innovation_rate)
-            if self.on["innovation"]
-            else zeros
+        """The four channels' hazards at the cells, composed as the engines compose them.
+
+        :func:`diffusion_sim.compose.cell_channels` with the scenario's switches
+        and rates (:mod:`diffusion_sim.mechanisms.compose`), the estimated ones
+        put in their place.
+        """
+        params = self.params._replace(
+            top_down_rate=float(values.top_down_rate),
+            deterrence=vertical.deterrence_factors(values.deterrence, self.max_hostile),
         )
-        if self.on["horizontal"]:
+        escaped = np.ones(len(which.cells))
+        if params.horizontal_rule == compose.CONTAGION_RULE:
             pressure = self.pressure(values, which) if pressure is None else pressure
-            h_horizontal = horizontal.contagion_hazard(pressure, which.boost)
-        else:
-            h_horizontal = zeros
-        h_top_down = (
-            vertical.top_down_hazard(which.support, which.readiness, values.top_down_rate)
-            if self.on["vertical"]
-            else zeros
+            escaped = horizontal.escape_probability(pressure)
+        inputs = CellInputs(
+            support=np.asarray(which.support, dtype=np.float64),
+            n_hostile=np.asarray(which.n_hostile, dtype=np.int64),
+            blocked=np.asarray(which.blocked, dtype=bool),
+            mandate_start=which.mandate_start,
+            susceptibility=np.asarray(which.susceptibility, dtype=np.float64),
+            readiness=np.asarray(which.readiness, dtype=np.float64),
+            step=which.step,
+            innovation=np.asarray(
+                innovation.innovation_hazard(which.capacity, which.leaning, values.innovation_rate),
+                dtype=np.float64,
+            ),
+            boost=np.asarray(which.boost, dtype=np.float64),
         )
-        h_compliance = which.compliance if self.on["hierarchical"] else zeros
-        return adoption_channels(
-            factor, h_innovation, h_horizontal, h_top_down, h_compliance, which.blocked
-        )
+        out = np.empty((len(ADOPTION_CHANNELS), len(which.cells)))
+        compiling.fresh_cache()
+        compose.cell_channels(params, inputs, np.asarray(escaped, dtype=np.float64), out)
+        return tuple(out)
 
     def hazard(self, values: Values, which: CellSet | None = None) -> np.ndarray:
         """The combined hazard h = 1 - prod_k (1 - h_k) at the cells (default: the runs)."""

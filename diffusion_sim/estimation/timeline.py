@@ -22,11 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from diffusion_sim import events
+from diffusion_sim.engine import bundles
+from diffusion_sim.engine.bundles import Cities
 from diffusion_sim.engine.reference import government_context
 from diffusion_sim.errors import InputError
 from diffusion_sim.estimation.histories import Histories, changes_at
-from diffusion_sim.mechanisms import hierarchical
-from diffusion_sim.setup import NO_MANDATE, Setup
+from diffusion_sim.mechanisms import compose, hierarchical
+from diffusion_sim.mechanisms.compose import NO_MANDATE, Params
+from diffusion_sim.setup import Setup
 
 
 class Replay:
@@ -142,6 +145,7 @@ def build_cells(setup: Setup, histories: Histories) -> Cells:
     adopts, drops = changes_at(histories, steps)
     gov_at = [histories.government[histories.government_step == t] for t in range(steps + 1)]
     replay = Replay(setup, histories.replay_pioneers)
+    params, cities = bundles.make_params(setup), bundles.make_cities(setup)
     events.start(replay, setup)
     replay.forced.clear()
     replay.adopted[:] = False
@@ -165,7 +169,7 @@ def build_cells(setup: Setup, histories: Histories) -> Cells:
         forced_total += len(forced)
         since[forced] = t
         if replay.changed or context is None:
-            context = _context(replay, setup)
+            context = _context(replay, setup, params, cities)
             snapshots.append(
                 Snapshot(
                     replay.gov_stance.copy(),
@@ -232,11 +236,16 @@ def build_cells(setup: Setup, histories: Histories) -> Cells:
     )
 
 
-def _context(replay: Replay, setup: Setup) -> tuple[np.ndarray, ...]:
-    """Per city: top-down support, hostile governments, blocked, mandate start (engine rules)."""
-    total_support, n_hostile, preempted, start = government_context(replay)
-    if not setup.scenario.mechanisms.hierarchical.enabled:  # as engine.full_hazard
-        preempted = np.zeros_like(preempted)
-        start = np.full_like(start, NO_MANDATE)
-    blocked = preempted & ~setup.defiant
-    return total_support, n_hostile.astype(np.int64), blocked, start
+def _context(
+    replay: Replay, setup: Setup, params: Params, cities: Cities
+) -> tuple[np.ndarray, ...]:
+    """Per city: top-down support, hostile governments, blocked, mandate start.
+
+    The governments above each city gathered by the engine's reference, then
+    :func:`diffusion_sim.mechanisms.compose.city_context` as every engine applies it.
+    """
+    above = government_context(replay)
+    context = bundles.make_context(setup.n_cities)
+    compose.every_city_context(params, above, cities, context)
+    total_support, n_hostile = above[0], above[1].astype(np.int64)
+    return total_support, n_hostile, context.blocked, context.mandate_start
