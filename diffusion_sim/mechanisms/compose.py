@@ -120,7 +120,7 @@ def adoption_switches(params: Params) -> tuple[bool, ...]:
     )
 
 
-@register_jitable
+@register_jitable(inline="always")
 def city_context(
     params, total_support, n_hostile, preempting_above, earliest_mandate, defiant, susceptibility,
     readiness,
@@ -143,7 +143,7 @@ def city_context(
     return factor, top_down, preempted, blocked, start
 
 
-@register_jitable
+@register_jitable(inline="always")
 def adoption_hazards(
     params, t, factor, blocked, start, innovation, pressure, total, threshold, escaped, boost,
     top_down,
@@ -169,7 +169,7 @@ def adoption_hazards(
     )
 
 
-@register_jitable
+@register_jitable(inline="always")
 def exit_hazards(params, t, monitored, preempted, defiant, start):
     """An adopter's (abandonment, preemption) hazards at step t."""
     h_abandon = 0.0
@@ -183,7 +183,7 @@ def exit_hazards(params, t, monitored, preempted, defiant, start):
     return embedded.exit_channels(h_abandon, h_preempt, start, t)
 
 
-@register_jitable
+@register_jitable(inline="always")
 def government_hazards(
     params, population_adopted, population, lobbying_adopted, n_cities, response, stance
 ):
