@@ -147,7 +147,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from diffusion_sim.graph_export import export
+    from diffusion_sim.graph_export import export, output_paths
     from diffusion_sim.simulation import build_world, simulate
     from diffusion_sim.storage import check_output_file, check_output_folder
 
@@ -157,15 +157,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     suffix = "" if args.format == "csv" else f".{args.format}"
     what = "cascade" if args.cascade else "network"
     path = Path(args.out) if args.out else Path("results") / f"{scenario.name}-{what}{suffix}"
-    if args.format == "csv":  # a folder of tables
-        check_output_folder(path)
-        if path.is_dir() and any(path.iterdir()) and not args.force:
-            raise InputError(f"--out {path}: folder is not empty; pass --force to write into it")
-    else:
-        check_output_file(path, force=args.force)
+    if args.format == "csv" and path.suffix == "" and not path.name.endswith("-"):
+        check_output_folder(path)  # a folder of tables: its files are checked one by one
+    for target in output_paths(path, args.format, args.cascade):  # never replaced unasked
+        check_output_file(target, force=args.force)
     world = build_world(scenario)
     result = None if args.world_only else simulate(scenario, args.seed, world=world)
-    written = export(world, path, args.format, result=result, cascade=args.cascade)
+    written = export(
+        world, path, args.format, result=result, cascade=args.cascade, force=args.force
+    )
     files = ", ".join(str(p) for p in written)
     if args.cascade:
         carried = (result.events["source_city"] >= 0) | (result.events["source_government"] >= 0)
@@ -309,7 +309,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the run's cascade: an edge from what carried each adoption to the adopter",
     )
-    exp.add_argument("--force", action="store_true", help="replace an existing --out file")
+    exp.add_argument(
+        "--force", action="store_true", help="replace existing files (every file export writes)"
+    )
     exp.add_argument("--set", action="append", metavar="KEY=VALUE")
     arg.add_output_flags(exp, no_save=False)
     exp.set_defaults(func=cmd_export)
