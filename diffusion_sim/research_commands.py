@@ -65,12 +65,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    import contextlib
     import os
-    import shutil
     import sys
-    import tempfile
 
     from diffusion_sim.calibration import calibrate, check_span, fit_key, read_adoptions
+    from diffusion_sim.calibration.workspace import abc_workspace
     from diffusion_sim.storage import check_output_file, give_back, write_atomic
 
     if args.no_save and args.write_scenario:
@@ -84,12 +84,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.write_scenario:  # an existing file is never replaced unless asked, said before work
         check_output_file(args.write_scenario, "--write-scenario", force=args.force)
     folder = None if args.no_save else new_results_folder(args, f"calibrate-{scenario.name}")
-    work = None
-    if args.method == "abc" and folder is not None:
-        # pyabc's database lives beside the results (never elsewhere), then moves into them;
-        # with --no-save it stays in memory.
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".abc", dir=folder.parent))
+    work, workspace = None, contextlib.ExitStack()
+    if folder is not None:
+        # A locked working folder beside the results, for pyabc's database (never elsewhere;
+        # it then moves into them; with --no-save it stays in memory). A killed run's is
+        # removed by the next, with its empty results folder (calibration/workspace.py).
+        work = workspace.enter_context(abc_workspace(folder))
     if not args.quiet:
         print(
             f"calibrate {scenario.name}: fitting {', '.join(args.fit)} by "
@@ -113,7 +113,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             population=args.population,
             generations=args.generations,
             workers=args.workers,
-            database=work / "abc.db" if work else None,
+            database=work / "abc.db" if work and args.method == "abc" else None,
             progress=not args.quiet,
             overrides=overrides,
         )
@@ -125,8 +125,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             give_back(folder)
         raise
     finally:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+        workspace.close()
     if folder is None:
         print("not saved (--no-save)")
         return 0
