@@ -61,7 +61,10 @@ def scenario(folder: Path, network: str) -> Path:
 
 
 def first_line(text: str) -> str:
-    line = next((x for x in text.splitlines() if "error" in x or "WARNING" in x), text)
+    """The line of a message that says why (the one naming a key, else the first error)."""
+    lines = text.splitlines()
+    line = next((x for x in lines if "key '" in x), None)
+    line = line or next((x for x in lines if "error" in x or "WARNING" in x), text)
     return line.strip()[:110]
 
 
@@ -75,7 +78,7 @@ def case_layer(folder: Path) -> tuple[str, str]:
     other = scenario(folder, "prox")
     cli(["export", other, "--format", "csv", "--world-only", "--out", folder / "t"])
     kept = tagged(folder / "t" / "world-edges.csv", "proximity")
-    return "504 -> 26 edges tagged proximity, exit 0", (
+    return "504 -> 26 edges tagged proximity, exit 0 (main on classroom: 128 -> 28)", (
         f"exit {code}: {first_line(text)}; beside a network, {kept} edges stay tagged proximity"
     )
 
@@ -152,7 +155,9 @@ def case_killed(folder: Path) -> tuple[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def start_and_wait(before: set) -> tuple[subprocess.Popen, Path]:
-        process = subprocess.Popen(list(map(str, args)), env=env, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            list(map(str, args)), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         while True:
             found = set(out.glob(".calibrate-*.abc")) - before
             if found and all((w / ".lock").is_file() for w in found):
