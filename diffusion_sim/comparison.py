@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diffusion_sim.csv_cells import write_csv
 from diffusion_sim.errors import InputError
 from diffusion_sim.modes import mode_legend, mode_scenarios
 from diffusion_sim.outcomes import OUTCOME_NAMES
@@ -208,7 +209,7 @@ class Comparison:
         with staged(folder) as staging:
             tables = (("outcomes", self.table), ("runs", self.runs), ("curves", self.curves))
             for name, frame in tables:
-                frame.to_csv(staging / f"{name}.csv", index=False)
+                write_csv(frame, staging / f"{name}.csv", index=False)
                 frame.to_parquet(staging / f"{name}.parquet", index=False)
             self.plot(staging / "curves.png")
             write_manifest(staging, self.manifest)

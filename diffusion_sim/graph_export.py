@@ -6,10 +6,19 @@ given, the step at which each first adopted and the channel that brought it.
 Edges are the tie layers (proximity, twinning) and the co-membership ties of
 every network at its starting size, built exactly as a run builds them; an
 edge carries the names of the layers it belongs to and their total weight.
+
+Nothing written can be misread: each layer keeps its own label (a network never
+takes a world layer's name, :mod:`diffusion_sim.scenario.types`); every text
+cell of a CSV is inert in a spreadsheet (:mod:`diffusion_sim.csv_cells`); a text
+that XML cannot hold is refused before a GraphML or GEXF file is begun; files
+are written whole under a temporary name, and an existing one is replaced only
+with ``force``.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -17,9 +26,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from diffusion_sim.csv_cells import write_csv
 from diffusion_sim.errors import InputError
 from diffusion_sim.results import Result
-from diffusion_sim.ties import network_ties
+from diffusion_sim.scenario.types import LAYER_SEPARATOR
+from diffusion_sim.ties import layer_names, network_ties
 from diffusion_sim.world import World
 
 Format = Literal["graphml", "gexf", "csv"]
@@ -30,11 +41,27 @@ def network_layers(world: World) -> dict[str, sp.csr_array]:
     """Every tie layer: the world's own and each network's co-membership ties.
 
     Network ties are the ones a run's horizontal influence flows over at each
-    network's starting size (:func:`diffusion_sim.ties.network_ties`).
+    network's starting size (:func:`diffusion_sim.ties.network_ties`), under the
+    labels a run's provenance gives them (:func:`diffusion_sim.ties.layer_names`).
+    Two layers under one label, or a label holding the separator of an edge's
+    labels, would merge layers in the files: refused.
     """
+    names = layer_names(world)
+    clash = sorted({name for name in names if names.count(name) > 1})
+    if clash:
+        raise InputError(
+            f"two tie layers of this world are labelled {clash[0]!r}: an export would merge "
+            "them; rename the network or the world's layer"
+        )
+    joined = [name for name in names if LAYER_SEPARATOR in name]
+    if joined:
+        raise InputError(
+            f"tie layer {joined[0]!r} holds {LAYER_SEPARATOR!r}, which separates an edge's "
+            "layers in exports: rename it"
+        )
     layers = dict(world.layers)
-    for k, net in enumerate(world.networks):
-        layers[net.name] = network_ties(world, k, net.size)
+    for k, name in enumerate(names[len(world.layers) :]):
+        layers[name] = network_ties(world, k, world.networks[k].size)
     return layers
 
 
@@ -181,6 +208,66 @@ def _check_same_world(world: World, result: Result) -> None:
         )
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters outside XML 1.0's ``Char``: no escape can put them in a GraphML or GEXF file."""
+
+
+def check_xml_text(graph) -> None:
+    """Refuse a graph holding text XML cannot hold, naming where (before any file is begun)."""
+    texts = [("the graph's name", graph.graph.get("name", ""))]
+    for node, attrs in graph.nodes(data=True):
+        texts.append((f"node {node}", node))
+        texts.extend((f"node {node}'s {key!r}", v) for key, v in attrs.items())
+        texts.extend((f"attribute name of node {node}", key) for key in attrs)
+    for source, target, attrs in graph.edges(data=True):
+        texts.extend((f"edge {source}-{target}'s {key!r}", v) for key, v in attrs.items())
+    for where, text in texts:
+        found = _NOT_XML.search(text) if isinstance(text, str) else None
+        if found:
+            raise InputError(
+                f"{where} holds U+{ord(found.group()):04X}, a character XML cannot hold: "
+                "GraphML and GEXF cannot carry it (rename it, or export --format csv)"
+            )
+
+
+def output_paths(path: str | Path, format: str, cascade: bool = False) -> list[Path]:
+    """The files :func:`export` writes for ``path`` (checked by the CLI before any work).
+
+    For CSV, ``path`` is a folder (``<folder>/world-nodes.csv`` …) or a file stem
+    (``net.csv`` or ``net`` ending in ``-`` gives ``net-nodes.csv`` …).
+    """
+    path = Path(path)
+    if format != "csv":
+        return [path]
+    folder_given = path.suffix == "" and not path.name.endswith("-")
+    stem = path / "world" if folder_given else path.with_suffix("")
+    tail = "-cascade.csv" if cascade else "-edges.csv"
+    return [stem.with_name(stem.name + "-nodes.csv"), stem.with_name(stem.name + tail)]
+
+
+def _publish(written: list[tuple[Path, Path]], force: bool) -> None:
+    """Move finished temporary files onto their names; without ``force`` never onto a file
+    that exists (a hard link fails then, atomically), and then none of them is moved."""
+    taken = [target for _, target in written if target.exists() or target.is_symlink()]
+    if taken and not force:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise InputError(f"{taken[0]}: exists; pass --force to replace it")
+    for tmp, target in written:
+        if force:
+            os.replace(tmp, target)
+            continue
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            for left, _ in written:
+                left.unlink(missing_ok=True)
+            raise InputError(
+                f"{target}: appeared while exporting; pass --force to replace it"
+            ) from None
+        tmp.unlink()
+
+
 def _plain(value):
     """GraphML and GEXF writers take Python scalars only (no numpy types, no None)."""
     if isinstance(value, np.generic):
@@ -197,6 +284,7 @@ def export(
     *,
     result: Result | None = None,
     cascade: bool = False,
+    force: bool = False,
 ) -> list[Path]:
     """Write the world (and a run's adoptions), or a run's cascade, as GraphML, GEXF or CSV.
 
@@ -215,6 +303,9 @@ def export(
         Write the run's cascade instead of the world's ties: an edge from the
         source of every adoption to the adopter (:func:`cascade_to_networkx`;
         CSV: ``<stem>-cascade.csv``). Needs ``result``.
+    force : bool
+        Replace files that exist; without it an existing file is an InputError and
+        nothing is written (:func:`output_paths` names the files).
 
     Returns
     -------
@@ -230,23 +321,31 @@ def export(
         raise InputError(f"unknown export format {format!r}; allowed: {', '.join(FORMATS)}")
     if cascade and result is None:
         raise InputError("a cascade is a run's: export it with a run, not the world only")
+    targets = output_paths(path, format, cascade)
     if format == "csv":
-        if path.suffix == "" and not path.name.endswith("-"):
-            path.mkdir(parents=True, exist_ok=True)
-            stem = path / "world"
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            stem = path.with_suffix("")
-        nodes_path = stem.with_name(stem.name + "-nodes.csv")
-        edges_path = stem.with_name(stem.name + ("-cascade.csv" if cascade else "-edges.csv"))
-        nodes_frame(world, result).to_csv(nodes_path, index=False)
-        edges = cascade_frame(world, result) if cascade else edges_frame(world)
-        edges.to_csv(edges_path, index=False)
-        return [nodes_path, edges_path]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    graph = cascade_to_networkx(world, result) if cascade else to_networkx(world, result)
-    if format == "graphml":
-        nx.write_graphml(graph, path)
+        frames = [
+            nodes_frame(world, result),
+            cascade_frame(world, result) if cascade else edges_frame(world),
+        ]
     else:
-        nx.write_gexf(graph, path)
-    return [path]
+        graph = cascade_to_networkx(world, result) if cascade else to_networkx(world, result)
+        check_xml_text(graph)
+        frames = [graph]
+    targets[0].parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    try:
+        for target, content in zip(targets, frames, strict=True):
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            written.append((tmp, target))
+            if format == "csv":
+                write_csv(content, tmp, index=False)
+            elif format == "graphml":
+                nx.write_graphml(content, tmp)
+            else:
+                nx.write_gexf(content, tmp)
+        _publish(written, force)
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
+    return targets

@@ -65,12 +65,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    import contextlib
     import os
-    import shutil
     import sys
-    import tempfile
 
     from diffusion_sim.calibration import calibrate, check_span, fit_key, read_adoptions
+    from diffusion_sim.calibration.workspace import abc_workspace
     from diffusion_sim.storage import check_output_file, give_back, write_atomic
 
     if args.no_save and args.write_scenario:
@@ -84,12 +84,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.write_scenario:  # an existing file is never replaced unless asked, said before work
         check_output_file(args.write_scenario, "--write-scenario", force=args.force)
     folder = None if args.no_save else new_results_folder(args, f"calibrate-{scenario.name}")
-    work = None
-    if args.method == "abc" and folder is not None:
-        # pyabc's database lives beside the results (never elsewhere), then moves into them;
-        # with --no-save it stays in memory.
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".abc", dir=folder.parent))
+    work, workspace = None, contextlib.ExitStack()
+    if folder is not None:
+        # A locked working folder beside the results, for pyabc's database (never elsewhere;
+        # it then moves into them; with --no-save it stays in memory). A killed run's is
+        # removed by the next, with its empty results folder (calibration/workspace.py).
+        work = workspace.enter_context(abc_workspace(folder))
     if not args.quiet:
         print(
             f"calibrate {scenario.name}: fitting {', '.join(args.fit)} by "
@@ -113,7 +113,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             population=args.population,
             generations=args.generations,
             workers=args.workers,
-            database=work / "abc.db" if work else None,
+            database=work / "abc.db" if work and args.method == "abc" else None,
             progress=not args.quiet,
             overrides=overrides,
         )
@@ -125,8 +125,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             give_back(folder)
         raise
     finally:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+        workspace.close()
     if folder is None:
         print("not saved (--no-save)")
         return 0
@@ -147,7 +146,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from diffusion_sim.graph_export import export
+    from diffusion_sim.graph_export import export, output_paths
     from diffusion_sim.simulation import build_world, simulate
     from diffusion_sim.storage import check_output_file, check_output_folder
 
@@ -157,15 +156,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     suffix = "" if args.format == "csv" else f".{args.format}"
     what = "cascade" if args.cascade else "network"
     path = Path(args.out) if args.out else Path("results") / f"{scenario.name}-{what}{suffix}"
-    if args.format == "csv":  # a folder of tables
-        check_output_folder(path)
-        if path.is_dir() and any(path.iterdir()) and not args.force:
-            raise InputError(f"--out {path}: folder is not empty; pass --force to write into it")
-    else:
-        check_output_file(path, force=args.force)
+    if args.format == "csv" and path.suffix == "" and not path.name.endswith("-"):
+        check_output_folder(path)  # a folder of tables: its files are checked one by one
+    for target in output_paths(path, args.format, args.cascade):  # never replaced unasked
+        check_output_file(target, force=args.force)
     world = build_world(scenario)
     result = None if args.world_only else simulate(scenario, args.seed, world=world)
-    written = export(world, path, args.format, result=result, cascade=args.cascade)
+    written = export(
+        world, path, args.format, result=result, cascade=args.cascade, force=args.force
+    )
     files = ", ".join(str(p) for p in written)
     if args.cascade:
         carried = (result.events["source_city"] >= 0) | (result.events["source_government"] >= 0)
@@ -309,7 +308,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the run's cascade: an edge from what carried each adoption to the adopter",
     )
-    exp.add_argument("--force", action="store_true", help="replace an existing --out file")
+    exp.add_argument(
+        "--force", action="store_true", help="replace existing files (every file export writes)"
+    )
     exp.add_argument("--set", action="append", metavar="KEY=VALUE")
     arg.add_output_flags(exp, no_save=False)
     exp.set_defaults(func=cmd_export)

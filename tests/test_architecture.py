@@ -27,6 +27,7 @@ MAX_LINES = 400
 LAYERS: dict[str, set[str]] = {
     "core": {
         "errors",
+        "csv_cells",
         "storage",
         "scenario",
         "world",

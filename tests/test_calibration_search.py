@@ -181,7 +181,8 @@ def bass_file(tmp_path: Path, p: float, q: float, m: float, n: int = 400) -> Pat
     months = np.repeat(np.arange(STEPS + 1), np.diff(counts, prepend=0))
     dates = [(pd.Period("2000-01", freq="M") + int(t)).start_time.date() for t in months]
     csv = tmp_path / f"bass-{p}-{q}-{m}.csv"
-    pd.DataFrame({"city": [f"c{i}" for i in range(len(dates))], "date": dates}).to_csv(
+    # names of the world's cities ("City 1" ...): calibrate warns about names the world lacks
+    pd.DataFrame({"city": [f"City {i + 1}" for i in range(len(dates))], "date": dates}).to_csv(
         csv, index=False
     )
     return csv

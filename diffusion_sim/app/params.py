@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from diffusion_sim.errors import InputError
 from diffusion_sim.mechanisms.registry import KERN_TYPES, MECHANISMS
 from diffusion_sim.scenario import Scenario
+from diffusion_sim.scenario.numbers import NumberError, parse_number
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     *(
@@ -156,22 +157,13 @@ def parse_input(spec: dict[str, Any], text: Any) -> Any:
         if text not in spec["values"]:
             raise InputError(f"{text!r} is not one of {', '.join(spec['values'])}")
         return text
-    raw = str(text).strip().replace("_", "")
-    if not raw:
-        raise InputError(f"empty: allowed is {spec['allowed']}")
-    try:
-        number = float(raw)
-    except ValueError:
-        raise InputError(
-            f"{str(text)[:40]!r} is not a number: allowed is {spec['allowed']}"
-        ) from None
-    if not math.isfinite(number):
+    raw = str(text).strip()
+    try:  # the rules of a scenario file (scenario/numbers.py)
+        value = parse_number(raw, spec.get("kind", "float"))
+    except NumberError as exc:
+        raise InputError(f"{exc}: allowed is {spec['allowed']}") from None
+    if not math.isfinite(value):
         raise InputError(f"{raw} is not a finite number: allowed is {spec['allowed']}")
-    value: int | float = number
-    if spec.get("kind") == "int":
-        if number != int(number):
-            raise InputError(f"{raw} is not a whole number: allowed is {spec['allowed']}")
-        value = int(number)
     shown = raw if len(raw) <= 20 else raw[:20] + "..."
     checks = (("ge", value >= spec.get("ge", -math.inf)), ("gt", value > spec.get("gt", -math.inf)))
     checks += (("le", value <= spec.get("le", math.inf)), ("lt", value < spec.get("lt", math.inf)))
@@ -196,11 +188,18 @@ def parse_seed(text: Any) -> int:
     ...
     diffusion_sim.errors.InputError: seed must be an integer 0..2**63-1, not '1e99'
     """
-    raw = str(text).strip().replace("_", "")
+    raw = str(text).strip()
     shown = raw if len(raw) <= 24 else raw[:24] + "..."
-    if not raw.isdecimal() or not raw.isascii() or int(raw) > SEED_MAX:
+    try:  # the rules of a scenario file (scenario/numbers.py)
+        value = parse_number(raw, "int")
+    except NumberError as exc:
+        reason = str(exc) if "digit" in str(exc) else ""
+        raise InputError(
+            f"seed must be an integer 0..2**63-1, not {shown!r}" + (f": {reason}" if reason else "")
+        ) from None
+    if not 0 <= value <= SEED_MAX:
         raise InputError(f"seed must be an integer 0..2**63-1, not {shown!r}")
-    return int(raw)
+    return int(value)
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:

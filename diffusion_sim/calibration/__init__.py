@@ -317,7 +317,7 @@ def _build(**kw: Any) -> Calibration:
             else:
                 parts.append(f"{name}: within the replicate noise (chi² {chi2:.1f})")
         noise_note = "; ".join(parts)
-    warnings = list(kw["best"].warnings)
+    warnings = [*observed.warnings, *kw["best"].warnings]
     if not r2 >= POOR_FIT:
         warnings.append(
             f"the best fit explains little of the curve (R² {r2:.2f} < {POOR_FIT}): with "

@@ -226,6 +226,8 @@ class ObservedCurve:
     total: int
     note: str
     coordinated: np.ndarray | None = None
+    warnings: tuple[str, ...] = ()
+    """What the data did not say about this world (names not among its cities)."""
 
     @property
     def steps(self) -> int:
@@ -245,13 +247,19 @@ def observed_curve(
     JRC files on a real world are matched to the world's universe: signatories
     with at least ``world.min_population`` inhabitants in the world's countries,
     over the world's cities. Other files count every row over ``denominator``
-    (default: the world's cities).
+    (default: the world's cities). A city is counted once, at its first date
+    (rows naming one city alike, as :func:`~diffusion_sim.estimation.matching.normal`
+    compares names, in one country for JRC files); names that are not cities of the
+    world are counted still (the curve is a share) but named in a warning.
     """
     unit = scenario.run.step_unit
     check_span(adoptions, unit, start, scenario.source)
-    table = adoptions.table
-    total = len(table)
-    note = f"all {total} rows"
+    table, repeated = first_adoptions(adoptions.table)
+    total = len(adoptions.table)
+    note = f"all {total} rows" if not repeated else f"{len(table)} cities in {total} rows"
+    if repeated:
+        note += f" ({repeated} repeated row(s) of one city dropped, its first date kept)"
+    warnings = unmatched_warning(table, world)
     if adoptions.format == "jrc" and world.meta.get("generator") == "real":
         codes = set(world.meta.get("country_codes", ()))
         floor = scenario.world.min_population
@@ -262,7 +270,8 @@ def observed_curve(
         note = (
             f"{len(table)} of {total} signatories: population at adhesion >= "
             f"{floor:,} and country in the world"
-        )
+        ) + (f"; {repeated} repeated row(s) of one city dropped" if repeated else "")
+        warnings = unmatched_warning(table, world)
     if table.empty:
         raise InputError(
             f"no adoption in the data matches the world ({note})", source=adoptions.source
@@ -298,6 +307,41 @@ def observed_curve(
         total=total,
         note=note,
         coordinated=coordinated,
+        warnings=warnings,
+    )
+
+
+def first_adoptions(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Each city's first row (earliest date; file order among equal dates) and how many
+    repeated rows were dropped: a city signs once, however often a register lists it."""
+    from diffusion_sim.estimation.matching import normal  # here: estimation imports this module
+
+    key = table["city"].map(normal)
+    if "country" in table:
+        key = table["country"].astype(str) + "|" + key
+    order = table.assign(_key=key.to_numpy()).sort_values(["date", "line"], kind="stable")
+    first = order[~order["_key"].duplicated()].drop(columns="_key").sort_index()
+    return first, len(table) - len(first)
+
+
+def unmatched_warning(table: pd.DataFrame, world: World) -> tuple[str, ...]:
+    """A warning naming a few of the data's cities that the world does not have."""
+    from diffusion_sim.estimation.matching import examples, find_cities
+
+    if table.empty:
+        return ()
+    country = table["country"].to_numpy() if "country" in table else None
+    found, _ = find_cities(table["city"].to_numpy(dtype=object), world, country)
+    missing = np.flatnonzero(found < 0)
+    if not len(missing):
+        return ()
+    names = table["city"].to_numpy(dtype=object)
+    lines = table["line"].to_numpy()
+    return (
+        f"{len(missing)} of {len(table)} cities of the data are not cities of this world "
+        f"({world.n_cities} cities), e.g. {examples(names[missing])} ({_lines_text(lines, missing)}"
+        "): the curve still counts them, as a share of the world's cities; check that the "
+        "data is for this scenario's world (estimate refuses such names)",
     )
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from diffusion_sim.calibration.abc import Posterior, weighted_corr, weighted_quantiles
 from diffusion_sim.calibration.data import ObservedCurve
+from diffusion_sim.csv_cells import write_csv
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.scenario import Scenario
 
@@ -328,12 +329,12 @@ class Calibration:
             ).replace(os.sep, "/")
         with staged(folder) as staging:
             curve = self.curve.assign(period=self.curve["period"].astype(str))
-            curve.to_csv(staging / "curve.csv", index=False)
+            write_csv(curve, staging / "curve.csv", index=False)
             curve.to_parquet(staging / "curve.parquet", index=False)
             self.plot(staging / "fit.png")
             (staging / "fitted.toml").write_text(self.scenario_toml(extends))
             if self.posterior is not None:
-                self.posterior_table().to_csv(staging / "posterior.csv", index=False)
+                write_csv(self.posterior_table(), staging / "posterior.csv", index=False)
                 db = self.posterior.database
                 if db is not None and Path(db).is_file():
                     shutil.move(str(db), staging / "abc.db")

@@ -155,7 +155,7 @@ def read_histories(
     country = table["country"].to_numpy()[inside] if "country" in table else None
     index = np.full(len(table), -2, dtype=np.int64)
     index[inside], how = match_cities(
-        table["city"].to_numpy(dtype=object)[inside], setup.world, country
+        table["city"].to_numpy(dtype=object)[inside], setup.world, country, source=adoptions.source
     )
     missing = np.flatnonzero(index == -1)
     if len(missing) and unmatched != "drop":

@@ -19,7 +19,11 @@ import unicodedata
 
 import numpy as np
 
+from diffusion_sim.errors import InputError
 from diffusion_sim.world import World
+
+EXAMPLES = 3
+"""Names shown on each side when none matched."""
 
 PREFIXES = (
     "comune di",
@@ -83,13 +87,34 @@ def variants(name: str) -> list[str]:
 
 
 def match_cities(
-    names: np.ndarray, world: World, country: np.ndarray | None = None
+    names: np.ndarray,
+    world: World,
+    country: np.ndarray | None = None,
+    *,
+    source: str | None = None,
 ) -> tuple[np.ndarray, str]:
     """Index of each name among the world's cities (-1 if none), and a note on how.
 
     ``country``: ISO-2 codes (upper case) per name, used when the world knows its
     countries' codes (``world.meta["country_codes"]``, real worlds).
+
+    Raises
+    ------
+    InputError
+        When no name matches (or there is none to match): nothing would be left to
+        fit, so the message shows names tried and names of the world's cities.
+        ``source`` is the file named in it.
     """
+    found, how = find_cities(names, world, country)
+    if not (found >= 0).any():
+        raise InputError(no_match_message(names, world, country is not None), source=source)
+    return found, how
+
+
+def find_cities(
+    names: np.ndarray, world: World, country: np.ndarray | None = None
+) -> tuple[np.ndarray, str]:
+    """:func:`match_cities` without the refusal when nothing matches (calibration only warns)."""
     index: dict[str, list[int]] = {}
     for k, city in enumerate(world.city_names):
         index.setdefault(normal(city), []).append(k)
@@ -128,6 +153,29 @@ def match_cities(
     if ambiguous:
         parts.append(f"{ambiguous} name(s) shared by several cities: the most populous taken")
     return found, "; ".join(parts)
+
+
+def examples(names, limit: int = EXAMPLES) -> str:
+    """A few distinct names, quoted and escaped (a name read from a file never prints raw)."""
+    shown = list(dict.fromkeys(str(n)[:40] for n in names))[:limit]
+    return ", ".join(repr(n) for n in shown)
+
+
+def no_match_message(names: np.ndarray, world: World, by_country: bool) -> str:
+    """Why nothing can be fitted: no name of the data is a city of the world."""
+    largest = np.argsort(-np.asarray(world.population), kind="stable")[:EXAMPLES]
+    theirs = examples([world.city_names[k] for k in largest])
+    if len(names) == 0:
+        return (
+            "no city name left to match: every row is outside the world's universe; the "
+            f"world's cities are e.g. {theirs}"
+        )
+    country = " (only cities of the row's country count)" if by_country else ""
+    return (
+        f"column 'city': none of the {len(names)} name(s) is a city of the world "
+        f"({world.n_cities} cities){country}: names tried e.g. {examples(names)}; the world's "
+        f"cities are e.g. {theirs}; is this the data for this scenario's world?"
+    )
 
 
 def alternate_index(world: World) -> dict[str, list[int]]:

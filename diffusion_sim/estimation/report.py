@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diffusion_sim.csv_cells import write_csv
 from diffusion_sim.estimation.fit import Z95, Fit
 from diffusion_sim.estimation.layers import format_layer_table
 from diffusion_sim.estimation.parameters import Parameter
@@ -139,12 +140,12 @@ class Estimate:
         folder = Path(folder)
         with staged(folder) as staging:
             parameters = self.parameters()
-            parameters.to_csv(staging / "parameters.csv", index=False)
+            write_csv(parameters, staging / "parameters.csv", index=False)
             cov = pd.DataFrame(self.fit.cov, index=parameters["key"], columns=parameters["key"])
-            cov.to_csv(staging / "covariance.csv")
+            write_csv(cov, staging / "covariance.csv")
             if self.layer_table is not None:
-                self.layer_table.to_csv(staging / "layers.csv", index=False)
-            self.shares.to_csv(staging / "shares.csv", index=False)
+                write_csv(self.layer_table, staging / "layers.csv", index=False)
+            write_csv(self.shares, staging / "shares.csv", index=False)
             self.adoptions.to_parquet(staging / "adoptions.parquet", index=False)
             (staging / "summary.txt").write_text(self.summary() + "\n", encoding="utf-8")
             write_manifest(staging, _plain(self.manifest()))
@@ -158,9 +159,9 @@ def write_panel(
     folder = Path(folder)
     with staged(folder) as staging:
         panel.to_parquet(staging / "panel.parquet", index=False)
-        panel.to_csv(staging / "panel.csv", index=False)
+        write_csv(panel, staging / "panel.csv", index=False)
         dyads.to_parquet(staging / "dyads.parquet", index=False)
-        dyads.to_csv(staging / "dyads.csv", index=False)
+        write_csv(dyads, staging / "dyads.csv", index=False)
         write_json(staging / "columns.json", {"panel": list(panel), "dyads": list(dyads)})
         write_manifest(staging, _plain(manifest))
     return folder

@@ -14,6 +14,7 @@ from typing import Any
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.scenario.messages import line_of
+from diffusion_sim.scenario.numbers import NumberError, checked_float, line_of_literal
 from diffusion_sim.scenario.schema import Scenario, parse_scenario
 from diffusion_sim.scenario.types import folder_name_from
 
@@ -26,11 +27,16 @@ MAX_EXTENDS = 20
 
 
 def parse_value(text: str) -> Any:
-    """Read a ``--set KEY=VALUE`` value as TOML (numbers, booleans, lists), else a string."""
+    """Read a ``--set KEY=VALUE`` value as TOML (numbers, booleans, lists), else a string.
+
+    Numbers as in a file (:mod:`~diffusion_sim.scenario.numbers`): ``1e-400`` is refused.
+    """
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        return tomllib.loads(f"v = {text}", parse_float=checked_float)["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except NumberError as exc:
+        raise InputError(f"--set value {text[:40]!r}: {exc}") from None
 
 
 def scenario_dirs() -> list[Path]:
@@ -101,9 +107,14 @@ def read_toml_file(path: Path, kind: str = "scenario") -> tuple[dict, str]:
     """A TOML file's data and text; a missing, unreadable or empty file is an InputError."""
     text = read_text_file(path, kind)
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text, parse_float=checked_float)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", source=str(path)) from None
+    except NumberError as exc:
+        literal = str(exc).split(" ", 1)[0]
+        found = line_of_literal(text, literal)
+        where = f"key '{found[1]}' (line {found[0]}): " if found else ""
+        raise InputError(f"{where}{exc}", source=str(path)) from None
     if not data:
         raise InputError(
             f"no settings in this file (it is empty or only comments); a {kind} file needs "

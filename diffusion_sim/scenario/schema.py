@@ -27,7 +27,7 @@ from diffusion_sim.scenario.sections import (
     Pioneers,
     WorldSpec,
 )
-from diffusion_sim.scenario.types import AT, FolderName, Label, Section, Stance, Text
+from diffusion_sim.scenario.types import AT, FolderName, Label, NetworkName, Section, Stance, Text
 
 # ---------------------------------------------------------------- governments
 
@@ -223,7 +223,7 @@ class Scenario(Section):
     )
     policy: Policy = Policy()
     world: WorldSpec = WorldSpec()
-    networks: dict[Label, NetworkSpec] = Field(default_factory=dict, max_length=1000)
+    networks: dict[NetworkName, NetworkSpec] = Field(default_factory=dict, max_length=1000)
     pioneers: Pioneers = Pioneers()
     mechanisms: Mechanisms = Mechanisms()
     governments: Governments = Governments()

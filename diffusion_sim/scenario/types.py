@@ -27,6 +27,23 @@ FOLDER_NAME_RULE = (
 )
 _HIDDEN = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co"}  # control, format (e.g. RTL override), ...
 
+WORLD_LAYERS: tuple[str, ...] = ("proximity", "twinning", "graph")
+"""Tie layers a world brings itself (synthetic and real worlds; ``World.from_graph``):
+a network may not take one of these names, so a layer's label in an export or a
+run's provenance always means one layer (``tests/test_poisoning.py`` checks the
+worlds built here have no other)."""
+
+LAYER_SEPARATOR = ";"
+"""Joins the names of the layers an exported edge belongs to: not allowed in a network's name."""
+
+
+def is_noncharacter(c: str) -> bool:
+    """Unicode's 66 non-characters (U+FDD0..U+FDEF, and U+xFFFE, U+xFFFF in every plane):
+    never text, and not allowed in XML, so never in a name that reaches an export."""
+    code = ord(c)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
 LEVELS: tuple[str, ...] = ("region", "nation", "bloc", "global")
 """Levels of government, from the lowest to the highest."""
 
@@ -49,7 +66,9 @@ class Section(BaseModel):
 
 def _hidden_characters(value: str, allowed: str = "") -> list[str]:
     return [
-        f"U+{ord(c):04X}" for c in value if unicodedata.category(c) in _HIDDEN and c not in allowed
+        f"U+{ord(c):04X}"
+        for c in value
+        if (unicodedata.category(c) in _HIDDEN or is_noncharacter(c)) and c not in allowed
     ]
 
 
@@ -62,8 +81,28 @@ def check_label(value: str) -> str:
     hidden = _hidden_characters(value)
     if hidden:
         raise ValueError(
-            "must not contain control or invisible formatting characters "
+            "must not contain control, invisible formatting or non-characters "
             f"(found {', '.join(hidden[:3])})"
+        )
+    return value
+
+
+def check_network_name(value: str) -> str:
+    """A network's name: a label that is neither a world layer's name nor holds ``;``.
+
+    Its ties are a tie layer named after it, in runs and in exports, beside the
+    world's own layers.
+    """
+    check_label(value)
+    if value.strip().casefold() in WORLD_LAYERS:
+        raise ValueError(
+            f"is the name of a world's own tie layer ({', '.join(WORLD_LAYERS)}); "
+            "a network's ties would be confused with it: give the network another name"
+        )
+    if LAYER_SEPARATOR in value:
+        raise ValueError(
+            f"must not contain {LAYER_SEPARATOR!r}: exports join the names of an edge's "
+            "layers with it"
         )
     return value
 
@@ -75,7 +114,7 @@ def check_text(value: str) -> str:
     hidden = _hidden_characters(value, allowed="\n\t")
     if hidden:
         raise ValueError(
-            "must not contain control or invisible formatting characters "
+            "must not contain control, invisible formatting or non-characters "
             f"(found {', '.join(hidden[:3])})"
         )
     return value
@@ -95,5 +134,6 @@ def folder_name_from(stem: str) -> str:
 
 
 Label = Annotated[str, AfterValidator(check_label)]
+NetworkName = Annotated[str, AfterValidator(check_network_name)]
 Text = Annotated[str, AfterValidator(check_text)]
 FolderName = Annotated[str, AfterValidator(check_folder_name)]

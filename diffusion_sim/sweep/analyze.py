@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diffusion_sim.csv_cells import write_csv
 from diffusion_sim.errors import InputError
 from diffusion_sim.sweep.data import SweepData, load, point_means
 from diffusion_sim.sweep.discovery import discover
@@ -165,7 +166,7 @@ def analyze(
     out.indices, notes = sensitivity(data, seed=seed)
     out.notes.extend(notes)
     if out.indices is not None:
-        out.indices.to_csv(data.folder / "sensitivity.csv", index=False)
+        write_csv(out.indices, data.folder / "sensitivity.csv", index=False)
         out.figures.append(plot_indices(out.indices, data.folder / "sensitivity.png"))
 
     if len(data.ok):
@@ -192,7 +193,7 @@ def analyze(
             | {"restrictions": "; ".join(b.get("restrictions", []))}
             for b in out.boxes
         ]
-        pd.DataFrame(rows).to_csv(data.folder / "prim_boxes.csv", index=False)
+        write_csv(pd.DataFrame(rows), data.folder / "prim_boxes.csv", index=False)
     out.report = write_report(data, out)
     return out
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from diffusion_sim.csv_cells import neutral_batch, neutral_schema
 from diffusion_sim.errors import InputError
 from diffusion_sim.sweep.schema import SERIES_INT
 
@@ -140,9 +141,9 @@ def write_csv(folder: str | Path) -> list[Path]:
             continue
         reader = pq.ParquetFile(parquet)
         tmp = folder / f".{source}.tmp"
-        with pacsv.CSVWriter(tmp, reader.schema_arrow) as writer:
+        with pacsv.CSVWriter(tmp, neutral_schema(reader.schema_arrow)) as writer:
             for batch in reader.iter_batches():
-                writer.write_batch(batch)
+                writer.write_batch(neutral_batch(batch))
         os.replace(tmp, folder / source)
         written.append(folder / source)
     return written
