@@ -51,6 +51,13 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         help="with --data: a city name not in the world is an error (default) or left out",
     )
     est.add_argument(
+        "--coordinators",
+        action="store_true",
+        help="with the JRC file on a real world: coordinators named by the signatories outside "
+        "the world become regional governments (the fitted rows' coordinator field is held out "
+        "and scores P(vertical))",
+    )
+    est.add_argument(
         "--panel",
         type=arg.out_folder,
         metavar="FOLDER",
@@ -107,6 +114,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         start=args.start,
         governments=args.governments,
         unmatched=args.unmatched,
+        coordinators=args.coordinators,
         layer_tests=not args.no_layer_tests,
         draws=args.draws,
         progress=lambda message: progress(message, file=sys.stderr),

@@ -46,6 +46,9 @@ class Estimate:
     timings: dict[str, float] = field(default_factory=dict)
     prepared: Any = field(default=None, repr=False)
     """The setup, cells and exposure (for :func:`diffusion_sim.estimation.export_panel`)."""
+    validation: pd.DataFrame | None = None
+    """AUC of P(vertical) for the data's held-out coordinator flag (overall, within and per
+    country), when the data have one (:func:`diffusion_sim.estimation.coordination.auc_table`)."""
 
     @property
     def warnings(self) -> list[str]:
@@ -99,6 +102,7 @@ class Estimate:
                 for r in part.itertuples(index=False)
             )
             lines.append(f"  {'channels' if kind == 'channel' else 'layers':<9} {text}")
+        lines += validation_lines(self.validation)
         for note in self.notes:
             lines.append(f"note: {note}")
         for warning in self.warnings:
@@ -127,6 +131,9 @@ class Estimate:
             if self.layer_table is None
             else self.layer_table.to_dict(orient="records"),
             "shares": self.shares.to_dict(orient="records"),
+            "validation": None
+            if self.validation is None
+            else self.validation.to_dict(orient="records"),
             "notes": self.notes,
             "warnings": self.warnings,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -145,10 +152,27 @@ class Estimate:
             if self.layer_table is not None:
                 self.layer_table.to_csv(staging / "layers.csv", index=False)
             self.shares.to_csv(staging / "shares.csv", index=False)
+            if self.validation is not None:
+                self.validation.to_csv(staging / "validation.csv", index=False)
             self.adoptions.to_parquet(staging / "adoptions.parquet", index=False)
             (staging / "summary.txt").write_text(self.summary() + "\n", encoding="utf-8")
             write_manifest(staging, _plain(self.manifest()))
         return folder
+
+
+def validation_lines(table: pd.DataFrame | None) -> list[str]:
+    """P(vertical) against the held-out coordinator flag, as the summary says it."""
+    if table is None or table.empty:
+        return []
+    parts = [
+        f"{r.group} {r.auc:.3f} ({r.adoptions}, {r.coordinated:.0%} coordinated)"
+        for r in table.itertuples(index=False)
+    ]
+    return [
+        "",
+        "P(vertical) against the data's coordinator field (held out, not fitted), AUC:",
+        "  " + "; ".join(parts),
+    ]
 
 
 def write_panel(
