@@ -179,6 +179,9 @@ class WorldsEstimate:
                 for r in part.itertuples(index=False)
             )
             lines.append(f"  {'channels' if kind == 'channel' else 'layers':<9} {text}")
+        for r in shares[shares["kind"] == "channel"].itertuples(index=False):
+            each = ", ".join(f"{v:.3f}" for v in r.per_seed)
+            lines.append(f"  {r.name} per world seed: {each}")
         for seed, fit in zip(self.seeds, self.fits, strict=True):
             if fit.validation is not None:
                 lines += [
