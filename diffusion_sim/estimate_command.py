@@ -51,6 +51,13 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         help="with --data: a city name not in the world is an error (default) or left out",
     )
     est.add_argument(
+        "--coordinators",
+        action="store_true",
+        help="with the JRC file on a real world: coordinators named by the signatories outside "
+        "the world become regional governments (the fitted rows' coordinator field is held out "
+        "and scores P(vertical))",
+    )
+    est.add_argument(
         "--panel",
         type=arg.out_folder,
         metavar="FOLDER",
@@ -69,6 +76,19 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         help="parameter draws for the intervals of the channel shares (default 200)",
     )
     est.add_argument(
+        "--world-seeds",
+        type=arg.whole_number(1, 100),
+        metavar="K",
+        help="fit on K worlds (world.seed, +1, ...) and combine by Rubin's rules (default 5 "
+        "with --data, 1 with --from-result, whose world is the run's own)",
+    )
+    est.add_argument(
+        "--compare-calibration",
+        metavar="FOLDER",
+        help="a calibrate results folder: its channel shares beside these, with a warning "
+        "where their intervals do not overlap",
+    )
+    est.add_argument(
         "--no-layer-tests", action="store_true", help="skip the refits of the layer table"
     )
     est.add_argument("--seed", type=arg.SEED, help="with --data: seed of the setup's draws")
@@ -81,11 +101,16 @@ def add_command(sub: argparse._SubParsersAction) -> None:
 def cmd_estimate(args: argparse.Namespace) -> int:
     from diffusion_sim.calibration import check_span, read_adoptions
     from diffusion_sim.estimation import estimate, export_panel, parameter_keys
+    from diffusion_sim.estimation.crosscheck import compare, read_calibration
+    from diffusion_sim.estimation.worlds import DEFAULT_DATA_SEEDS, estimate_worlds, world_seeds
 
     if args.no_save and args.panel is not None:
         raise InputError("--no-save and --panel: --no-save writes nothing; choose one")
     scenario = scenario_with_sets(args.scenario, args.set)
     parameter_keys(scenario, args.params, args.layers or ())  # bad keys refused before any work
+    calibration = None
+    if args.compare_calibration is not None:
+        calibration = read_calibration(args.compare_calibration)
     if args.data is not None:
         data = read_adoptions(args.data)
         check_span(data, scenario.run.step_unit, args.start, scenario.source)
@@ -98,19 +123,38 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     folder = None if args.no_save else new_results_folder(args, f"estimate-{scenario.name}")
     progress = arg.say_unless_quiet(args)
     progress(f"estimate {scenario.name}: maximum likelihood of the model's hazard", file=sys.stderr)
-    fit = estimate(
-        scenario,
-        data,
-        args.params,
-        args.layers or (),
-        seed=args.seed,
-        start=args.start,
-        governments=args.governments,
-        unmatched=args.unmatched,
-        layer_tests=not args.no_layer_tests,
-        draws=args.draws,
-        progress=lambda message: progress(message, file=sys.stderr),
-    )
+    count = args.world_seeds or (DEFAULT_DATA_SEEDS if args.data is not None else 1)
+    if args.from_result is not None and count > 1:
+        raise InputError(
+            f"--world-seeds {count} with --from-result: a run's world is its own and known; "
+            "--world-seeds takes 1 there"
+        )
+
+    def fit_one(scenario_k):
+        return estimate(
+            scenario_k,
+            data,
+            args.params,
+            args.layers or (),
+            seed=args.seed,
+            start=args.start,
+            governments=args.governments,
+            unmatched=args.unmatched,
+            coordinators=args.coordinators,
+            layer_tests=not args.no_layer_tests,
+            draws=args.draws,
+            progress=lambda message: progress(message, file=sys.stderr),
+        )
+
+    if count == 1:
+        fit = first = fit_one(scenario)
+    else:
+        seeds = world_seeds(scenario, count, args.seed)
+        fit = estimate_worlds(fit_one, scenario, seeds, lambda m: progress(m, file=sys.stderr))
+        first = fit.fits[0]
+    if calibration is not None:
+        shares = fit.shares if count == 1 else fit.shares()
+        fit.comparison, fit.comparison_warnings = compare(shares, calibration)
     print(fit.summary())
     if folder is None:
         print("not saved (--no-save)")
@@ -119,9 +163,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(f"parameters, covariance, layers, shares (CSV), adoptions (Parquet) in {folder}")
     if args.panel is not None:
         written = export_panel(
-            fit.prepared, args.panel, max_dyad_rows=args.dyad_rows, seed=fit.seeds["draws"]
+            first.prepared, args.panel, max_dyad_rows=args.dyad_rows, seed=first.seeds["draws"]
         )
-        print(f"panel and dyads (Parquet, CSV) in {written}")
+        print(f"panel and dyads (Parquet, CSV) of world seed {first.world_seed} in {written}")
     return 0
 
 

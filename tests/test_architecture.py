@@ -35,6 +35,7 @@ LAYERS: dict[str, set[str]] = {
         "networks",
         "ties",
         "real_world",
+        "coordinators",
         "mechanisms",
         "kernels",
         "compiling",

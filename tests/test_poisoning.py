@@ -32,7 +32,7 @@ from diffusion_sim.scenario.types import WORLD_LAYERS
 from diffusion_sim.ties import layer_names
 from tests.conftest import ROOT, SCENARIOS, small
 
-pytestmark = pytest.mark.filterwarnings("ignore:World.from_graph: no capacity")
+pytestmark = pytest.mark.filterwarnings(r"ignore:World\.from_graph\x3a no capacity")
 
 EVIL = '=HYPERLINK("http://evil","x")'
 """A network name a spreadsheet would run as a formula (valid: it is printable text)."""

@@ -59,6 +59,9 @@ class Histories:
     source: str
     start: pd.Period | None = None
     notes: tuple[str, ...] = field(default=())
+    held_out: pd.DataFrame | None = None
+    """Per adopting city, the data's ``coordinated`` flag, never read by the fit (it only
+    scores P(vertical) afterwards, :func:`diffusion_sim.estimation.coordination.auc_table`)."""
 
     @property
     def has_drops(self) -> bool:
@@ -177,7 +180,14 @@ def read_histories(
     first = first_period(start, freq) if start else periods[keep].min()
     step = np.asarray(periods.asi8, dtype=np.int64) - first.ordinal
     frame = pd.DataFrame({"city": index[keep], "step": np.maximum(step[keep], 0)})
+    held_out = None
     if adoptions.has_coordinated:
+        flags = frame.assign(coordinated=table["coordinated"].to_numpy(dtype=bool)[keep])
+        held_out = (
+            flags.sort_values(["step"], kind="stable")
+            .groupby("city", as_index=False)["coordinated"]
+            .first()
+        )
         in_window = (step[keep] >= 1) & (step[keep] <= scenario.run.steps)
         share = table["coordinated"].to_numpy(dtype=bool)[keep][in_window].mean()
         notes.append(
@@ -207,6 +217,7 @@ def read_histories(
         source=adoptions.source,
         start=first,
         notes=tuple(notes),
+        held_out=held_out,
     )
 
 

@@ -47,10 +47,29 @@ class Estimate:
     timings: dict[str, float] = field(default_factory=dict)
     prepared: Any = field(default=None, repr=False)
     """The setup, cells and exposure (for :func:`diffusion_sim.estimation.export_panel`)."""
+    validation: pd.DataFrame | None = None
+    """AUC of P(vertical) for the data's held-out coordinator flag (overall, within and per
+    country), when the data have one (:func:`diffusion_sim.estimation.coordination.auc_table`)."""
+    comparison: list[str] = field(default_factory=list)
+    """Lines of ``--compare-calibration`` (:mod:`diffusion_sim.estimation.crosscheck`)."""
+    comparison_warnings: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
-        return list(self.fit.warnings)
+        return list(self.fit.warnings) + list(self.comparison_warnings)
+
+    def _world_line(self) -> str:
+        if self.prepared is not None and self.prepared.histories.replay_pioneers:
+            return f"world seed {self.world_seed}: the run's own world"
+        return (
+            f"world seed {self.world_seed} only: the intervals do not include the spread over "
+            "the world's invented parts (--world-seeds K)"
+        )
+
+    @property
+    def world_seed(self) -> int | None:
+        """The seed of the world the fit was made on."""
+        return None if self.prepared is None else int(self.prepared.setup.world.seed)
 
     def parameters(self) -> pd.DataFrame:
         """One row per parameter: estimate, standard error, 95% Wald interval, scenario value."""
@@ -79,6 +98,7 @@ class Estimate:
             f"{self.steps}); data: {self.data}",
             f"log L = {fit.loglik:.3f}, AIC = {fit.aic:.2f}, {fit.evaluations} evaluations, "
             f"{'converged' if fit.converged else 'NOT converged'}",
+            self._world_line(),
             "",
             f"{'parameter':<36} {'estimate':>11} {'se':>10}   {'95% interval':<25} {'scenario':>9}",
         ]
@@ -100,6 +120,8 @@ class Estimate:
                 for r in part.itertuples(index=False)
             )
             lines.append(f"  {'channels' if kind == 'channel' else 'layers':<9} {text}")
+        lines += validation_lines(self.validation)
+        lines += self.comparison
         for note in self.notes:
             lines.append(f"note: {note}")
         for warning in self.warnings:
@@ -114,6 +136,7 @@ class Estimate:
             "scenario": self.scenario.to_dict(),
             "data": self.data,
             "seed": self.seeds,
+            "world_seeds": [self.world_seed],
             "steps": self.steps,
             "cells": self.n_cells,
             "runs_evaluated": self.n_runs,
@@ -128,6 +151,9 @@ class Estimate:
             if self.layer_table is None
             else self.layer_table.to_dict(orient="records"),
             "shares": self.shares.to_dict(orient="records"),
+            "validation": None
+            if self.validation is None
+            else self.validation.to_dict(orient="records"),
             "notes": self.notes,
             "warnings": self.warnings,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -146,10 +172,27 @@ class Estimate:
             if self.layer_table is not None:
                 write_csv(self.layer_table, staging / "layers.csv", index=False)
             write_csv(self.shares, staging / "shares.csv", index=False)
+            if self.validation is not None:
+                write_csv(self.validation, staging / "validation.csv", index=False)
             self.adoptions.to_parquet(staging / "adoptions.parquet", index=False)
             (staging / "summary.txt").write_text(self.summary() + "\n", encoding="utf-8")
-            write_manifest(staging, _plain(self.manifest()))
+            write_manifest(staging, json_ready(self.manifest()))
         return folder
+
+
+def validation_lines(table: pd.DataFrame | None) -> list[str]:
+    """P(vertical) against the held-out coordinator flag, as the summary says it."""
+    if table is None or table.empty:
+        return []
+    parts = [
+        f"{r.group} {r.auc:.3f} ({r.adoptions}, {r.coordinated:.0%} coordinated)"
+        for r in table.itertuples(index=False)
+    ]
+    return [
+        "",
+        "P(vertical) against the data's coordinator field (held out, not fitted), AUC:",
+        "  " + "; ".join(parts),
+    ]
 
 
 def write_panel(
@@ -163,16 +206,16 @@ def write_panel(
         dyads.to_parquet(staging / "dyads.parquet", index=False)
         write_csv(dyads, staging / "dyads.csv", index=False)
         write_json(staging / "columns.json", {"panel": list(panel), "dyads": list(dyads)})
-        write_manifest(staging, _plain(manifest))
+        write_manifest(staging, json_ready(manifest))
     return folder
 
 
-def _plain(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """NaN and infinities as null (JSON has neither), numpy scalars as numbers."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):

@@ -9,6 +9,7 @@ likelihood maximised, compared across layer sets and used for attribution.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from diffusion_sim.calibration.data import Adoptions
+from diffusion_sim.calibration.data import PERIODS, Adoptions, read_adoptions
 from diffusion_sim.errors import InputError
-from diffusion_sim.estimation import attribution, panel
+from diffusion_sim.estimation import attribution, coordination, panel
 from diffusion_sim.estimation.exposure import Exposure, build_exposure
 from diffusion_sim.estimation.fit import maximise
 from diffusion_sim.estimation.histories import Histories, histories_from_result, read_histories
@@ -86,8 +87,14 @@ def prepare(
     start: str | None = None,
     governments: str | Path | None = None,
     unmatched: str = "error",
+    coordinators: bool = False,
 ) -> Prepared:
-    """Read the data and build what every likelihood evaluation reuses."""
+    """Read the data and build what every likelihood evaluation reuses.
+
+    ``coordinators``: with the JRC file on a real world, the coordinators of the
+    signatories outside the world's universe become regional governments
+    (:mod:`diffusion_sim.estimation.coordination`).
+    """
     from diffusion_sim.simulation import build_world
 
     began = time.perf_counter()
@@ -109,6 +116,15 @@ def prepare(
     if world is None:
         entropy = sequence.entropy if isinstance(sequence.entropy, int) else None
         world = build_world(scenario, seed=entropy)
+    starts: dict = {}
+    if coordinators:
+        if result is not None or isinstance(data, Histories):
+            raise InputError("--coordinators: needs --data (the JRC Covenant of Mayors file)")
+        data = data if isinstance(data, Adoptions) else read_adoptions(data)
+        world, starts, note = coordination.coordinator_world(
+            data, world, scenario.world.min_population
+        )
+        notes.append(note)
     if result is not None:
         cities = result.manifest.get("world", {}).get("cities", world.n_cities)
         if cities != world.n_cities:
@@ -125,6 +141,15 @@ def prepare(
         histories = read_histories(
             data, setup, start=start, governments=governments, unmatched=unmatched
         )
+        if starts:
+            gov, step = coordination.government_steps(
+                setup.gov_names, starts, histories.start, PERIODS[scenario.run.step_unit]
+            )
+            histories = dataclasses.replace(
+                histories,
+                government=np.concatenate([histories.government, gov]),
+                government_step=np.concatenate([histories.government_step, step]),
+            )
         if setup.gov_preempts0.any() or any(
             e.kind == "stance" and e.preempts for es in setup.events.values() for e in es
         ):
@@ -165,6 +190,7 @@ def estimate(
     start: str | None = None,
     governments: str | Path | None = None,
     unmatched: str = "error",
+    coordinators: bool = False,
     layer_tests: bool = True,
     draws: int = attribution.DRAWS,
     fixed_point: bool = False,
@@ -192,6 +218,10 @@ def estimate(
         attribution's parameter draws (default ``run.seed``).
     start, governments, unmatched
         See :func:`diffusion_sim.estimation.histories.read_histories`.
+    coordinators : bool
+        Coordinators as regional governments, from the rows outside the world's
+        universe (see :func:`prepare`); the fitted rows' coordinator field is held out
+        and scores P(vertical) (``Estimate.validation``).
     draws : int
         Parameter draws for the intervals of the channel and layer shares.
     fixed_point : bool
@@ -207,6 +237,7 @@ def estimate(
         start=start,
         governments=governments,
         unmatched=unmatched,
+        coordinators=coordinators,
     )
     exposure = prepared.exposure
     if f"{LAYER}*" in keys:
@@ -237,6 +268,16 @@ def estimate(
     per_adoption.insert(
         1, "name", np.asarray(prepared.setup.world.city_names, dtype=object)[per_adoption["city"]]
     )
+    validation = None
+    held_out = prepared.histories.held_out
+    if held_out is not None:
+        codes = prepared.setup.world.meta.get("country_codes")
+        if codes is not None:
+            country = np.asarray(codes, dtype=object)[prepared.setup.world.country]
+            per_adoption["country"] = country[per_adoption["city"]]
+        per_adoption = per_adoption.merge(held_out, on="city", how="left")
+        if "country" in per_adoption:
+            validation = coordination.auc_table(per_adoption[per_adoption["possible"]])
     notes = list(prepared.notes)
     for what, count in likelihood.impossible.items():
         if count:
@@ -261,6 +302,7 @@ def estimate(
         seeds={"setup": prepared.seeds, "draws": draw_seed},
         timings=timings,
         prepared=prepared,
+        validation=validation,
     )
     return result
 
