@@ -10,6 +10,12 @@ the folder holds ``incomplete.json`` and never looks complete.
 
 Replicate ``i`` always gets child ``i`` of ``SeedSequence(root).spawn(n)``, so
 a resumed ensemble equals one run straight through, table for table.
+
+Nothing found in a folder is trusted: ``incomplete.json`` is read only if it has
+the shape written here, and each finished replicate is checked before it counts
+(its manifest's fingerprint of scenario, engine and seed against the one expected
+for its index, its tables against their recorded SHA-256, no symbolic links). A
+replicate from another run, truncated or altered, is refused, naming it.
 """
 
 from __future__ import annotations
@@ -28,14 +34,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ValidationError
 
-from diffusion_sim.results import Result, chart_labels, ensemble_band
+from diffusion_sim.errors import InputError
+from diffusion_sim.results import (
+    Result,
+    chart_labels,
+    ensemble_band,
+    run_fingerprint,
+)
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.storage import (
     LOCK,
     MANIFEST,
+    clean_stale_staging,
+    give_back,
     held_lock,
     is_locked,
+    read_bytes,
+    refuse_link,
     reserve_folder,
     timestamp,
     write_atomic,
@@ -75,27 +92,84 @@ def fingerprint(scenario: Scenario, engine: str, steps: int, replicates: int, se
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+class IncompleteRecord(BaseModel):
+    """The shape of ``incomplete.json``: a folder whose record is otherwise is not resumed."""
+
+    fingerprint: str
+    scenario: dict[str, Any]
+
+
 def find_resumable(root: Path, name: str, print_: str) -> Path | None:
-    """The newest unfinished folder of this ensemble under ``root`` that no live process holds."""
+    """The newest unfinished folder of this ensemble under ``root`` that no live process holds.
+
+    A folder that is a link, or whose ``incomplete.json`` is not one this program
+    wrote (invalid JSON, another shape, another fingerprint), is not resumed.
+    """
     if not root.is_dir():
         return None
     candidates = []
     for folder in root.glob(f"{name}-*"):
         record = folder / INCOMPLETE
-        if not record.is_file() or (folder / MANIFEST).exists():
+        if folder.is_symlink() or record.is_symlink() or not record.is_file():
+            continue
+        if (folder / MANIFEST).exists() or (folder / MANIFEST).is_symlink():
             continue
         try:
-            data = json.loads(record.read_text())
-        except (OSError, ValueError):
+            data = IncompleteRecord.model_validate_json(read_bytes(record))
+        except (OSError, ValueError, ValidationError, InputError):
             continue
-        if data.get("fingerprint") == print_ and not is_locked(folder):
+        if data.fingerprint == print_ and not is_locked(folder):
             candidates.append(folder)
     return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
 
 
 def finished_replicates(folder: Path, replicates: int) -> list[int]:
-    """Replicates whose folder is complete (has its manifest)."""
-    return [i for i in range(replicates) if (folder / replicate_name(i) / MANIFEST).is_file()]
+    """Replicates whose folder is complete (has its manifest); links never count."""
+    done = []
+    for i in range(replicates):
+        replicate = folder / replicate_name(i)
+        manifest = replicate / MANIFEST
+        if replicate.is_symlink() or manifest.is_symlink():
+            continue
+        if manifest.is_file():
+            done.append(i)
+    return done
+
+
+def replicate_fingerprint(scenario: Scenario, engine: str, seed: int, index: int) -> str:
+    """The fingerprint replicate ``index`` must carry (:func:`.results.run_fingerprint`)."""
+    seed_info = {"entropy": seed, "spawn_key": [index]}
+    return run_fingerprint({"scenario": scenario.to_dict(), "engine": engine, "seed": seed_info})
+
+
+def checked_replicates(folder: Path, scenario: Scenario, engine: str) -> list[int]:
+    """The finished replicates of a folder, each checked to be this ensemble's own.
+
+    Raises
+    ------
+    InputError
+        For a replicate that is a link, lacks its manifest while holding files, or
+        whose manifest or tables are not those of replicate *i* of this ensemble.
+    """
+    run = scenario.run
+    done = []
+    for i in range(run.replicates):
+        replicate = folder / replicate_name(i)
+        if replicate.is_symlink():
+            raise refuse_link(replicate)
+        if not replicate.exists():
+            continue
+        if not (replicate / MANIFEST).exists() and not (replicate / MANIFEST).is_symlink():
+            if replicate.is_dir() and not any(replicate.iterdir()):
+                continue  # an empty folder: the replicate is saved into it
+            raise InputError(
+                f"{replicate}: holds files but no manifest.json, so it is not a finished "
+                "replicate of this ensemble; move it out of the folder and run the same "
+                "command again"
+            )
+        Result.load(replicate, fingerprint=replicate_fingerprint(scenario, engine, run.seed, i))
+        done.append(i)
+    return done
 
 
 # ---------------------------------------------------------------- one replicate
@@ -189,25 +263,42 @@ def run_ensemble(
                 on_start=on_start,
                 on_replicate=on_replicate,
             )
-        write_json(folder / INCOMPLETE, {"fingerprint": print_, "scenario": scenario.to_dict()})
-        done = finished_replicates(folder, run.replicates)
-        if on_start is not None:
-            on_start(folder, len(done))
-        pending = sorted(set(range(run.replicates)) - set(done))
-        if pending:
-            job = {
-                "scenario": scenario,
-                "engine": engine,
-                "steps": run.steps,
-                "replicates": run.replicates,
-                "seed": run.seed,
-                "folder": folder,
-                "parent": os.getpid(),
-                "world": world if world is not None else build_world(scenario, seed=run.seed),
-            }
-            _run_pending(job, pending, workers, on_replicate)
-        _write_tables(folder, run.replicates, run.seed, time.perf_counter() - started)
+        done = checked_replicates(folder, scenario, engine)
+        try:
+            write_json(folder / INCOMPLETE, {"fingerprint": print_, "scenario": scenario.to_dict()})
+            if on_start is not None:
+                on_start(folder, len(done))
+            pending = sorted(set(range(run.replicates)) - set(done))
+            if pending:
+                job = {
+                    "scenario": scenario,
+                    "engine": engine,
+                    "steps": run.steps,
+                    "replicates": run.replicates,
+                    "seed": run.seed,
+                    "folder": folder,
+                    "parent": os.getpid(),
+                    "world": world if world is not None else build_world(scenario, seed=run.seed),
+                }
+                _run_pending(job, pending, workers, on_replicate)
+            _write_tables(folder, scenario, engine, time.perf_counter() - started)
+        except InputError:  # a full disk: no debris, the finished replicates stay
+            _remove_debris(folder, run.replicates)
+            raise
     return EnsembleReport(folder, run.replicates, len(done), True, time.perf_counter() - started)
+
+
+def _remove_debris(folder: Path, replicates: int) -> None:
+    """After a failed write: staging of stopped workers removed; a folder with no finished
+    replicate given back whole (the same command then starts afresh)."""
+    clean_stale_staging(folder)
+    for stale in folder.glob(".*.tmp*"):
+        if not stale.is_dir():
+            stale.unlink(missing_ok=True)
+    if not finished_replicates(folder, replicates):
+        for name in (INCOMPLETE, LOCK):
+            (folder / name).unlink(missing_ok=True)
+        give_back(folder)
 
 
 def _run_pending(
@@ -247,13 +338,20 @@ def _run_pending(
     pool.shutdown(wait=True)
 
 
-def _write_tables(folder: Path, replicates: int, root_seed: int, wall_s: float) -> None:
-    """The ensemble tables from the replicate folders, then the manifest."""
+def _write_tables(folder: Path, scenario: Scenario, engine: str, wall_s: float) -> None:
+    """The ensemble tables from the replicate folders (each checked again), then the manifest."""
     from diffusion_sim.plotting import plot_band
     from diffusion_sim.simulation import ensemble_of
 
-    results = [Result.load(folder / replicate_name(i)) for i in range(replicates)]
-    ensemble = ensemble_of(results, root_seed, wall_s, complete=True)
+    run = scenario.run
+    results = [
+        Result.load(
+            folder / replicate_name(i),
+            fingerprint=replicate_fingerprint(scenario, engine, run.seed, i),
+        )
+        for i in range(run.replicates)
+    ]
+    ensemble = ensemble_of(results, run.seed, wall_s, complete=True)
     timeseries = ensemble.timeseries  # a property that stacks the replicates: once
     band = ensemble_band(timeseries)
     tables = (("timeseries", timeseries), ("band", band), ("summaries", ensemble.summaries()))

@@ -21,7 +21,9 @@ import difflib
 import hashlib
 import json
 import os
+import sys
 import tempfile
+import zipfile
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -328,20 +330,52 @@ def _save(path: Path, arrays: dict[str, np.ndarray], layers: dict[str, sp.csr_ar
 
 
 def _load(path: Path) -> tuple[dict[str, np.ndarray], dict[str, sp.csr_array]] | None:
+    """A cached world, or None (saying why on one line) if the file is not a whole one.
+
+    Checked before use: every key present, arrays of one length, indexes and tie
+    ends in range. A truncated, damaged or foreign file is rebuilt, never trusted.
+    """
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files if not k.startswith("layer_")}
+            arrays = {k: data[k] for k in (*_ARRAY_KEYS, *_TEXT_KEYS)}
             n = len(arrays["population"])
-            layers = {}
+            ends = {}
             for key in data.files:
                 if key.startswith("layer_") and key.endswith("_row"):
                     name = key[len("layer_") : -len("_row")]
-                    row, col = data[key], data[f"layer_{name}_col"]
-                    upper = sp.coo_array((np.ones(len(row)), (row, col)), shape=(n, n))
-                    layers[name] = sp.csr_array((upper + upper.T).tocsr())
-    except (OSError, ValueError, KeyError, EOFError):
-        return None  # a damaged cache file is rebuilt, never trusted
+                    ends[name] = (data[key], data[f"layer_{name}_col"])
+        _check_cached(arrays, ends, n)
+        layers = {}
+        for name, (row, col) in ends.items():
+            upper = sp.coo_array((np.ones(len(row)), (row, col)), shape=(n, n))
+            layers[name] = sp.csr_array((upper + upper.T).tocsr())
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+        print(f"world cache {path} is damaged ({reason}); rebuilding it", file=sys.stderr)
+        return None
     return arrays, layers
+
+
+def _check_cached(arrays: dict[str, np.ndarray], ends: dict, n: int) -> None:
+    """Raise ValueError unless the cached arrays make one consistent world."""
+    for key in (*_ARRAY_KEYS, "city_names"):
+        if arrays[key].shape != (n,):
+            raise ValueError(f"'{key}' has {arrays[key].shape}, not ({n},)")
+    bounds = (
+        ("country", "country_codes"),
+        ("country", "country_names"),
+        ("region", "region_names"),
+    )
+    for index, names in bounds:
+        if n and (arrays[index].min() < 0 or arrays[index].max() >= len(arrays[names])):
+            raise ValueError(f"'{index}' points outside '{names}'")
+    if set(ends) != {"proximity", "twinning"}:
+        raise ValueError(f"tie layers {sorted(ends)}, not proximity and twinning")
+    for name, (row, col) in ends.items():
+        if row.shape != col.shape or (len(row) and min(row.min(), col.min()) < 0):
+            raise ValueError(f"tie layer '{name}' is inconsistent")
+        if len(row) and max(row.max(), col.max()) >= n:
+            raise ValueError(f"tie layer '{name}' names a city beyond {n}")
 
 
 # ------------------------------------------------------------------- build

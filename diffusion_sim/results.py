@@ -6,6 +6,9 @@ complete in one rename, manifest last, and is never overwritten.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,12 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.setup import Setup
-from diffusion_sim.storage import staged, versions, write_manifest
+from diffusion_sim.storage import read_bytes, staged, versions, write_manifest
 from diffusion_sim.tables import (
     cities_table,
     events_table,
@@ -84,30 +88,125 @@ class Result:
         one rename, so an interrupted save never looks finished. ``folder``
         must not exist yet (or be empty): results are never overwritten.
         ``plot=False`` skips ``adoption.png`` (an ensemble draws one band instead).
+        The manifest records the run's fingerprint and each table's SHA-256, so a
+        table or manifest altered or copied in from another run is refused on reading.
         """
         folder = Path(folder)
         with staged(folder) as staging:
+            digests = {}
             for name in self.TABLES:
-                getattr(self, name).to_parquet(staging / f"{name}.parquet", index=False)
+                path = staging / f"{name}.parquet"
+                getattr(self, name).to_parquet(path, index=False)
+                digests[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
             if plot:
                 from diffusion_sim.plotting import plot_channels
 
                 labels = chart_labels(self.manifest)
                 plot_channels(self.timeseries, staging / "adoption.png", *labels)
-            write_manifest(staging, self.manifest)
+            manifest = dict(self.manifest)
+            if _RECORD_KEYS <= manifest.keys():
+                manifest["fingerprint"] = run_fingerprint(manifest)
+            write_manifest(staging, {**manifest, "files": digests})
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> Result:
-        """A saved, complete result (one with a manifest) read back from ``folder``."""
-        import json
+    def load(cls, folder: str | Path, *, fingerprint: str | None = None) -> Result:
+        """A saved, complete result (one with a manifest) read back from ``folder``.
 
+        Every file is checked before use: the manifest's JSON and shape, each table
+        against its recorded SHA-256 (results saved before digests were kept: that
+        it reads), and, if ``fingerprint`` is given, that the run is that one
+        (:func:`run_fingerprint`). No file is read through a symbolic link.
+
+        Raises
+        ------
+        InputError
+            Naming the file and what is wrong with it.
+        """
         folder = Path(folder)
-        manifest_path = folder / "manifest.json"
-        if not manifest_path.is_file():
-            raise InputError(f"{folder}: no manifest.json, so not a complete result")
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in cls.TABLES}
-        return cls(**tables, manifest=json.loads(manifest_path.read_text()))
+        manifest = read_manifest(folder, fingerprint)
+        tables = {}
+        for name in cls.TABLES:
+            path = folder / f"{name}.parquet"
+            data = _read_file(path)
+            expected = manifest.get("files", {}).get(path.name)
+            if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+                raise InputError(f"{path}: {_ALTERED}")
+            try:
+                tables[name] = pd.read_parquet(io.BytesIO(data))
+            except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                raise InputError(f"{path}: not a readable Parquet table ({exc})") from None
+        return cls(**tables, manifest=manifest)
+
+
+_RECORD_KEYS = {"scenario", "engine", "seed"}
+_ALTERED = (
+    "differs from what was saved (truncated, altered or copied in from another run); "
+    "move this result out of the folder (or remove it) and run the command again"
+)
+
+
+class _SeedRecord(BaseModel):
+    entropy: int | list[int]
+    spawn_key: list[int]
+
+
+class _ManifestRecord(BaseModel):
+    """The keys of a run's manifest that reading it back relies on (others are kept as is)."""
+
+    model_config = ConfigDict(extra="allow")
+    scenario: dict[str, Any] | None = None
+    engine: str | None = None
+    seed: _SeedRecord | None = None
+    fingerprint: str | None = None
+    files: dict[str, str] = {}
+
+
+def run_fingerprint(record: dict[str, Any]) -> str:
+    """What makes a run itself: its resolved scenario, engine and seed (entropy, spawn key).
+
+    The same for a manifest and for the run an ensemble expects as replicate *i*, so
+    a replicate copied in from another seed, scenario or engine is told apart.
+    """
+    payload = {key: record[key] for key in sorted(_RECORD_KEYS)}
+    text = json.dumps(payload, sort_keys=True, default=lambda v: getattr(v, "tolist", v.__str__)())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_manifest(folder: Path, fingerprint: str | None = None) -> dict[str, Any]:
+    """A complete result's manifest, checked (JSON, shape, fingerprint) before use."""
+    path = Path(folder) / "manifest.json"
+    if path.is_symlink():
+        _read_file(path)  # refused, naming the link
+    if not path.is_file():
+        raise InputError(f"{folder}: no manifest.json, so not a complete result")
+    try:
+        manifest = json.loads(_read_file(path))
+        record = _ManifestRecord.model_validate(manifest)
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(
+            f"{path}: not a manifest this program wrote ({first}); {_ALTERED}"
+        ) from None
+    has_record = all(getattr(record, key) is not None for key in _RECORD_KEYS)
+    content = run_fingerprint(manifest) if has_record else None
+    if record.fingerprint is not None and record.fingerprint != content:
+        raise InputError(f"{path}: {_ALTERED}")
+    if fingerprint is not None and content != fingerprint:
+        raise InputError(
+            f"{path}: belongs to another run (its scenario, engine or seed differ); "
+            "move this result out of the folder (or remove it) and run the command again"
+        )
+    return manifest
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return read_bytes(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing; {_ALTERED}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a file; {_ALTERED}") from None
 
 
 def make_manifest(setup: Setup, engine: str, seed_info: dict, wall_time: float) -> dict:

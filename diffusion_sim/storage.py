@@ -12,17 +12,26 @@ The contract every writer here keeps:
   unlocked, and the next writer in the same parent removes it.
 - **Nowhere odd.** An output folder is checked before any work starts: not a
   file, not the filesystem root or a pseudo-filesystem, and writable.
+- **No links followed.** Nothing inside a results folder is read, written or
+  deleted through a symbolic link (``O_NOFOLLOW``); a lock is created exclusively.
+- **A full disk is one message.** ENOSPC or EDQUOT while writing becomes an
+  :class:`InputError` (exit 2) once the partial file is removed; what was finished stays.
+- **The user's permissions.** Folders and files are made with mode 0o777 / 0o666
+  less the umask, like any other program's (never owner-only temporary modes).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import json
 import os
 import platform
+import secrets
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -116,24 +125,48 @@ def give_back(folder: Path) -> None:
         folder.rmdir()
 
 
-def _try_lock(path: Path) -> Any | None:
-    """An open file holding an exclusive ``flock`` on ``path``, or None if a live process has it."""
-    try:
-        handle = open(path, "a+")  # kept open: the lock lives as long as it
-    except OSError:
-        return None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
+def try_lock(path: Path) -> Any | None:
+    """An open file holding an exclusive ``flock`` on ``path``, or None if a live process has it.
+
+    The file is created exclusively and never through a link (``O_NOFOLLOW``): a
+    planted ``.lock`` link makes nothing outside the folder. After the lock is taken
+    the path must still name the locked file (its holder may have removed it).
+    """
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC
+    while True:
+        try:
+            with disk_full_is_input_error(path):
+                fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            try:
+                fd = os.open(path, flags)
+            except FileNotFoundError:
+                continue  # removed meanwhile: create it
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise refuse_link(path) from None
+                raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise InputError(f"{path}: is not a regular file; remove it and run again")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        try:
+            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return os.fdopen(fd, "rb+", buffering=0)  # kept open: the lock lives as long as it
+        os.close(fd)  # its holder removed it as we locked it: lock the file there now
 
 
 @contextmanager
 def held_lock(folder: Path) -> Iterator[bool]:
     """Hold ``folder/.lock`` while the block runs; yields False if another process holds it."""
-    handle = _try_lock(folder / LOCK)
+    handle = try_lock(folder / LOCK)
     try:
         yield handle is not None
     finally:
@@ -143,9 +176,12 @@ def held_lock(folder: Path) -> Iterator[bool]:
 
 def is_locked(folder: Path) -> bool:
     """Whether a live process holds ``folder/.lock`` (a lock dies with its process)."""
-    if not (folder / LOCK).is_file():
+    lock = folder / LOCK
+    if lock.is_symlink():
+        raise refuse_link(lock)
+    if not lock.is_file():
         return False
-    handle = _try_lock(folder / LOCK)
+    handle = try_lock(folder / LOCK)
     if handle is None:
         return True
     handle.close()
@@ -167,11 +203,14 @@ def clean_stale_staging(parent: Path) -> list[Path]:
             age = time.time() - staging.stat().st_mtime
         except OSError:  # removed meanwhile
             continue
-        if not staging.is_dir():
-            continue
+        if staging.is_symlink() or not staging.is_dir():
+            continue  # not a staging folder this program made: left alone
         if staging.suffix == ".starting" and age < STALE_AFTER_S:
             continue
-        if staging.suffix == ".partial" and is_locked(staging):
+        try:
+            if staging.suffix == ".partial" and is_locked(staging):
+                continue
+        except InputError:  # a planted link for a lock: not ours, left alone
             continue
         shutil.rmtree(staging, ignore_errors=True)
         removed.append(staging)
@@ -197,12 +236,14 @@ def staged(folder: str | Path) -> Iterator[Path]:
             "choose another folder"
         )
     # Locked before it gets the name cleaners look for: a .partial is never unlocked alive.
-    starting = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".starting", dir=parent))
-    lock = _try_lock(starting / LOCK)
+    with disk_full_is_input_error(folder):
+        starting = hidden_folder(parent, f".{folder.name}.", ".starting")
+    lock = try_lock(starting / LOCK)
     staging = starting.with_suffix(".partial")
     os.rename(starting, staging)
     try:
-        yield staging
+        with disk_full_is_input_error(folder):
+            yield staging
         try:
             os.rename(staging, folder)  # onto a missing or empty folder: atomic
         except OSError as exc:
@@ -220,11 +261,85 @@ def staged(folder: str | Path) -> Iterator[Path]:
             lock.close()
 
 
+def hidden_folder(parent: Path, prefix: str, suffix: str) -> Path:
+    """A new folder of a random name in ``parent``, with the user's usual mode (not 0o700)."""
+    while True:
+        folder = parent / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            os.mkdir(folder, 0o777)  # less the umask, as mkdir(1) makes it
+        except FileExistsError:
+            continue
+        return folder
+
+
 def write_atomic(path: Path, write: Any) -> None:
-    """Write a file through ``write(tmp_path)`` then rename: a reader never sees half of it."""
+    """Write a file through ``write(tmp_path)`` then rename: a reader never sees half of it.
+
+    The temporary file is created afresh (``O_EXCL``, never through a link) before
+    ``write`` opens it by name; a full disk removes it and raises :class:`InputError`.
+    """
+    if path.is_symlink():
+        raise refuse_link(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # the suffix tells writers the format
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        with disk_full_is_input_error(path):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # a killed writer's leftover (or a planted link): never followed
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666))
+            write(tmp)
+            os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error is a full disk or an exceeded quota (pyarrow names it only in words)."""
+    if not isinstance(exc, OSError):
+        return False
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return "No space left on device" in text or "Disk quota exceeded" in text
+
+
+@contextmanager
+def disk_full_is_input_error(path: Path) -> Iterator[None]:
+    """Turn ENOSPC/EDQUOT while writing ``path`` into one clear message (exit 2)."""
+    try:
+        yield
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise InputError(
+            f"{path}: the disk is full or over quota ({exc.strerror or 'no space left'}); "
+            "what was unfinished was removed and what was finished is kept: free some space "
+            "and run the same command again to go on"
+        ) from None
+
+
+def refuse_link(path: Path) -> InputError:
+    """The error for a symbolic link found inside a results folder (never followed)."""
+    return InputError(
+        f"{path}: is a symbolic link; nothing in a results folder is read, written or "
+        "deleted through a link: replace it by the real file or folder (or remove it) "
+        "and run the same command again"
+    )
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes read without following a link (``O_NOFOLLOW``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise refuse_link(path) from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputError(f"{path}: is not a regular file")
+        return handle.read()
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -15,10 +15,11 @@ sweep resumes the same on a laptop, a Dask cluster or Slurm.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import json
 import math
-import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -32,9 +33,21 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.storage import LOCK, refuse_link, write_atomic
 from diffusion_sim.sweep.design import Points, problem, run_seed, sample
-from diffusion_sim.sweep.series import assemble_series, remove_series_parts
+from diffusion_sim.sweep.series import SERIES, assemble_series, remove_series_parts
 from diffusion_sim.sweep.spec import Sweep
+from diffusion_sim.sweep.state import (
+    PART_KEY,
+    check_plan,
+    fingerprint,
+    frame_digest,
+    part_problem,
+    part_record,
+    read_design,
+    read_json,
+    read_table,
+)
 
 if TYPE_CHECKING:
     from diffusion_sim.sweep.runner import SweepReport
@@ -119,20 +132,6 @@ def estimate_run_seconds(sweep: Sweep) -> float:
     return seconds * (AGENTS_FACTOR if sweep.spec.engine == "agents" else 1.0)
 
 
-def fingerprint(sweep: Sweep) -> str:
-    """A hash of everything that decides the results (sweep file and resolved base).
-
-    The series keys count only when series are kept, so folders of sweeps without
-    series (older ones included) keep their fingerprint.
-    """
-    spec = sweep.spec.model_dump(mode="json")
-    if not spec["series"]:
-        del spec["series"], spec["series_every"]
-    payload = {"spec": spec, "base": sweep.base_dict}
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def versions() -> dict[str, str]:
     """Versions that decide the numbers of a sweep."""
     from diffusion_sim.storage import versions as core_versions
@@ -147,9 +146,13 @@ def versions() -> dict[str, str]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
+    text = json.dumps(data, indent=2, default=str)
+    write_atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def is_fresh(folder: Path) -> bool:
+    """Whether a folder may become a sweep's: missing, empty, or holding only its lock."""
+    return not folder.exists() or all(p.name == LOCK for p in folder.iterdir())
 
 
 def prepare(sweep: Sweep, folder: Path) -> Plan:
@@ -157,22 +160,18 @@ def prepare(sweep: Sweep, folder: Path) -> Plan:
     folder = Path(folder)
     plan_path = folder / PLAN
     digest = fingerprint(sweep)
-    if plan_path.is_file():
-        data = json.loads(plan_path.read_text())
-        if data.get("fingerprint") != digest:
-            raise InputError(
-                "this folder holds results of a different sweep (the sweep file or its "
-                "base scenario changed); give another --out, or delete the folder to "
-                "start over",
-                source=str(folder),
-            )
-        table = pd.read_parquet(folder / DESIGN)
+    if plan_path.exists() or plan_path.is_symlink():
+        if plan_path.is_symlink():
+            raise refuse_link(plan_path)
+        data = check_plan(plan_path, read_json(plan_path), digest)
+        table = read_design(folder / DESIGN, data)
         x = table[[c for c in table.columns if c.startswith("_x")]].to_numpy()
         values = table[[p.column for p in sweep.params]]
         return Plan(folder, data, Points(values, x, problem(sweep.params)))
-    if folder.exists() and any(folder.iterdir()):
+    if not is_fresh(folder):
         raise InputError(
-            "folder exists and is not a sweep's results folder; give another --out",
+            "folder exists and is not a sweep's results folder (or its sweep.json is "
+            "gone); give another --out",
             source=str(folder),
         )
     folder.mkdir(parents=True, exist_ok=True)
@@ -208,8 +207,13 @@ def prepare(sweep: Sweep, folder: Path) -> Plan:
     for j in range(points.x.shape[1]):
         design[f"_x{j}"] = points.x[:, j]
     design.insert(0, "point", np.arange(len(points), dtype=np.int64))
-    design.to_parquet(folder / DESIGN, index=False)
-    _write_json(plan_path, data)  # last: a plan without its design is never trusted
+    try:
+        write_atomic(folder / DESIGN, lambda tmp: design.to_parquet(tmp, index=False))
+        data["design_sha256"] = frame_digest(pd.read_parquet(folder / DESIGN))
+        _write_json(plan_path, data)  # last: a plan without its design is never trusted
+    except BaseException:  # a full disk: the folder stays fresh for the same command
+        (folder / DESIGN).unlink(missing_ok=True)
+        raise
     values = design[[p.column for p in sweep.params]]
     return Plan(folder, data, Points(values, points.x, points.problem))
 
@@ -249,14 +253,42 @@ def schema(plan: Plan, *, with_timing: bool) -> pa.Schema:
 # ------------------------------------------------------------------- parts
 
 
-def completed_batches(parts: Path) -> set[int]:
-    """Batches whose part is written; removes temporary files a killed driver left."""
+PART_NAME = re.compile(r"part-(\d{6})\.parquet")
+
+
+def completed_batches(plan: Plan, say: Any = None) -> set[int]:
+    """Batches whose part is written and checked to be theirs (:func:`.state.part_problem`).
+
+    A part that cannot be counted is removed (its batch runs again), saying why;
+    a file of another name is left alone, said once; a killed driver's temporary
+    files are removed.
+    """
+    say = say or (lambda text: None)
+    parts = plan.folder / PARTS
     done = set()
-    for path in parts.glob("part-*.parquet"):
-        done.add(int(path.stem.split("-")[1]))
-    for stale in parts.glob(".*.tmp"):
-        stale.unlink(missing_ok=True)
+    table_schema = schema(plan, with_timing=True)
+    series = plan.folder / SERIES if plan.data["spec"].get("series") else None
+    for path in sorted(parts.iterdir()):
+        match = PART_NAME.fullmatch(path.name)
+        if path.name.startswith(".") and ".tmp" in path.name:
+            path.unlink(missing_ok=True)  # a link is removed, never followed
+            continue
+        batch = int(match.group(1)) if match else -1
+        if not 0 <= batch < plan.n_batches:
+            say(f"{path}: not a part of this sweep's; left alone and not counted")
+            continue
+        ids = {name: [run[i] for run in runs_of(plan, batch)] for i, name in enumerate(ID_NAMES)}
+        series_part = series / path.name if series is not None else None
+        why = part_problem(path, plan.data["fingerprint"], batch, ids, table_schema, series_part)
+        if why is None:
+            done.add(batch)
+        else:
+            say(f"{path}: {why}; removed, its batch {batch} runs again")
+            path.unlink()
     return done
+
+
+ID_NAMES = ("point", "replicate", "seed")
 
 
 def runs_of(plan: Plan, batch: int) -> list[tuple[int, int, int, dict]]:
@@ -279,8 +311,18 @@ def runs_of(plan: Plan, batch: int) -> list[tuple[int, int, int, dict]]:
     return runs
 
 
-def write_part(plan: Plan, batch: int, columns: dict[str, list], table_schema: pa.Schema) -> int:
-    """Write a finished batch's rows atomically (temporary file, then rename)."""
+def write_part(
+    plan: Plan,
+    batch: int,
+    columns: dict[str, list],
+    table_schema: pa.Schema,
+    *,
+    with_series: bool = False,
+) -> int:
+    """Write a finished batch's rows atomically, with their record (:func:`.state.part_record`).
+
+    ``with_series``: the batch's series part is written already; its digest is recorded.
+    """
     frame = pd.DataFrame(columns)
     params = plan.points.values.iloc[frame["point"].to_numpy()].reset_index(drop=True)
     frame = pd.concat(
@@ -293,9 +335,11 @@ def write_part(plan: Plan, batch: int, columns: dict[str, list], table_schema: p
     )
     table = pa.Table.from_pandas(frame, schema=table_schema, preserve_index=False)
     parts = plan.folder / PARTS
-    tmp = parts / f".part-{batch:06d}.parquet.tmp"
-    pq.write_table(table, tmp)
-    os.replace(tmp, parts / f"part-{batch:06d}.parquet")
+    series_part = plan.folder / SERIES / f"part-{batch:06d}.parquet"
+    series = hashlib.sha256(series_part.read_bytes()).hexdigest() if with_series else None
+    record = part_record(plan.data["fingerprint"], batch, table, series)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), PART_KEY: record})
+    write_atomic(parts / f"part-{batch:06d}.parquet", lambda tmp: pq.write_table(table, tmp))
     return len(frame)
 
 
@@ -303,19 +347,22 @@ def finalize(plan: Plan, report: SweepReport) -> Path:
     """Assemble ``results.parquet`` part by part (memory flat), then write the manifest."""
     parts = plan.folder / PARTS
     final = schema(plan, with_timing=False)
-    tmp = plan.folder / f".{RESULTS}.tmp"
     sim_s, ok, errors = 0.0, 0, collections.Counter()
-    with pq.ParquetWriter(tmp, final) as writer:
-        for batch in range(plan.n_batches):
-            table = pq.read_table(parts / f"part-{batch:06d}.parquet")
-            sim_s += float(pc.sum(table["_sim_s"]).as_py() or 0.0)
-            status = table["status"].to_pylist()
-            ok += status.count("ok")
-            for message in table["error"].to_pylist():
-                if message is not None:
-                    errors[message] += 1
-            writer.write_table(table.drop_columns(["_sim_s"]).cast(final))
-    os.replace(tmp, plan.folder / RESULTS)
+
+    def assemble(tmp: Path) -> None:
+        nonlocal sim_s, ok
+        with pq.ParquetWriter(tmp, final) as writer:
+            for batch in range(plan.n_batches):
+                table = read_table(parts / f"part-{batch:06d}.parquet")
+                sim_s += float(pc.sum(table["_sim_s"]).as_py() or 0.0)
+                status = table["status"].to_pylist()
+                ok += status.count("ok")
+                for message in table["error"].to_pylist():
+                    if message is not None:
+                        errors[message] += 1
+                writer.write_table(table.drop_columns(["_sim_s"]).cast(final))
+
+    write_atomic(plan.folder / RESULTS, assemble)
     series = assemble_series(plan)
     manifest = {
         **{k: v for k, v in plan.data.items() if k not in ("spec", "base_scenario", "problem")},
@@ -334,9 +381,10 @@ def finalize(plan: Plan, report: SweepReport) -> Path:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     _write_json(plan.folder / MANIFEST, manifest)
-    for path in parts.glob("part-*.parquet"):
-        path.unlink()
-    parts.rmdir()
+    for batch in range(plan.n_batches):
+        (parts / f"part-{batch:06d}.parquet").unlink()
+    with contextlib.suppress(OSError):  # a stray file of another name stays, with its folder
+        parts.rmdir()
     remove_series_parts(plan)
     return plan.folder / RESULTS
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from diffusion_sim.errors import InputError
+from diffusion_sim.storage import LOCK, disk_full_is_input_error, refuse_link
 from diffusion_sim.sweep.cluster import Cluster, SlurmOptions, open_client
 from diffusion_sim.sweep.parts import (
     DESIGN,
@@ -33,14 +35,16 @@ from diffusion_sim.sweep.parts import (
     auto_runs_per_task,
     completed_batches,
     finalize,
+    is_fresh,
     prepare,
     read_results,
     runs_of,
     schema,
     write_part,
 )
-from diffusion_sim.sweep.series import clean_series_parts, wanted, write_series_part
+from diffusion_sim.sweep.series import SERIES, clean_series_parts, wanted, write_series_part
 from diffusion_sim.sweep.spec import Sweep
+from diffusion_sim.sweep.state import sweep_lock
 
 __all__ = [
     "DESIGN",
@@ -110,30 +114,57 @@ def run_sweep(
         For ``cluster="slurm"``: jobs, cores, memory, walltime, queue, ... (docs/sweeps.md).
     progress : bool
         Show a progress bar (runs done, runs/s, ETA) on stderr.
+
+    Raises
+    ------
+    InputError
+        If another process works in ``folder``, its state files are not this
+        sweep's, or the disk fills (the parts written are kept).
     """
+    where = {
+        "workers": workers,
+        "scheduler": scheduler,
+        "cluster": cluster,
+        "cluster_options": cluster_options,
+    }
     say = log or (lambda text: print(text, file=sys.stderr))
-    plan = prepare(sweep, Path(folder))
+    folder = Path(folder)
+    if not (folder / PLAN).exists() and not is_fresh(folder):
+        prepare(sweep, folder)  # refuses a folder that is not a sweep's, creating nothing
+    folder.mkdir(parents=True, exist_ok=True)
+    with sweep_lock(folder):
+        report = _run_locked(sweep, folder, say, progress, where)
+        if report.complete:
+            (folder / LOCK).unlink(missing_ok=True)  # finished: nothing will resume it
+    return report
+
+
+def _run_locked(sweep, folder: Path, say, progress: bool, where: dict[str, Any]) -> SweepReport:
+    """The sweep, with its folder's lock held: state checked, missing batches run, assembled."""
+    plan = prepare(sweep, folder)
     if (plan.folder / MANIFEST).is_file():
         say(f"{plan.folder}: sweep already complete ({plan.total_runs} runs)")
         return SweepReport(plan.folder, plan.total_runs, plan.total_runs, 0, True)
+    for name in (PARTS, SERIES):
+        if (plan.folder / name).is_symlink():
+            raise refuse_link(plan.folder / name)
     parts = plan.folder / PARTS
     parts.mkdir(exist_ok=True)
-    done = completed_batches(parts)
     clean_series_parts(plan)
+    done = completed_batches(plan, say)
     pending = [b for b in range(plan.n_batches) if b not in done]
     runs_before = sum(len(plan.batch_runs(b)) for b in done)
     report = SweepReport(plan.folder, plan.total_runs, runs_before, 0, False)
     if runs_before:
         say(f"resuming: {runs_before} of {plan.total_runs} runs already in {plan.folder}")
     if pending:
-        where = {
-            "workers": workers,
-            "scheduler": scheduler,
-            "cluster": cluster,
-            "cluster_options": cluster_options,
-            "log_directory": plan.folder / "slurm-logs",
-        }
-        _execute(plan, pending, report, where, progress)
+        where = {**where, "log_directory": plan.folder / "slurm-logs"}
+        try:
+            done |= _execute(plan, pending, report, where, progress)
+        except InputError:  # a full disk: no temporary file stays, the parts written do
+            for stale in [*parts.glob(".*.tmp*"), *(plan.folder / SERIES).glob(".*.tmp*")]:
+                stale.unlink(missing_ok=True)
+            raise
     if report.failed_batches:
         batch, message = report.failed_batches[0]
         say(
@@ -142,7 +173,7 @@ def run_sweep(
         )
     if report.stopped:
         say(f"stopped: {report.stopped}; run the same command again to resume")
-    if not report.failed_batches and len(completed_batches(parts)) == plan.n_batches:
+    if not report.failed_batches and len(done) == plan.n_batches:
         finalize(plan, report)
         report.complete = True
     return report
@@ -164,7 +195,8 @@ def worker_context(plan: Plan) -> dict[str, Any]:
 
 def _execute(
     plan: Plan, pending: list[int], report: SweepReport, where: dict[str, Any], progress: bool
-) -> None:
+) -> set[int]:
+    """Run the pending batches; the batches whose part was written this session."""
     from distributed import wait
     from tqdm.auto import tqdm
 
@@ -182,6 +214,7 @@ def _execute(
     ) as client:
         report.startup_s = time.perf_counter() - started
         report.workers = len(client.nthreads())
+        written: set[int] = set()
         queue = iter(pending)
         batches: dict[Any, tuple[int, int]] = {}
         slots = max(1, sum(client.nthreads().values()))
@@ -223,9 +256,12 @@ def _execute(
                         report.failed_batches.append((batch, f"{type(exc).__name__}: {exc}"))
                     else:
                         columns = future.result()
-                        if "_series" in columns:  # first: an outcome part implies its series
-                            write_series_part(plan, batch, columns.pop("_series"))
-                        write_part(plan, batch, columns, table_schema)
+                        series = "_series" in columns
+                        with disk_full_is_input_error(plan.folder / PARTS):
+                            if series:  # first: an outcome part implies its series
+                                write_series_part(plan, batch, columns.pop("_series"))
+                            write_part(plan, batch, columns, table_schema, with_series=series)
+                        written.add(batch)
                         report.runs_done += n_runs
                         bar.update(n_runs)
                     future.release()
@@ -249,6 +285,7 @@ def _execute(
             for future in list(batches):
                 future.cancel()
             report.wall_s = time.perf_counter() - started
+    return written
 
 
 def __getattr__(name: str) -> Any:
