@@ -27,6 +27,7 @@ _WHERE = {
     "compare_modes": "diffusion_sim.comparison",
     "estimate": "diffusion_sim.estimation",
     "export": "diffusion_sim.graph_export",
+    "forecast": "diffusion_sim.calibration.forecast",
     "load_scenario": "diffusion_sim.scenario",
     "parse_scenario": "diffusion_sim.scenario",
     "simulate": "diffusion_sim.simulation",
@@ -46,6 +47,7 @@ __all__ = [
     "compare_modes",
     "estimate",
     "export",
+    "forecast",
     "load_scenario",
     "parse_scenario",
     "simulate",
@@ -67,6 +69,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from diffusion_sim.calibration import calibrate
+    from diffusion_sim.calibration.forecast import forecast
     from diffusion_sim.comparison import compare, compare_modes
     from diffusion_sim.errors import InputError
     from diffusion_sim.graph_export import export

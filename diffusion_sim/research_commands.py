@@ -113,6 +113,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             population=args.population,
             generations=args.generations,
             workers=args.workers,
+            world_seeds=args.world_seeds,
             database=work / "abc.db" if work and args.method == "abc" else None,
             progress=not args.quiet,
             overrides=overrides,
@@ -264,6 +265,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="processes for ABC-SMC (pyabc's multicore sampler when > 1; default 1)",
     )
     cal.add_argument(
+        "--world-seeds",
+        type=arg.whole_number(1, 100),
+        help="fit on K world seeds (world.seed and the K-1 after it) and mix the posteriors, "
+        "so intervals include the world's invented parts (default 3 on a real world, 1 on a "
+        "synthetic one)",
+    )
+    cal.add_argument(
         "--curve-only",
         action="store_true",
         help="fit the adoption curve alone, even when the data says which adoptions were "
@@ -289,6 +297,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     cal.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     arg.add_output_flags(cal)
     cal.set_defaults(func=cmd_calibrate)
+
+    from diffusion_sim.forecast_command import add_forecast
+
+    add_forecast(sub)  # forecast: calibrate, then check against held-out data
 
     exp = sub.add_parser(
         "export",

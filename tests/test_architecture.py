@@ -60,6 +60,7 @@ LAYERS: dict[str, set[str]] = {
         "cli_interrupts",
         "research_commands",
         "estimate_command",
+        "forecast_command",
         "sweep",
         "app",
         "__main__",

@@ -21,14 +21,13 @@ priors), :mod:`.model` (the simulator on fixed seeds), :mod:`.point`,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from diffusion_sim.calibration.build import build
 from diffusion_sim.calibration.data import (
     JRC_COLUMNS,
     METHODS,
@@ -45,14 +44,19 @@ from diffusion_sim.calibration.keys import (
     Prior,
     fit_key,
     parse_priors,
-    read_value,
-    search_centres,
 )
-from diffusion_sim.calibration.model import Evaluator
-from diffusion_sim.calibration.point import PointFit, Targets, design, grid_points, point_fit
-from diffusion_sim.calibration.report import Calibration, predictive_band, summarise
+from diffusion_sim.calibration.point import Targets, design, grid_points
+from diffusion_sim.calibration.report import Calibration, summarise
+from diffusion_sim.calibration.worlds import (
+    WorldFit,
+    default_world_seeds,
+    fit_on_world,
+    mixture,
+    with_worlds,
+    world_scenario,
+    world_seed_list,
+)
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.scenario import Scenario
 
 __all__ = [
@@ -70,9 +74,6 @@ __all__ = [
     "observed_curve",
     "read_adoptions",
 ]
-
-POOR_FIT = 0.9
-"""Below this R² the report says the model cannot reproduce the data with these keys."""
 
 
 def calibrate(
@@ -96,6 +97,7 @@ def calibrate(
     database: str | Path | None = None,
     progress: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    world_seeds: int | None = None,
 ) -> Calibration:
     """Fit ``fit`` (dotted keys) so the mean share of cities adopted matches the data.
 
@@ -121,6 +123,11 @@ def calibrate(
         pyabc's SQLite file (default: in memory); the CLI puts it in the results folder.
     overrides : mapping, optional
         The ``--set`` values the scenario was run with (written to ``fitted.toml``).
+    world_seeds : int, optional
+        Fit on this many world seeds (``world.seed`` and those after it) and mix the
+        posteriors (default: 3 for a real world, 1 for a synthetic one; see
+        :func:`~diffusion_sim.calibration.worlds.default_world_seeds`). The best fit and
+        ``fitted.toml`` are the first world seed's.
     """
     check_arguments(
         fit, replicates, max_evaluations, denominator, method, population, generations, workers
@@ -137,96 +144,88 @@ def calibrate(
         )
     joint = adoptions.has_coordinated if coordinated is None else coordinated
     root = scenario.run.seed if seed is None else seed
+    count = default_world_seeds(scenario) if world_seeds is None else world_seeds
+    seeds_of_worlds = world_seed_list(scenario, root, count)
 
     from diffusion_sim.simulation import build_world
 
-    world = build_world(scenario, seed=root)
-    if any(k.key.startswith("networks.") for k in keys):
-        world = world.with_networks(())  # memberships follow a fitted size: rebuilt per run
-    observed = observed_curve(adoptions, scenario, world, start=start, denominator=denominator)
-    steps = observed.steps
-    sequence = np.random.SeedSequence(root)
-    evaluator = Evaluator(scenario, world, keys, sequence.spawn(replicates), steps)
-    targets = Targets(observed.share, observed.coordinated if joint else None)
-    ordered = [prior_of[k.key] for k in keys]
-
-    bar = _point_bar(progress, method, len(keys), max_evaluations)
-    try:
-        best = point_fit(
-            evaluator,
-            ordered,
-            targets,
-            span=span,
-            grid=grid,
-            max_evaluations=max_evaluations,
-            centres=search_centres(scenario, world, keys, observed.share),
-            progress=bar.update if bar is not None else None,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
-    fitted_eval = evaluator(best.values)
-    posterior = summary = noise = None
+    fits: list[WorldFit] = []
+    observed = None
+    for i, world_seed in enumerate(seeds_of_worlds):
+        on_world = world_scenario(scenario, world_seed)
+        world = build_world(on_world, seed=root)
+        if any(k.key.startswith("networks.") for k in keys):
+            world = world.with_networks(())  # memberships follow a fitted size: rebuilt per run
+        if observed is None:  # the data's universe is the same on every world seed
+            observed = observed_curve(
+                adoptions, scenario, world, start=start, denominator=denominator
+            )
+        targets = Targets(observed.share, observed.coordinated if joint else None)
+        where = f" (world seed {world_seed}, {i + 1} of {count})" if count > 1 else ""
+        abc = None
+        if method == "abc":
+            db = None
+            if database is not None:
+                db = Path(database)
+                db = db if i == 0 else db.with_name(f"{db.stem}-world{world_seed}{db.suffix}")
+            abc = {
+                "population": population,
+                "generations": generations,
+                "workers": workers,
+                "database": db,
+                "progress": progress,
+                "label": f"calibrate {scenario.name} (ABC-SMC){where}",
+            }
+        bar = _point_bar(progress, method, len(keys), max_evaluations, where)
+        try:
+            fits.append(
+                fit_on_world(
+                    on_world,
+                    world,
+                    world_seed,
+                    keys,
+                    [prior_of[k.key] for k in keys],
+                    targets,
+                    np.random.SeedSequence(root),
+                    replicates=replicates,
+                    span=span,
+                    grid=grid,
+                    max_evaluations=max_evaluations,
+                    abc=abc,
+                    point_progress=bar.update if bar is not None else None,
+                )
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+    first = fits[0]
+    posterior = summary = None
     if method == "abc":
-        from diffusion_sim.calibration.abc import noise_model, run_abc, statistics, windows
-
-        ends = windows(steps + 1)
-        observed_stats = statistics(observed.share, observed.coordinated if joint else None, ends)
-        noise = noise_model(
-            evaluator,
-            best.values,
-            fitted_eval,
-            observed_stats,
-            ends,
-            joint,
-            sequence.spawn(_pilot(len(ends) * (2 if joint else 1))),
-        )
-        posterior = run_abc(
-            evaluator,
-            ordered,
-            observed_stats,
-            noise,
-            ends,
-            joint,
-            population=population,
-            generations=generations,
-            workers=workers,
-            database=Path(database) if database is not None else None,
-            seed=sequence.spawn(1)[0],
-            progress=progress,
-            label=f"calibrate {scenario.name} (ABC-SMC)",
-        )
+        posterior = mixture([f.posterior for f in fits])
         summary = summarise(posterior)
-
-    fitted = evaluator.scenario_at(best.values)
-    return _build(
+    calibration = build(
         scenario=scenario,
-        fitted=fitted,
+        fitted=first.evaluator.scenario_at(first.best.values),
         keys=keys,
         prior_of=prior_of,
         observed=observed,
         adoptions=adoptions,
-        evaluation=fitted_eval,
-        best=best,
+        evaluation=first.evaluation,
+        best=first.best,
         posterior=posterior,
         summary=summary,
-        noise=noise,
+        noise=first.noise,
         joint=joint,
         replicates=replicates,
         root=root,
         method=method,
-        evaluations=evaluator.evaluations,
+        evaluations=sum(f.evaluator.evaluations for f in fits),
         overrides=dict(overrides or {}),
     )
+    return with_worlds(calibration, fits)
 
 
-def _pilot(n_stats: int) -> int:
-    from diffusion_sim.calibration.abc import PILOT
-
-    return max(PILOT, 5 * n_stats)
-
-
-def _point_bar(progress: bool, method: str, n_keys: int, budget: int):
+def _point_bar(progress: bool, method: str, n_keys: int, budget: int, where: str = ""):
     if not progress:
         return None
     import sys
@@ -237,153 +236,5 @@ def _point_bar(progress: bool, method: str, n_keys: int, budget: int):
     # best (one run for one key); a widened box adds rounds beyond this total.
     first = len(design(n_keys, grid_points(n_keys)))
     grid = first + (budget if n_keys == 1 else 4 * budget)
-    label = "point fit" if method == "point" else "point fit (start of ABC)"
+    label = ("point fit" if method == "point" else "point fit (start of ABC)") + where
     return tqdm(total=grid, desc=label, unit="eval", file=sys.stderr, leave=False)
-
-
-def _r2(model: np.ndarray, target: np.ndarray) -> tuple[float, float]:
-    sse = float(np.sum((model - target) ** 2))
-    sst = float(np.sum((target - target.mean()) ** 2))
-    return sse, (1.0 - sse / sst if sst > 0 else float("nan"))
-
-
-def _boxes(keys: Sequence[FitKey], prior_of: Mapping[str, Prior], best: PointFit) -> dict:
-    """The point fit's first and last search box per key, in the key's units."""
-    out = {}
-    for k, first, last in zip(keys, best.first, best.boxes, strict=True):
-        prior = prior_of[k.key]
-        out[k.key] = {
-            name: [prior.from_z(box[0]), prior.from_z(box[1])]
-            for name, box in (("first", first), ("last", last))
-        }
-    return out
-
-
-def _build(**kw: Any) -> Calibration:
-    """Assemble the report: curves side by side, channel shares, manifest."""
-    observed: ObservedCurve = kw["observed"]
-    evaluation = kw["evaluation"]
-    keys: list[FitKey] = kw["keys"]
-    posterior, summary, noise = kw["posterior"], kw["summary"], kw["noise"]
-    target = observed.share
-    mean = evaluation.mean
-    sse, r2 = _r2(mean, target)
-    columns: dict[str, Any] = {
-        "step": np.arange(len(target)),
-        "period": observed.periods.to_timestamp(),
-        "observed": target,
-        "observed_count": observed.count,
-        "model_mean": mean,
-        "model_p5": np.quantile(evaluation.curves, 0.05, axis=0),
-        "model_p95": np.quantile(evaluation.curves, 0.95, axis=0),
-    }
-    r2_coordinated = None
-    if kw["joint"]:
-        columns["observed_coordinated"] = observed.coordinated
-        columns["model_vertical_mean"] = evaluation.vertical_mean
-        _, r2_coordinated = _r2(evaluation.vertical_mean, observed.coordinated)
-    if posterior is not None:
-        for prefix, which in (("", "curves"), ("vertical_", "vertical")):
-            if prefix and not kw["joint"]:
-                continue
-            band = predictive_band(posterior, which)
-            for level, row in zip((5, 50, 95), band, strict=True):
-                columns[f"{prefix}predictive_p{level}"] = row
-    shares = evaluation.channel_shares
-    values = {k.key: read_value(kw["fitted"], k.key) for k in keys}
-    targets = ["curve"] + (["coordinated share"] if kw["joint"] else [])
-    method = (
-        "ABC-SMC (pyabc): priors "
-        + ", ".join(f"{k} {p.describe()}" for k, p in kw["prior_of"].items())
-        + "; normal kernel on adoptions in windows, covariance from replicates; "
-        if posterior is not None
-        else ""
-    ) + (
-        "point fit (grid or Sobol points in log space, then Nelder-Mead); objective: sum of "
-        "squared differences of the "
-        f"mean share of cities adopted{' and of the coordinated share' if kw['joint'] else ''} "
-        f"over {kw['replicates']} fixed seeds"
-    )
-    noise_note = ""
-    if noise is not None:
-        parts = []
-        for name, factor, chi2 in zip(noise.targets, noise.inflation, noise.chi2, strict=True):
-            if factor > 1:
-                parts.append(
-                    f"{name}: the best fit misses the data by more than the replicate noise "
-                    f"(chi² {chi2:.1f} on {len(noise.cov) // len(noise.targets)} windows), so "
-                    f"its noise was widened x{factor:.1f} and intervals by x{math.sqrt(factor):.1f}"
-                )
-            else:
-                parts.append(f"{name}: within the replicate noise (chi² {chi2:.1f})")
-        noise_note = "; ".join(parts)
-    warnings = [*observed.warnings, *kw["best"].warnings]
-    if not r2 >= POOR_FIT:
-        warnings.append(
-            f"the best fit explains little of the curve (R² {r2:.2f} < {POOR_FIT}): with "
-            f"{', '.join(k.key for k in keys)} the model cannot reproduce these data; the "
-            "values and intervals describe the least bad fit, not a good one (other keys, "
-            "or a scenario whose other mechanisms do not already fix the curve, may fit)"
-        )
-    calibration = Calibration(
-        keys=[k.key for k in keys],
-        values=values,
-        start={k.key: k.start for k in keys},
-        rmse=math.sqrt(sse / len(target)),
-        r2=r2,
-        evaluations=kw["evaluations"],
-        curve=pd.DataFrame(columns),
-        channel_shares={c: float(v) for c, v in zip(ADOPTION_CHANNELS, shares, strict=True)},
-        scenario=kw["fitted"],
-        observed=observed,
-        replicates=kw["replicates"],
-        seed=kw["root"],
-        method=method,
-        warnings=warnings,
-        posterior=posterior,
-        posterior_summary=summary,
-        r2_coordinated=r2_coordinated,
-        targets=targets,
-        priors={k: p.describe() for k, p in kw["prior_of"].items()},
-        overrides=kw["overrides"],
-        steps=observed.steps,
-        noise_note=noise_note,
-    )
-    adoptions: Adoptions = kw["adoptions"]
-    calibration.manifest = {
-        "kind": "calibration",
-        "method": kw["method"],
-        "description": method,
-        "scenario_file": kw["scenario"].source,
-        "data": adoptions.source,
-        "data_format": adoptions.format,
-        "observed": observed.note,
-        "denominator": observed.denominator,
-        "targets": targets,
-        "fit": values,
-        "start": calibration.start,
-        "priors": calibration.priors,
-        "rmse": calibration.rmse,
-        "r2": calibration.r2,
-        "r2_coordinated": r2_coordinated,
-        "evaluations": kw["evaluations"],
-        "replicates": kw["replicates"],
-        "seed": kw["root"],
-        "channel_shares": calibration.channel_shares,
-        "search_boxes": _boxes(keys, kw["prior_of"], kw["best"]),
-        "warnings": calibration.all_warnings,
-        "overrides": kw["overrides"],
-        "scenario": kw["fitted"].to_dict(),
-    }
-    if summary is not None:
-        calibration.manifest["posterior"] = {
-            "intervals_90": {k: vars(v) for k, v in summary.intervals.items()},
-            "channel_shares_90": {k: vars(v) for k, v in summary.channels.items()},
-            "correlation": summary.correlation.to_dict(),
-            "ess": summary.ess,
-            "simulations": summary.evaluations,
-            "generations": summary.generations,
-            "population": summary.population,
-            "noise_inflation": dict(zip(noise.targets, noise.inflation, strict=True)),
-        }
-    return calibration

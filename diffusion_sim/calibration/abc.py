@@ -58,6 +58,8 @@ class NoiseModel:
     inflation: list[float]
     targets: list[str]
     chi2: list[float]
+    curve_sd: float = 0.0
+    """One run's spread around the mean curve: RMS over steps of the replicates' SD."""
 
 
 def noise_model(
@@ -91,7 +93,8 @@ def noise_model(
         chi2s.append(chi2)
         inflation.append(factor)
     targets = ["curve", "coordinated"][: len(blocks)]
-    return NoiseModel(cov * np.outer(scale, scale), inflation, targets, chi2s)
+    curve_sd = float(np.sqrt(np.mean(np.var(pilot.curves, axis=0, ddof=1))))
+    return NoiseModel(cov * np.outer(scale, scale), inflation, targets, chi2s, curve_sd)
 
 
 @dataclass
@@ -112,6 +115,10 @@ class Posterior:
     generations: int
     temperatures: list[float] = field(default_factory=list)
     database: Path | None = None
+    world_seed: np.ndarray | None = None
+    """(n,): the world seed each particle was simulated on (a mixture over world seeds)."""
+    databases: list[Path] = field(default_factory=list)
+    """pyabc's files of a mixture, one per world seed (``database`` is None then)."""
 
     @property
     def z(self) -> np.ndarray:

@@ -23,8 +23,8 @@ from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.scenario import Scenario
 
 LEVELS = (0.05, 0.5, 0.95)
-WIDE = 0.5
-"""A key whose 90% interval spans more than this share of its prior is 'not identified'."""
+WIDE = 1 / 3
+"""A key whose 90% interval spans more than this share of its (log) prior is 'not identified'."""
 TRADE_OFF = 0.8
 """Keys correlated beyond this (in absolute value) are a trade-off the data cannot split."""
 MIN_ESS = 10
@@ -150,6 +150,9 @@ class Calibration:
     overrides: dict[str, Any] = field(default_factory=dict)
     steps: int = 0
     noise_note: str = ""
+    world_seeds: list[int] = field(default_factory=list)
+    """The world seeds the fit (and every interval) covers; the best fit is the first's."""
+    world_best: dict[int, dict[str, float]] = field(default_factory=dict)
 
     @property
     def intervals(self) -> dict[str, Interval]:
@@ -186,6 +189,7 @@ class Calibration:
                 "  adoptions by channel under the fit (no uncertainty: use --method abc): "
                 + ", ".join(f"{k} {v:.1%}" for k, v in self.channel_shares.items())
             )
+        lines += self._world_lines(bool(ps))
         cities = self.rmse * self.observed.denominator
         quality = (
             f"  best fit: RMSE {self.rmse:.4f} (share of cities; about {cities:.0f} cities)   "
@@ -209,6 +213,30 @@ class Calibration:
         for text in self.all_warnings:
             lines.append(f"  WARNING: {text}")
         return "\n".join(lines)
+
+    def _world_lines(self, posterior: bool) -> list[str]:
+        seeds = self.world_seeds
+        if not seeds:
+            return []
+        listed = ", ".join(map(str, seeds))
+        if len(seeds) == 1:
+            return [
+                f"  world seed {listed} only: the intervals do not include the uncertainty of "
+                "the world's invented parts (--world-seeds K fits on K world seeds)"
+            ]
+        what = "intervals cover" if posterior else "best fits on"
+        lines = [
+            f"  {what} world seeds {listed} (a mixture of {len(seeds)} posteriors, equal "
+            f"weight; best fit and fitted.toml from world seed {seeds[0]})"
+            if posterior
+            else f"  {what} world seeds {listed}; values above from world seed {seeds[0]}"
+        ]
+        for world_seed, values in self.world_best.items():
+            lines.append(
+                f"    best fit on world seed {world_seed}: "
+                + ", ".join(f"{k.rpartition('.')[2]} {v:.4g}" for k, v in values.items())
+            )
+        return lines
 
     @property
     def all_warnings(self) -> list[str]:
@@ -335,10 +363,10 @@ class Calibration:
             (staging / "fitted.toml").write_text(self.scenario_toml(extends))
             if self.posterior is not None:
                 write_csv(self.posterior_table(), staging / "posterior.csv", index=False)
-                db = self.posterior.database
-                if db is not None and Path(db).is_file():
-                    shutil.move(str(db), staging / "abc.db")
-                    self.manifest["abc_database"] = "abc.db"
+                for db in [self.posterior.database, *self.posterior.databases]:
+                    if db is not None and Path(db).is_file():
+                        shutil.move(str(db), staging / Path(db).name)
+                        self.manifest.setdefault("abc_databases", []).append(Path(db).name)
             write_manifest(staging, self.manifest)
         return folder
 
@@ -348,6 +376,8 @@ class Calibration:
         p = self.posterior
         table = pd.DataFrame(p.values, columns=p.keys)
         table["weight"] = p.weights / p.weights.sum()
+        if p.world_seed is not None:
+            table["world_seed"] = p.world_seed
         for c, name in enumerate(ADOPTION_CHANNELS):
             table[f"share_{name}"] = p.channels[:, c]
         return table
