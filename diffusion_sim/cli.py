@@ -15,7 +15,12 @@ from pathlib import Path
 
 from diffusion_sim import cli_args as arg
 from diffusion_sim.cli_interrupts import deliver_ignored_interrupts, forget_interrupt
-from diffusion_sim.cli_text import format_summary, print_ensemble_summary, progress_bar
+from diffusion_sim.cli_text import (
+    format_summary,
+    format_window,
+    print_ensemble_summary,
+    progress_bar,
+)
 from diffusion_sim.errors import InputError
 
 EXIT_INPUT = 2
@@ -45,8 +50,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"({scenario.run.step_unit}s), {replicates} replicate(s), engine {args.engine}, "
         f"seed {scenario.run.seed}"
     )
+    window = arg.window_of(args)
+    try:
+        window.check(steps)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if replicates > 1 and (window.at is not None or window.between):
+        raise InputError(
+            "--at/--between measure one run; for replicates with intervals use "
+            f"'diffusion-sim compare {args.scenario} --at STEP' (or --between A:B)"
+        )
     if replicates == 1:
-        folder = _run_once(scenario, out_root, args.engine, args.quiet)
+        folder = _run_once(scenario, out_root, args.engine, args.quiet, window)
     elif out_root is None:
         folder = _run_ensemble_in_memory(scenario, args.engine, args.quiet)
     else:
@@ -55,13 +70,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_once(scenario, out_root: Path | None, engine: str, quiet: bool = False) -> Path | None:
-    from diffusion_sim.simulation import simulate
+def _run_once(
+    scenario, out_root: Path | None, engine: str, quiet: bool = False, window=None
+) -> Path | None:
+    import time
+
+    import numpy as np
+
+    from diffusion_sim.results import build_result, make_manifest
+    from diffusion_sim.simulation import run_trajectory
     from diffusion_sim.storage import reserve_folder, timestamp
 
+    # simulate(), keeping the change events for outcomes at a step (--at, --between).
+    started, sequence = time.perf_counter(), np.random.SeedSequence(scenario.run.seed)
     with progress_bar(scenario.run.steps, scenario.name, hide=quiet) as bar:
-        result = simulate(scenario, engine=engine, progress=bar.step)
+        setup, trajectory = run_trajectory(scenario, sequence, engine=engine, progress=bar.step)
+    seed = {"entropy": sequence.entropy, "spawn_key": list(sequence.spawn_key)}
+    manifest = make_manifest(setup, engine, seed, time.perf_counter() - started)
+    result = build_result(setup, trajectory, manifest)
     print(format_summary(result.summary(), scenario.run.step_unit))
+    if window is not None and window.last_step is not None:
+        print(format_window(window.of_events(setup, trajectory), window.describe()))
     if out_root is None:
         return None
     return result.save(reserve_folder(out_root, f"{scenario.name}-{timestamp()}"))
@@ -234,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=arg.WORKERS,
         help="processes for an ensemble's replicates (default: every core)",
     )
+    arg.add_window_flags(run)
     arg.add_output_flags(run)
     run.set_defaults(func=cmd_run)
 

@@ -190,3 +190,60 @@ def say_unless_quiet(args: argparse.Namespace) -> Callable[..., None]:
     if getattr(args, "quiet", False):
         return lambda *_args, **_kwargs: None
     return print
+
+
+# ------------------------------------------------------------------ windows and charts
+
+
+def step_pair(text: str) -> tuple[int, int]:
+    """An argparse type: ``A:B``, two steps with 0 <= A < B (``--between 60:120``)."""
+    from diffusion_sim.outcomes import parse_between
+
+    try:
+        return parse_between(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def figure_size(text: str) -> tuple[float, float]:
+    """An argparse type: ``WIDTH,HEIGHT`` in inches (``--figsize 8,4.5``)."""
+    from diffusion_sim.charts import figure_size as parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_window_flags(parser: argparse.ArgumentParser) -> None:
+    """``--at STEP`` / ``--between A:B``: where outcomes are measured (default: the last step)."""
+    window = parser.add_mutually_exclusive_group()
+    window.add_argument(
+        "--at", type=whole_number(0, 100_000), metavar="STEP", help="outcomes at this step"
+    )
+    window.add_argument(
+        "--between",
+        type=step_pair,
+        metavar="A:B",
+        help="change of each outcome from step A to step B, e.g. 60:120",
+    )
+
+
+def window_of(args: argparse.Namespace) -> Any:
+    from diffusion_sim.outcomes import Window
+
+    return Window(at=getattr(args, "at", None), between=getattr(args, "between", None))
+
+
+def add_chart_flags(parser: argparse.ArgumentParser, *, latex: bool = True) -> None:
+    """``--format``, ``--figsize`` (and ``--latex``): charts and tables for a paper."""
+    parser.add_argument(
+        "--format", choices=("png", "svg", "pdf"), default="png", help="chart format (png)"
+    )
+    parser.add_argument(
+        "--figsize", type=figure_size, metavar="W,H", help="chart size in inches, e.g. 8,4.5"
+    )
+    if latex:
+        parser.add_argument(
+            "--latex", action="store_true", help="also write the outcome table as LaTeX"
+        )

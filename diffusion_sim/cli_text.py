@@ -58,6 +58,22 @@ def _share(value: float) -> str:
     return "undefined" if value != value else f"{value:.1%}"
 
 
+def format_window(values: dict[str, float], says: str) -> str:
+    """Every outcome of one run in a window, by its registry label and unit."""
+    from diffusion_sim.outcomes import kind_of, label_of, unit_of
+
+    lines = [f"  outcomes {says}:"]
+    for name, value in values.items():
+        if value != value:
+            text = "not reached" if kind_of(name) == "time_to" else "undefined"
+        elif kind_of(name) in ("share", "inequality"):
+            text = f"{value:+.3f}" if "change" in says else f"{value:.3f}"
+        else:
+            text = f"{value:+g}" if "change" in says else f"{value:g}"
+        lines.append(f"  {label_of(name):<44} {text} ({unit_of(name)})")
+    return "\n".join(lines)
+
+
 def format_summary(summary: dict[str, Any], unit: str) -> str:
     channels = ", ".join(f"{k} {v}" for k, v in summary["adopters_by_channel"].items())
     governments = ", ".join(f"{k} {v}" for k, v in summary["governments_adopted"].items()) or "none"
@@ -71,23 +87,35 @@ def format_summary(summary: dict[str, Any], unit: str) -> str:
             + " / ".join(_share(summary[f"share_{rung}"]) for rung in RUNGS),
             f"  time to 50% of cities        {t50_text}",
             f"  adopters by channel          {channels}",
-            f"  abandonments                 {summary['abandonments']}",
+            f"  abandonments                 {summary['abandonments']:g}"
+            + (f", preemptions {summary['preemptions']:g}" if "preemptions" in summary else ""),
             f"  governments adopted          {governments}",
         ]
     )
 
 
-def print_ensemble_summary(table, say=print) -> None:
-    """Mean and 5-95% range of the headline outcomes; times some replicates never reach, said."""
-    say(f"  mean over {len(table)} replicates (5%-95%):")
-    for column in ("share_cities", "share_population", "time_to_50pct"):
+def print_ensemble_summary(table, say=print, horizon: float | None = None) -> None:
+    """Mean and 5-95% range of the headline shares; times as Kaplan-Meier medians.
+
+    A time some replicates never reach is censored at ``horizon`` (default: the
+    table's ``steps``), never averaged over the replicates that got there.
+    """
+    from diffusion_sim.survival import time_to_level
+
+    say(f"  over {len(table)} replicates: mean (5%-95%)")
+    for column in ("share_cities", "share_population"):
         values = table[column].dropna()
-        missing = len(table) - len(values)
-        if values.empty:
-            say(f"  {column:<28} not reached in any replicate")
-            continue
-        note = f"; not reached in {missing} of {len(table)}" if missing else ""
         say(
             f"  {column:<28} {values.mean():.3f} "
-            f"({values.quantile(0.05):.3f}-{values.quantile(0.95):.3f}){note}"
+            f"({values.quantile(0.05):.3f}-{values.quantile(0.95):.3f})"
+        )
+    end = horizon if horizon is not None else float(table["steps"].max())
+    got = time_to_level(table["time_to_50pct"].to_numpy(dtype=float), end)
+    never = f"; never reached in {round(got.never * got.n)} of {got.n}" if got.never else ""
+    if got.median == float("inf"):
+        say(f"  time_to_50pct (median)       > {end:g}: fewer than half got there{never}")
+    else:
+        say(
+            f"  time_to_50pct (median)       {got.median:g} "
+            f"[{got.low:g}-{got.high:g}, 95% Kaplan-Meier]{never}"
         )

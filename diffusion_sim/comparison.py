@@ -11,16 +11,20 @@ Intervals are 95% (expanded) bootstrap percentile intervals of the mean over
 replicates (:func:`bootstrap_interval`, a fixed Generator): they lie within the range of
 the replicates, so a share's interval stays within [0, 1] (a t-interval of a
 share near 0 reaches below it), and they shrink like 1/sqrt(replicates). A time
-to 10/50/90% that some replicates never reach is censored: its mean is over the
-replicates that reached it, and the table says in how many of the n it was not
-reached. The chart's bands show the spread of the replicates themselves (5th to
-95th percentile), which does not shrink.
+to 10/50/90% is censoring-aware: the Kaplan–Meier median over the replicates
+with its 95% interval, and how many never got there within the window
+(:mod:`diffusion_sim.survival`), never a mean over the replicates that did.
+p-values: paired Wilcoxon signed-rank tests of the differences (scipy), log-rank
+tests for times (lifelines). The chart's bands show the spread of the replicates
+themselves (5th to 95th percentile), which does not shrink.
+
+A window (:class:`Window`): outcomes at a step (``at``) or their change between
+two steps (``between``), every replicate measured on the same steps.
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,18 +36,15 @@ import pandas as pd
 from diffusion_sim.csv_cells import write_csv
 from diffusion_sim.errors import InputError
 from diffusion_sim.modes import mode_legend, mode_scenarios
-from diffusion_sim.outcomes import OUTCOME_NAMES
+from diffusion_sim.outcomes import Window, WorldFacts, kind_of
 from diffusion_sim.scenario import Scenario
-from diffusion_sim.simulation import Engine, build_world, simulate
+from diffusion_sim.simulation import Engine, build_world, run_trajectory
 from diffusion_sim.statistics import BOOTSTRAP_SEED, RESAMPLES, bootstrap_interval
+from diffusion_sim.survival import logrank_p, time_to_level, wilcoxon_p
 from diffusion_sim.world import World
 
 WIDTH = 100
 """Columns the printed table fits in."""
-CENSORED = ("time_to_10pct", "time_to_50pct", "time_to_90pct")
-"""Outcomes that are NaN in a replicate that never reached the level (censored)."""
-SHORT_NAMES = {"adopters_": "ad_", "governments_": "gov_", "time_to_": "t_", "_population": "_pop"}
-"""Abbreviations of outcome names in the printed table (listed under it)."""
 
 
 def _world_key(scenario: Scenario) -> str:
@@ -61,148 +62,106 @@ class Comparison:
     runs: pd.DataFrame
     """One row per scenario and replicate: every outcome (long-format source of ``table``)."""
     curves: pd.DataFrame
-    """Per scenario and step: mean and 5-95% spread of the shares of cities and population."""
+    """Per scenario and step: mean and 5-95% spread of the shares (overall, by rung) and of
+    the adopters by channel."""
     seed: int
     replicates: int
     manifest: dict[str, Any] = field(default_factory=dict)
     legend: dict[str, str] = field(default_factory=dict)
     """Per label: what the scenario switched (printed under the table), e.g. Kern's modes."""
+    window: Window = field(default_factory=Window)
+    horizons: dict[str, int] = field(default_factory=dict)
+    """Per label: the step a time never reached is censored at (the window's end)."""
+
+    @property
+    def outcomes(self) -> list[str]:
+        """The outcomes the runs recorded, in the registry's order."""
+        return [c for c in self.runs.columns if c not in ("scenario", "replicate")]
 
     @property
     def table(self) -> pd.DataFrame:
-        """Per scenario and outcome: mean and 95% interval; paired difference to the first.
+        """Per scenario and outcome: estimate and 95% interval; difference to the first; p.
 
-        ``n`` counts the replicates with a value; ``not_reached`` those in which a time
-        to 10/50/90% was never reached (censored: the mean is over the others).
+        Shares, counts and inequality: ``mean`` over replicates with a bootstrap
+        interval; ``diff`` the mean paired difference with its interval and ``p`` a
+        paired Wilcoxon signed-rank test. Times to a level (no mean): the Kaplan–Meier
+        ``median`` (``inf``: fewer than half got there) with its interval, ``never`` the
+        share of replicates that never got there within the window, ``diff`` the
+        difference of medians and ``p`` a log-rank test.
         """
         rng = np.random.default_rng(BOOTSTRAP_SEED)
         rows = []
-        first = self.runs[self.runs["scenario"] == self.labels[0]].set_index("replicate")
+        first_label = self.labels[0]
+        first = self.runs[self.runs["scenario"] == first_label].set_index("replicate")
         for label in self.labels:
             runs = self.runs[self.runs["scenario"] == label].set_index("replicate")
-            for outcome in OUTCOME_NAMES:
+            for outcome in self.outcomes:
                 values = runs[outcome].to_numpy(dtype=np.float64)
-                mean, low, high, n = bootstrap_interval(values, rng)
-                paired = (runs[outcome] - first[outcome].reindex(runs.index)).to_numpy()
-                diff, diff_low, diff_high, n_diff = bootstrap_interval(paired, rng)
-                censored = outcome in CENSORED
-                rows.append(
-                    {
-                        "scenario": label,
-                        "outcome": outcome,
-                        "mean": mean,
-                        "ci_low": low,
-                        "ci_high": high,
-                        "n": n,
-                        "replicates": len(values),
-                        "not_reached": int(np.isnan(values).sum()) if censored else 0,
-                        "diff": diff,
-                        "diff_low": diff_low,
-                        "diff_high": diff_high,
-                        "n_diff": n_diff,
-                    }
-                )
+                base = first[outcome].reindex(runs.index).to_numpy(dtype=np.float64)
+                row = {"scenario": label, "outcome": outcome, "kind": kind_of(outcome)}
+                if row["kind"] == "time_to":
+                    row |= self._time_row(label, values, first_label, base)
+                else:
+                    row |= _mean_row(values, values - base, rng, label != first_label)
+                rows.append(row)
         return pd.DataFrame(rows)
 
+    def _time_row(self, label: str, values, first_label: str, base) -> dict[str, Any]:
+        horizon = self.horizons.get(label, np.nan)
+        here = time_to_level(values, horizon)
+        there = time_to_level(base, self.horizons.get(first_label, np.nan))
+        other = label != first_label
+        return {
+            "mean": np.nan,
+            "median": here.median,
+            "ci_low": here.low,
+            "ci_high": here.high,
+            "n": here.n,
+            "never": here.never,
+            "censored_at": horizon,
+            "diff": here.median - there.median if other else np.nan,
+            "diff_low": np.nan,
+            "diff_high": np.nan,
+            "n_diff": 0,  # a difference of medians: no interval
+            "p": logrank_p(values, horizon, base, self.horizons[first_label]) if other else np.nan,
+        }
+
     def format(self, outcomes: Sequence[str] | None = None, width: int = WIDTH) -> str:
-        """The table as text within ``width`` columns: means, then paired differences.
+        """The table as text within ``width`` columns (:mod:`diffusion_sim.comparison_text`)."""
+        from diffusion_sim.comparison_text import format_comparison
 
-        Labels longer than a cell become A, B, C ...; long outcome names are
-        abbreviated; both are explained under the table, with what each scenario
-        switched (``legend``) and the replicates in which a time was not reached.
-        """
-        table = self.table.set_index(["scenario", "outcome"])
-        names = list(outcomes or OUTCOME_NAMES)
-        cells = {
-            label: [_cell(table.loc[(label, o)], o, diff=False) for o in names]
-            for label in self.labels
-        }
-        diffs = {
-            label: [_cell(table.loc[(label, o)], o, diff=True) for o in names]
-            for label in self.labels[1:]
-        }
-        short = [_short(o) for o in names]
-        keys = self.labels
-        if max(len(label) for label in self.labels) > max(len(c) for c in cells[keys[0]]):
-            keys = [_letter(i) for i in range(len(self.labels))]
-        name_width = max(len("outcome"), *(len(n) for n in short))
-        lines = []
-        for title, columns in (
-            ("mean [95% interval] over replicates", cells),
-            (f"Δ paired difference to {keys[0]} [95% interval]", diffs),
-        ):
-            if not columns:
-                continue
-            lines.append(title)
-            labels = list(columns)
-            cell_width = max(len(c) for column in columns.values() for c in column)
-            cell_width = max(cell_width, *(len(keys[self.labels.index(la)]) for la in labels))
-            per_block = max(1, (width - name_width) // (cell_width + 2))
-            for b in range(0, len(labels), per_block):
-                block = labels[b : b + per_block]
-                head = f"{'outcome':<{name_width}}" + "".join(
-                    f"  {keys[self.labels.index(label)]:<{cell_width}}" for label in block
-                )
-                head = head.rstrip()
-                lines += [head, "-" * len(head)]
-                for k, name in enumerate(short):
-                    row = "".join(f"  {columns[label][k]:<{cell_width}}" for label in block)
-                    lines.append(f"{name:<{name_width}}{row}".rstrip())
-            lines.append("")
-        notes = []
-        if any(" *" in c for column in cells.values() for c in column):
-            notes.append(
-                "*k: not reached in k of the replicates (censored; the mean is over the others)"
-            )
-        used = sorted({(a, b) for a, b in SHORT_NAMES.items() if any(a in n for n in names)})
-        if used:
-            notes.append("names: " + ", ".join(f"{b} = {a}" for a, b in used))
-        for key, label in zip(keys, self.labels, strict=True):
-            said = self.legend.get(label, "")
-            if key != label or said:
-                notes.append(f"{key}{' = ' + label if key != label else ''}: {said}".rstrip(": "))
-        wrapped = [textwrap.fill(n, width, subsequent_indent="    ") for n in notes]
-        return "\n".join(lines + wrapped).rstrip()
+        return format_comparison(self, outcomes, width)
 
-    def plot(self, path: str | Path) -> Path:
-        """Adoption curves (mean) with the replicates' 5-95% band, scenarios side by side."""
-        import matplotlib
+    def plot(self, path: str | Path, figsize: tuple[float, float] | None = None) -> Path:
+        """Curves by scenario: overall, by ladder rung and by channel, the events marked."""
+        from diffusion_sim.charts import event_marks, plot_comparison
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        scenario = self.manifest.get("scenarios", {}).get(self.labels[0], {})
+        run = scenario.get("run", {})
+        marks = sorted(
+            {m for label in self.labels for m in event_marks(self.manifest["scenarios"][label])}
+        ) if self.manifest.get("scenarios") else []  # fmt: skip
+        return plot_comparison(
+            self.curves,
+            self.labels,
+            path,
+            replicates=self.replicates,
+            step_unit=run.get("step_unit"),
+            start=run.get("start"),
+            marks=marks,
+            figsize=figsize,
+        )
 
-        from diffusion_sim.plotting import FONT_SIZE, legend_outside, time_axis
-
-        run = self.manifest.get("scenarios", {}).get(self.labels[0], {}).get("run", {})
-        fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
-        for label in self.labels:
-            part = self.curves[self.curves["scenario"] == label]
-            for ax, column in zip(axes, ("share_cities", "share_population"), strict=True):
-                (line,) = ax.plot(part["step"], part[f"{column}_mean"], label=label)
-                ax.fill_between(
-                    part["step"],
-                    part[f"{column}_p5"],
-                    part[f"{column}_p95"],
-                    color=line.get_color(),
-                    alpha=0.2,
-                )
-        last = float(self.curves["step"].max()) if len(self.curves) else None
-        for ax, what in zip(axes, ("cities", "population"), strict=True):
-            time_axis(ax, run.get("step_unit"), run.get("start"), last)
-            ax.set_ylabel(f"share of {what} adopted", fontsize=FONT_SIZE + 1)
-            ax.set_ylim(0, 1.02)
-            ax.set_title(
-                f"{what}: mean and 5-95% of {self.replicates} replicates", fontsize=FONT_SIZE + 1
-            )
-            ax.tick_params(labelsize=FONT_SIZE)
-        legend_outside(axes[-1], "right")
-        path = Path(path)
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return path
-
-    def save(self, folder: str | Path) -> Path:
-        """Tables as CSV and Parquet, the chart, and a manifest written last."""
+    def save(
+        self,
+        folder: str | Path,
+        *,
+        chart_format: str = "png",
+        figsize: tuple[float, float] | None = None,
+        latex: bool = False,
+    ) -> Path:
+        """Tables as CSV and Parquet (and LaTeX), the chart, and a manifest written last."""
+        from diffusion_sim.comparison_text import latex_table
         from diffusion_sim.storage import staged, write_manifest
 
         folder = Path(folder)
@@ -211,49 +170,30 @@ class Comparison:
             for name, frame in tables:
                 write_csv(frame, staging / f"{name}.csv", index=False)
                 frame.to_parquet(staging / f"{name}.parquet", index=False)
-            self.plot(staging / "curves.png")
+            if latex:
+                (staging / "outcomes.tex").write_text(latex_table(self), encoding="utf-8")
+            self.plot(staging / f"curves.{chart_format}", figsize)
             write_manifest(staging, self.manifest)
         return folder
 
 
-def _num(x: float, signed: bool = False, share: bool = False) -> str:
-    """Shares to 3 decimals, other numbers to 3 significant digits (integers from 100)."""
-    if x != x:
-        return "-"
-    sign = "+" if signed and x > 0 else ""
-    if x == 0:
-        return "0"
-    if abs(x) >= 100:
-        return f"{sign}{x:.0f}"
-    if share and abs(x) < 1:
-        return f"{sign}{x:.3f}"
-    return f"{sign}{float(f'{x:.3g}'):g}"
-
-
-def _cell(row: pd.Series, outcome: str, diff: bool) -> str:
-    """'mean [low, high]', with '*k' when a time was not reached in k replicates."""
-    if diff:
-        mean, low, high = row["diff"], row["diff_low"], row["diff_high"]
-    else:
-        mean, low, high = row["mean"], row["ci_low"], row["ci_high"]
-    missing = int(row["not_reached"])
-    if missing and missing == row["replicates"]:
-        return f"not reached {missing}/{missing}"
-    share = outcome.startswith("share_") or outcome == "country_gini"
-    text = _num(mean, diff, share)
-    if low == low:
-        text += f" [{_num(low, diff, share)},{_num(high, diff, share)}]"
-    return text + (f" *{missing}" if missing and not diff else "")
-
-
-def _short(outcome: str) -> str:
-    for long, short in SHORT_NAMES.items():
-        outcome = outcome.replace(long, short)
-    return outcome
-
-
-def _letter(i: int) -> str:
-    return chr(ord("A") + i) if i < 26 else f"S{i + 1}"
+def _mean_row(values, paired, rng: np.random.Generator, other: bool) -> dict[str, Any]:
+    mean, low, high, n = bootstrap_interval(values, rng)
+    diff, diff_low, diff_high, n_diff = bootstrap_interval(paired, rng)
+    return {
+        "mean": mean,
+        "median": np.nan,
+        "ci_low": low,
+        "ci_high": high,
+        "n": n,
+        "never": np.nan,
+        "censored_at": np.nan,
+        "diff": diff,
+        "diff_low": diff_low,
+        "diff_high": diff_high,
+        "n_diff": n_diff,
+        "p": wilcoxon_p(paired) if other else np.nan,
+    }
 
 
 def compare(
@@ -264,6 +204,7 @@ def compare(
     engine: Engine = "vectorized",
     world: World | None = None,
     steps: int | None = None,
+    window: Window | None = None,
 ) -> Comparison:
     """Run every scenario on the same replicate seeds and compare their outcomes.
 
@@ -279,6 +220,8 @@ def compare(
         One world for all (else each scenario's own, shared where alike).
     steps : int, optional
         Overrides every scenario's ``run.steps``.
+    window : Window, optional
+        Outcomes at a step or their change between two steps (default: the last step).
 
     Examples
     --------
@@ -288,6 +231,10 @@ def compare(
     >>> float(c.table.query("outcome == 'share_cities'")["diff"].iloc[1])
     0.0
     """
+    from diffusion_sim.charts import CURVE_COLUMNS, band_curves
+    from diffusion_sim.tables import timeseries_table
+
+    window = window or Window()
     if isinstance(scenarios, Mapping):
         labels, items = list(scenarios), list(scenarios.values())
     else:
@@ -302,6 +249,14 @@ def compare(
         raise InputError("compare needs at least one scenario")
     if replicates < 1:
         raise InputError(f"--replicates must be at least 1, got {replicates}")
+    horizons = {}
+    for label, scenario in zip(labels, items, strict=True):
+        run_steps = scenario.run.steps if steps is None else steps
+        try:
+            window.check(run_steps)
+        except ValueError as exc:
+            raise InputError(f"{exc} (scenario {label})") from None
+        horizons[label] = window.horizon(run_steps)
     root_seed = items[0].run.seed if seed is None else seed
     children = np.random.SeedSequence(root_seed).spawn(replicates)
     worlds: dict[str, World] = {}
@@ -314,32 +269,34 @@ def compare(
             if key not in worlds:
                 worlds[key] = build_world(scenario, seed=root_seed)
             scenario_world = worlds[key]
-        series = []
+        series, facts = [], None
         for i, child in enumerate(children):
             # A fresh SeedSequence with the child's identity: spawn() state is not shared.
             seq = np.random.SeedSequence(child.entropy, spawn_key=child.spawn_key)
-            result = simulate(scenario, seq, engine=engine, world=scenario_world, steps=steps)
-            runs.append({"scenario": label, "replicate": i, **result.outcomes()})
-            series.append(
-                result.timeseries[["step", "share_cities", "share_population"]].assign(replicate=i)
+            setup, trajectory = run_trajectory(
+                scenario, seq, engine=engine, world=scenario_world, steps=steps
             )
+            facts = facts or WorldFacts.of(setup.world)
+            values = window.of_events(setup, trajectory, facts)
+            runs.append({"scenario": label, "replicate": i, **values})
+            frame = timeseries_table(setup, trajectory)
+            kept = [c for c in CURVE_COLUMNS if c in frame]
+            series.append(frame[["step", *kept]].assign(replicate=i))
         stacked = pd.concat(series, ignore_index=True)
-        grouped = stacked.groupby("step")[["share_cities", "share_population"]]
-        band = pd.concat(
-            {"mean": grouped.mean(), "p5": grouped.quantile(0.05), "p95": grouped.quantile(0.95)},
-            axis=1,
-        )
-        band.columns = [f"{col}_{stat}" for stat, col in band.columns]
-        curves.append(band.reset_index().assign(scenario=label))
+        kept = [c for c in CURVE_COLUMNS if c in stacked]
+        curves.append(band_curves(stacked, kept).assign(scenario=label))
     manifest = {
         "kind": "comparison",
         "scenarios": {label: s.to_dict() for label, s in zip(labels, items, strict=True)},
         "scenario_files": {label: s.source for label, s in zip(labels, items, strict=True)},
         "seed": {"root": root_seed, "replicates": replicates, "common_random_numbers": True},
         "engine": engine,
+        "window": {"at": window.at, "between": window.between, "says": window.describe()},
         "interval": f"95% expanded bootstrap percentile interval of the mean over replicates "
         f"({RESAMPLES} resamples, Generator seed {BOOTSTRAP_SEED}); differences paired by "
-        "replicate; times to a level not reached in a replicate are censored (left out)",
+        "replicate, p from a paired Wilcoxon signed-rank test; times to a level: Kaplan-Meier "
+        "median with its 95% interval (lifelines), never-reached replicates censored at the "
+        "window's end, p from a log-rank test",
     }
     return Comparison(
         labels=labels,
@@ -348,6 +305,8 @@ def compare(
         seed=root_seed,
         replicates=replicates,
         manifest=manifest,
+        window=window,
+        horizons=horizons,
     )
 
 
@@ -358,11 +317,18 @@ def compare_modes(
     *,
     engine: Engine = "vectorized",
     steps: int | None = None,
+    window: Window | None = None,
 ) -> Comparison:
     """Kern's typology on one chart: the scenario's four modes on one world and one seed set."""
     world = build_world(scenario, seed=scenario.run.seed if seed is None else seed)
     comparison = compare(
-        mode_scenarios(scenario), replicates, seed, engine=engine, world=world, steps=steps
+        mode_scenarios(scenario),
+        replicates,
+        seed,
+        engine=engine,
+        world=world,
+        steps=steps,
+        window=window,
     )
     comparison.legend = mode_legend(scenario)
     comparison.manifest["modes"] = comparison.legend

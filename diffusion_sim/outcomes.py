@@ -1,61 +1,134 @@
-"""Outcomes researchers ask of a run, as one flat dict of numbers.
+"""The outcome registry: every outcome of a run declared once, with its kind, unit and label.
 
-Definitions (docs/ODD.md, "Observation"):
+Each :class:`Outcome` is a function of :class:`diffusion_sim.observed.Observed`
+(what a run shows, built from its tables or from its change events), so the two
+forms cannot drift apart: :func:`outcomes` reads a result's tables,
+:func:`outcomes_from_events` a run's events (sweeps), and
+``tests/test_sweep_runner.py`` checks that they agree bit for bit. Everything
+that lists, formats or summarises outcomes (``Result.summary``, compare, sweeps,
+charts, docs/ODD.md's table) reads :data:`REGISTRY`; :func:`register` adds one, and a
+module named in ``DIFFUSION_SIM_OUTCOMES`` is imported to register its own in every process.
 
-- ``share_cities``, ``share_population``: adopters at the last step, over all
-  cities / all inhabitants.
-- ``time_to_10pct`` / ``50pct`` / ``90pct``: first step at which the share of
-  cities reaches 10/50/90% (NaN if never).
-- ``share_small`` / ``medium`` / ``large`` / ``mega``: share adopted within each
-  size class (under 100k, 100k-1M, 1M-10M, 10M and over: the UN's megacity bar).
-- ``share_leaders`` / ``followers`` / ``laggards``: share adopted on each rung
-  of Kern's ladder.
-- ``country_gini``: Gini coefficient of the share adopted across countries (0:
-  even spread; 1: all in one country).
-- ``governments_<level>``: governments of that level that have the policy.
-- ``adopters_<channel>``: adopters at the end by the channel that brought them.
-- ``leapfrogging``: adopters at the end under a hostile national government
-  (cities acting against their nation, like the US Climate Mayors in 2017).
-- ``abandonments``, ``preemptions``: drops over the run by channel.
-- ``carried_<layer>``: for each tie layer of the world (proximity, twinning,
-  each network), the share of the run's horizontal adoptions whose source tie
-  it carried (:mod:`diffusion_sim.provenance`; NaN without horizontal adoptions).
-  These follow the fixed outcomes, named after the world's layers.
+Kinds say how an outcome is summarised over replicates:
 
-Two forms of the same definitions: :func:`outcomes` reads a result's tables (a
-run saved and loaded), :func:`outcomes_from_events` reads its change events (a
-sweep's run, no tables built). ``tests/test_sweep_runner.py`` checks that they
-agree bit for bit over scenarios and both engines.
+- ``share``: a share in [0, 1]; mean with a bootstrap interval.
+- ``count``: a number of cities or governments; mean with a bootstrap interval.
+- ``time_to``: the first step a level is reached, NaN if never (censored at the
+  window's end); summarised as a Kaplan–Meier median with its interval and the
+  share of replicates that never got there (:mod:`diffusion_sim.survival`).
+- ``inequality``: a Gini coefficient in [0, 1]; mean with a bootstrap interval.
+
+Windows: ``at=s`` gives the outcomes of the run as it stood at step ``s``;
+:func:`change_between` the change of each share, count and inequality from step
+``a`` to step ``b`` (times to a level are left out: they do not change).
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
-import pandas as pd
 
-from diffusion_sim import provenance
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
-from diffusion_sim.scenario import LEVELS
-from diffusion_sim.tables import GOV_CHANGES, STANCES
-from diffusion_sim.trajectory import ADOPT
-from diffusion_sim.world import LADDER_NAMES
-
-SIZE_CLASSES = (
-    ("small", 0, 100_000),
-    ("medium", 100_000, 1_000_000),
-    ("large", 1_000_000, 10_000_000),
-    ("mega", 10_000_000, np.inf),
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.observed import (
+    SIZE_CLASSES,
+    Observed,
+    WorldFacts,
+    from_events,
+    from_tables,
+    size_class,
+    truncated,
 )
+from diffusion_sim.scenario import LEVELS
+
+__all__ = [
+    "KINDS",
+    "REGISTRY",
+    "SIZE_CLASSES",
+    "Outcome",
+    "Window",
+    "WorldFacts",
+    "change_between",
+    "gini",
+    "kind_of",
+    "label_of",
+    "outcome_names",
+    "outcomes",
+    "outcomes_from_events",
+    "parse_between",
+    "register",
+    "size_class",
+    "unit_of",
+]
+
+Kind = Literal["share", "count", "time_to", "inequality"]
+KINDS: tuple[Kind, ...] = ("share", "count", "time_to", "inequality")
 
 
-def size_class(population: np.ndarray) -> np.ndarray:
-    """The size class name of each city."""
-    labels = np.empty(len(population), dtype=object)
-    for name, low, high in SIZE_CLASSES:
-        labels[(population >= low) & (population < high)] = name
-    return labels
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome: its name, kind (see the module docstring), unit, label and definition."""
+
+    name: str
+    kind: Kind
+    unit: str
+    label: str
+    value: Callable[[Observed], float]
+
+
+REGISTRY: dict[str, Outcome] = {}
+"""Every outcome by name, in the order runs report them."""
+
+CARRIED = Outcome(
+    "carried_<layer>",
+    "share",
+    "share of horizontal adoptions",
+    "horizontal adoptions carried by the tie layer <layer>",
+    lambda seen: float("nan"),
+)
+"""A family: one ``carried_<layer>`` per tie layer of the world, after the fixed outcomes."""
+
+
+def register(outcome: Outcome) -> Outcome:
+    """Add an outcome to every run, comparison and sweep (its name must be new)."""
+    if outcome.kind not in KINDS:
+        raise ValueError(f"outcome {outcome.name!r}: kind must be one of {KINDS}")
+    if outcome.name in REGISTRY or outcome.name.startswith("carried_"):
+        raise ValueError(f"outcome {outcome.name!r} is already declared")
+    REGISTRY[outcome.name] = outcome
+    return outcome
+
+
+def outcome_names() -> tuple[str, ...]:
+    """The outcomes every run has, in order (``carried_<layer>`` follow, per world)."""
+    return tuple(REGISTRY)
+
+
+def _declared(name: str) -> Outcome:
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if name.startswith("carried_"):
+        return CARRIED
+    raise KeyError(f"unknown outcome {name!r}")
+
+
+def kind_of(name: str) -> Kind:
+    """'share', 'count', 'time_to' or 'inequality'."""
+    return _declared(name).kind
+
+
+def unit_of(name: str) -> str:
+    return _declared(name).unit
+
+
+def label_of(name: str) -> str:
+    outcome = _declared(name)
+    return outcome.label.replace("<layer>", name.removeprefix("carried_"))
 
 
 def gini(values: np.ndarray) -> float:
@@ -68,210 +141,155 @@ def gini(values: np.ndarray) -> float:
     return float((2 * (ranks * values).sum()) / (n * values.sum()) - (n + 1) / n)
 
 
-def time_to(share: pd.Series, level: float) -> float:
-    hits = np.flatnonzero(share.to_numpy() >= level)
+def time_to(share: np.ndarray, level: float) -> float:
+    """First step at which ``share`` reaches ``level``, NaN if never."""
+    hits = np.flatnonzero(np.asarray(share) >= level)
     return float(hits[0]) if len(hits) else float("nan")
 
 
-OUTCOME_NAMES = (
-    "share_cities",
-    "share_population",
-    "time_to_10pct",
-    "time_to_50pct",
-    "time_to_90pct",
-    *(f"share_{name}" for name, _, _ in SIZE_CLASSES),
-    "share_leaders",
-    "share_followers",
-    "share_laggards",
-    "country_gini",
-    *(f"governments_{level}" for level in LEVELS),
-    *(f"adopters_{channel}" for channel in ADOPTION_CHANNELS),
-    "leapfrogging",
-    "abandonments",
-    "preemptions",
-)
-"""The outcomes every run has, in order (``carried_<layer>`` follow, per world)."""
+def _declare_built_ins() -> None:
+    def add(name: str, kind: Kind, unit: str, label: str, value: Callable) -> None:
+        register(Outcome(name, kind, unit, label, value))
+
+    add("share_cities", "share", "share of cities", "cities adopted",
+        lambda s: float(s.share_cities[-1]))  # fmt: skip
+    add("share_population", "share", "share of population", "population covered",
+        lambda s: float(s.share_population[-1]))  # fmt: skip
+    for pct in (10, 50, 90):
+        add(f"time_to_{pct}pct", "time_to", "steps", f"time to {pct}% of cities",
+            lambda s, p=pct: time_to(s.share_cities, p / 100))  # fmt: skip
+    for k, (name, low, high) in enumerate(SIZE_CLASSES):
+        span = f"{low:,.0f}+" if high == np.inf else f"{low:,.0f}-{high:,.0f}"
+        add(f"share_{name}", "share", "share of cities", f"{name} cities ({span} people)",
+            lambda s, k=k: float(s.adopted[s.size_members[k]].mean())
+            if s.size_members[k].any() else float("nan"))  # fmt: skip
+    for rung in ("leader", "follower", "laggard"):
+        add(f"share_{rung}s", "share", "share of cities", f"{rung}s adopted",
+            lambda s, r=rung: s.rung_shares[r])  # fmt: skip
+    add("country_gini", "inequality", "Gini (0-1)", "spread across countries (Gini)",
+        lambda s: gini(s.country_means) if len(s.country_means) > 1 else 0.0)  # fmt: skip
+    for level in LEVELS:
+        add(f"governments_{level}", "count", "governments", f"{level} governments adopted",
+            lambda s, lv=level: s.governments[lv])  # fmt: skip
+    for channel in ADOPTION_CHANNELS:
+        add(f"adopters_{channel}", "count", "cities", f"adopters through {channel}",
+            lambda s, c=channel: s.adopters[c])  # fmt: skip
+    add("leapfrogging", "count", "cities", "adopters under a hostile nation",
+        lambda s: s.leapfrogging)  # fmt: skip
+    add("abandonments", "count", "cities", "abandonments over the run",
+        lambda s: s.drops["abandonment"])  # fmt: skip
+    add("preemptions", "count", "cities", "preemptions over the run",
+        lambda s: s.drops["preemption"])  # fmt: skip
+
+
+_declare_built_ins()
+
+OUTCOMES_VARIABLE = "DIFFUSION_SIM_OUTCOMES"
+r"""Modules (comma-separated) imported after the built-ins; each :func:`register`\ s its own
+outcomes, so a further outcome reaches sweep workers in other processes too."""
+
+
+def load_further_outcomes(modules: str) -> None:
+    """Import each named module (it registers its outcomes when imported)."""
+    for name in (m.strip() for m in modules.split(",")):
+        if name and name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except ImportError as exc:
+                raise ImportError(f"{OUTCOMES_VARIABLE}: cannot import {name!r}: {exc}") from exc
+
+
+load_further_outcomes(os.environ.get(OUTCOMES_VARIABLE, ""))
+
+
+def evaluate(seen: Observed, names: Iterable[str] | None = None) -> dict[str, float]:
+    """The registry's outcomes of one view (all, or ``names``), then ``carried_<layer>``."""
+    chosen = REGISTRY.values() if names is None else (REGISTRY[n] for n in names)
+    out = {outcome.name: outcome.value(seen) for outcome in chosen}
+    return out | {f"carried_{layer}": share for layer, share in seen.carried.items()}
 
 
 def outcomes(result) -> dict[str, float]:
-    """All outcomes of one run (see the module docstring for definitions)."""
-    ts, cities, gov = result.timeseries, result.cities, result.governments
-    last = ts.iloc[-1]
-    adopted = cities["adopted"].to_numpy()
-    out: dict[str, float] = {
-        "share_cities": float(last["share_cities"]),
-        "share_population": float(last["share_population"]),
-        "time_to_10pct": time_to(ts["share_cities"], 0.1),
-        "time_to_50pct": time_to(ts["share_cities"], 0.5),
-        "time_to_90pct": time_to(ts["share_cities"], 0.9),
-    }
-    classes = size_class(cities["population"].to_numpy())
-    for name, _, _ in SIZE_CLASSES:
-        members = classes == name
-        out[f"share_{name}"] = float(adopted[members].mean()) if members.any() else float("nan")
-    for rung in ("leader", "follower", "laggard"):
-        out[f"share_{rung}s"] = float(last[f"share_{rung}s"])
-    by_country = cities.groupby("country", observed=True)["adopted"].mean()
-    out["country_gini"] = gini(by_country.to_numpy()) if len(by_country) > 1 else 0.0
-    for level in LEVELS:
-        rows = gov["level"] == level
-        out[f"governments_{level}"] = float(gov.loc[rows, "adopted"].sum()) if rows.any() else 0.0
-    channels = cities.loc[adopted, "channel"].astype(str).value_counts()
-    for channel in ADOPTION_CHANNELS:
-        out[f"adopters_{channel}"] = float(channels.get(channel, 0))
-    hostile_nations = set(
-        gov.loc[(gov["level"] == "nation") & (gov["stance"] == "hostile"), "name"]
-    )
-    if "nation_government" in cities and hostile_nations:
-        out["leapfrogging"] = float(
-            (adopted & cities["nation_government"].isin(hostile_nations)).sum()
-        )
-    else:
-        out["leapfrogging"] = 0.0
-    out["abandonments"] = float(ts["drop_abandonment"].sum())
-    out["preemptions"] = float(ts["drop_preemption"].sum())
-    events = result.events
-    horizontal = (events["kind"] == "adopt") & (events["channel"] == "horizontal")
-    layer = events["source_layer"]
-    return out | carried(layer.cat.codes.to_numpy(), list(layer.cat.categories), horizontal.sum())
+    """All outcomes of one run from its tables, at its last step."""
+    return evaluate(from_tables(result))
 
 
-def carried(layer: np.ndarray, names: list[str], horizontal_adoptions: int) -> dict[str, float]:
-    """``carried_<layer>``: each layer's share of the horizontal adoptions (codes into names)."""
-    counts = np.bincount(layer[layer >= 0], minlength=len(names))
-    total = float(horizontal_adoptions)
-    return {
-        f"carried_{name}": float(count) / total if total else float("nan")
-        for name, count in zip(names, counts, strict=True)
-    }
-
-
-@dataclass
-class WorldFacts:
-    """What the outcomes read of a world, computed once per world."""
-
-    n: int
-    population: np.ndarray
-    population_total: float
-    ladder: np.ndarray
-    rung_sizes: list[int]
-    size_members: list[np.ndarray]
-    country_group: np.ndarray
-    country_sizes: np.ndarray
-
-    @classmethod
-    def of(cls, world) -> WorldFacts:
-        population = world.population.astype(np.float64)
-        classes = size_class(world.cities_frame()["population"].to_numpy())
-        # results.py groups cities by country *name* ('' for none): so do we.
-        names = np.asarray((*world.country_names, ""), dtype=object)[world.country]
-        _, group = np.unique(names.astype(str), return_inverse=True)
-        return cls(
-            n=world.n_cities,
-            population=population,
-            population_total=max(population.sum(), 1.0),
-            ladder=world.ladder,
-            rung_sizes=[int((world.ladder == code).sum()) for code in range(len(LADDER_NAMES))],
-            size_members=[classes == name for name, _, _ in SIZE_CLASSES],
-            country_group=group,
-            country_sizes=np.bincount(group),
-        )
-
-
-def outcomes_from_events(setup, trajectory, facts: WorldFacts | None = None) -> dict[str, float]:
+def outcomes_from_events(
+    setup, trajectory, facts: WorldFacts | None = None, *, at: int | None = None
+) -> dict[str, float]:
     """:func:`outcomes` of a run straight from its change events, without building tables.
 
-    For sweeps and calibration, which keep a few numbers per run; ``facts`` (what
-    the outcomes read of the world) can be kept across runs on one world.
-
-    The same numpy operations as ``results.build_result`` on the same arrays, so
-    every number is bit for bit the one the tables give.
+    For sweeps, compare and calibration; ``facts`` (what the outcomes read of the
+    world) can be kept across runs on one world. ``at``: the run as it stood at
+    that step (default: its last). Bit for bit the numbers the tables give.
     """
-    facts = facts if facts is not None else WorldFacts.of(setup.world)
-    n, bins = facts.n, trajectory.steps + 1
-    city = trajectory.city
-    sign = trajectory.city_change.astype(np.int64)
-    step = trajectory.city_step.astype(np.int64)
-    adopters = np.cumsum(np.bincount(step, weights=sign, minlength=bins))
-    share_cities = adopters / n
-    pop_adopted = np.cumsum(
-        np.bincount(step, weights=sign * facts.population[city], minlength=bins)
-    )
-    share_population = pop_adopted / facts.population_total
+    if at is not None:
+        trajectory = truncated(trajectory, at)
+    return evaluate(from_events(setup, trajectory, facts))
 
-    def time_to(level: float) -> float:
-        hits = np.flatnonzero(share_cities >= level)
-        return float(hits[0]) if len(hits) else float("nan")
 
-    out: dict[str, float] = {
-        "share_cities": float(share_cities[-1]),
-        "share_population": float(share_population[-1]),
-        "time_to_10pct": time_to(0.1),
-        "time_to_50pct": time_to(0.5),
-        "time_to_90pct": time_to(0.9),
+def change_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """``after - before`` for every share, count and inequality (times to a level left out)."""
+    return {
+        name: after[name] - before[name]
+        for name in after
+        if name in before and kind_of(name) != "time_to"
     }
-    last = np.full(n, -1, dtype=np.int64)
-    last[city] = np.arange(len(city))  # later events overwrite earlier ones
-    has = last >= 0
-    final_change = np.zeros(n, dtype=np.int8)
-    final_change[has] = trajectory.city_change[last[has]]
-    adopted = final_change == ADOPT
-    final_channel = np.full(n, len(CHANNELS), dtype=np.int64)
-    final_channel[has] = trajectory.city_channel[last[has]]
-    for (name, _, _), members in zip(SIZE_CLASSES, facts.size_members, strict=True):
-        out[f"share_{name}"] = float(adopted[members].mean()) if members.any() else float("nan")
-    rung = facts.ladder[city]
-    for code, name in enumerate(LADDER_NAMES):
-        size = facts.rung_sizes[code]
-        inside = rung == code
-        count = np.cumsum(np.bincount(step[inside], weights=sign[inside], minlength=bins))
-        out[f"share_{name}s"] = float(count[-1] / size) if size else float("nan")
-    means = np.bincount(facts.country_group, weights=adopted) / facts.country_sizes
-    out["country_gini"] = gini(means) if len(means) > 1 else 0.0
-
-    stance = setup.gov_stance0.astype(np.int64).copy()
-    gov_adopted = np.zeros(setup.n_governments, dtype=bool)
-    for g, change, value in zip(
-        trajectory.gov.tolist(),
-        trajectory.gov_change.tolist(),
-        trajectory.gov_value.tolist(),
-        strict=True,
-    ):
-        kind = GOV_CHANGES[change]
-        if kind == "stance":
-            stance[g] = value
-        else:
-            gov_adopted[g] = kind == "adopt"
-    for code, level in enumerate(LEVELS):
-        rows = setup.gov_level == code
-        out[f"governments_{level}"] = float(gov_adopted[rows].sum()) if rows.any() else 0.0
-    channels = np.bincount(final_channel[adopted], minlength=len(CHANNELS) + 1)
-    for channel in ADOPTION_CHANNELS:
-        out[f"adopters_{channel}"] = float(channels[CHANNELS.index(channel)])
-    out["leapfrogging"] = _leapfrogging(setup, stance, adopted)
-    exits = np.bincount(trajectory.city_channel.astype(np.int64), minlength=len(CHANNELS))
-    out["abandonments"] = float(exits[CHANNELS.index("abandonment")])
-    out["preemptions"] = float(exits[CHANNELS.index("preemption")])
-    horizontal = (trajectory.city_change == ADOPT) & (
-        trajectory.city_channel == CHANNELS.index("horizontal")
-    )
-    layers = provenance.adoption_layers(setup, trajectory)
-    fixed = {name: out[name] for name in OUTCOME_NAMES}
-    return fixed | carried(layers, setup.layer_names(), int(horizontal.sum()))
 
 
-def _leapfrogging(setup, stance: np.ndarray, adopted: np.ndarray) -> float:
-    """Adopters under a nation whose (final) stance is hostile, matched by name as results do."""
-    nation = LEVELS.index("nation")
-    levels = sorted(set(setup.gov_level.tolist()))
-    names = np.asarray((*setup.gov_names, ""), dtype=object)
-    hostile = {
-        names[g]
-        for g in range(setup.n_governments)
-        if setup.gov_level[g] == nation and STANCES[int(stance[g])] == "hostile"
-    }
-    if nation not in levels or not hostile:
-        return 0.0
-    row = setup.city_gov[levels.index(nation)]
-    under_hostile = np.array([name in hostile for name in names])[row]
-    return float((adopted & under_hostile).sum())
+@dataclass(frozen=True)
+class Window:
+    """Where outcomes are measured: at the last step, at step ``at``, or ``between`` two steps.
+
+    ``between = (a, b)`` gives each share, count and inequality at ``b`` minus at ``a``.
+    """
+
+    at: int | None = None
+    between: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.at is not None and self.between is not None:
+            raise ValueError("give a step (at) or two steps (between), not both")
+        if self.between is not None and not 0 <= self.between[0] < self.between[1]:
+            raise ValueError(f"between needs 0 <= A < B, got {self.between[0]}:{self.between[1]}")
+        if self.at is not None and self.at < 0:
+            raise ValueError(f"at needs a step >= 0, got {self.at}")
+
+    @property
+    def last_step(self) -> int | None:
+        """The last step the window reads (None: the run's last)."""
+        return self.between[1] if self.between else self.at
+
+    def check(self, steps: int, where: str = "--at/--between") -> None:
+        """Refuse a window past the run's ``steps``."""
+        if self.last_step is not None and self.last_step > steps:
+            raise ValueError(f"{where}: step {self.last_step} is after the run's last step {steps}")
+
+    def describe(self) -> str:
+        if self.between:
+            return f"change from step {self.between[0]} to step {self.between[1]}"
+        return f"at step {self.at}" if self.at is not None else "at the last step"
+
+    def horizon(self, steps: int) -> int:
+        """Where a time never reached is censored: the window's end."""
+        return self.last_step if self.last_step is not None else steps
+
+    def of_events(self, setup, trajectory, facts: WorldFacts | None = None) -> dict[str, float]:
+        """The outcomes of one run's events in this window."""
+        if self.between is None:
+            return outcomes_from_events(setup, trajectory, facts, at=self.at)
+        a, b = self.between
+        before = outcomes_from_events(setup, trajectory, facts, at=a)
+        return change_between(before, outcomes_from_events(setup, trajectory, facts, at=b))
+
+
+def parse_between(text: str) -> tuple[int, int]:
+    """``"60:120"`` as (60, 120); a clear ValueError otherwise."""
+    first, sep, second = text.partition(":")
+    try:
+        pair = (int(first), int(second))
+    except ValueError:
+        pair = None
+    if not sep or pair is None or not 0 <= pair[0] < pair[1]:
+        raise ValueError(f"must be two steps A:B with 0 <= A < B, e.g. 60:120; got {text!r}")
+    return pair

@@ -42,12 +42,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if len(scenarios) != 1:
             raise InputError("compare --modes takes exactly one scenario")
         comparison = compare_modes(
-            scenarios[0], args.replicates, args.seed, engine=args.engine, steps=args.steps
+            scenarios[0],
+            args.replicates,
+            args.seed,
+            engine=args.engine,
+            steps=args.steps,
+            window=arg.window_of(args),
         )
         stem = f"compare-{scenarios[0].name}-modes"
     else:
         comparison = compare(
-            scenarios, args.replicates, args.seed, engine=args.engine, steps=args.steps
+            scenarios,
+            args.replicates,
+            args.seed,
+            engine=args.engine,
+            steps=args.steps,
+            window=arg.window_of(args),
         )
         stem = "compare-" + "-vs-".join(s.name for s in scenarios[:3])
     arg.say_unless_quiet(args)(
@@ -59,8 +69,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.no_save:
         print("not saved (--no-save)")
         return 0
-    folder = comparison.save(new_results_folder(args, stem))
-    print(f"tables (CSV, Parquet) and curves.png in {folder}")
+    folder = comparison.save(
+        new_results_folder(args, stem),
+        chart_format=args.format,
+        figsize=args.figsize,
+        latex=args.latex,
+    )
+    tex = ", LaTeX" if args.latex else ""
+    print(f"tables (CSV, Parquet{tex}) and curves.{args.format} in {folder}")
     return 0
 
 
@@ -200,6 +216,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     comp.add_argument("--engine", choices=("vectorized", "agents"), default="vectorized")
     comp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override in all")
     comp.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
+    arg.add_window_flags(comp)
+    arg.add_chart_flags(comp)
     arg.add_output_flags(comp)
     comp.set_defaults(func=cmd_compare)
 

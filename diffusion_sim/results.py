@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.setup import Setup
 from diffusion_sim.storage import read_bytes, staged, versions, write_manifest
@@ -30,12 +29,6 @@ from diffusion_sim.tables import (
     timeseries_table,
 )
 from diffusion_sim.trajectory import Trajectory
-
-
-def first_step_at_or_above(values: np.ndarray, level: float) -> float:
-    """First step index where values reach level, NaN if never (time to x%)."""
-    hits = np.flatnonzero(np.asarray(values) >= level)
-    return float(hits[0]) if len(hits) else float("nan")
 
 
 @dataclass(eq=False)
@@ -50,24 +43,18 @@ class Result:
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
-        """The headline outcomes of the run (see docs/ODD.md, "Observation")."""
-        ts = self.timeseries
-        last = ts.iloc[-1]
-        adopters = self.cities[self.cities["adopted"]]
-        by_channel = adopters["channel"].value_counts().reindex(ADOPTION_CHANNELS, fill_value=0)
+        """The headline outcomes of the run, read from the outcome registry (docs/ODD.md,
+        "Observation"): the steps, every outcome, and adopters and governments grouped."""
+        from diffusion_sim.outcomes import outcomes
+
+        values = outcomes(self)
         gov = self.governments
         return {
-            "steps": int(last["step"]),
-            "share_cities": float(last["share_cities"]),
-            "share_population": float(last["share_population"]),
-            "share_leaders": float(last["share_leaders"]),
-            "share_followers": float(last["share_followers"]),
-            "share_laggards": float(last["share_laggards"]),
-            "time_to_50pct": first_step_at_or_above(ts["share_cities"], 0.5),
-            "adopters_by_channel": {k: int(v) for k, v in by_channel.items()},
-            "abandonments": int(ts[[f"drop_{c}" for c in EXIT_CHANNELS]].to_numpy().sum()),
+            "steps": int(self.timeseries["step"].iloc[-1]),
+            **values,
+            "adopters_by_channel": {c: int(values[f"adopters_{c}"]) for c in ADOPTION_CHANNELS},
             "governments_adopted": {
-                level: int(gov.loc[gov["level"] == level, "adopted"].sum())
+                level: int(values[f"governments_{level}"])
                 for level in LEVELS
                 if (gov["level"] == level).any()
             },
@@ -251,13 +238,11 @@ def chart_labels(manifest: dict[str, Any]) -> tuple[str, str | None, str | None]
 
 
 def summaries_table(results: list[Result]) -> pd.DataFrame:
-    """One row of headline outcomes per replicate (channels as ``adopters_<channel>``)."""
+    """One row per replicate: its steps and every outcome of the registry."""
     rows = []
     for i, result in enumerate(results):
         summary = result.summary()
         row = {k: v for k, v in summary.items() if not isinstance(v, dict)}
-        for k, v in summary["adopters_by_channel"].items():
-            row[f"adopters_{k}"] = v
         rows.append({"replicate": i, **row})
     return pd.DataFrame(rows)
 

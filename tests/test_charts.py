@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import diffusion_sim as ds
 from diffusion_sim import plotting
 from diffusion_sim.plotting import legend_overlaps, step_label
+from tests.conftest import SCENARIOS
 
 SMALL = {"world.n_cities": 400, "run.steps": 40}
 
@@ -162,9 +163,36 @@ def test_compare_chart_has_unit_and_no_legend_on_data(captured, tmp_path):
     comparison = ds.compare_modes(scenario, replicates=2, seed=1)
     comparison.plot(tmp_path / "curves.png")
     (figure,) = captured
-    assert [ax.get_xlabel() for ax in figure.axes] == ["years since the start"] * 2
+    shown = [ax for ax in figure.axes if ax.get_visible()]
+    assert [ax.get_xlabel() for ax in shown] == ["years since the start"] * len(shown)
     assert legend_overlaps(figure) == []
-    assert len(figure.axes[-1].get_legend().get_texts()) == 4  # the four modes
+    (legend,) = figure.legends
+    assert len(legend.get_texts()) == 4  # the four modes
+    titles = [ax.get_title() for ax in shown]
+    # by Kern's ladder rung and by channel, beside the overall shares
+    assert {"leaders (Kern's ladder)", "laggards (Kern's ladder)"} <= set(titles)
+    assert {"adopters through horizontal", "adopters through hierarchical"} <= set(titles)
+
+
+def test_compare_chart_marks_the_scenarios_events_and_takes_format_and_size(captured, tmp_path):
+    from diffusion_sim.charts import event_marks
+
+    scenario = ds.load_scenario(SCENARIOS / "us_paris_withdrawal.toml").with_overrides(
+        {"world.n_cities": 300, "run.steps": 20}
+    )
+    comparison = ds.compare([scenario], replicates=2, seed=1)
+    marks = event_marks(comparison.manifest["scenarios"][comparison.labels[0]])
+    assert marks == [(17, "government_withdraws, stance, network_founded, pioneers, summit")]
+    for fmt in ("svg", "pdf"):
+        path = comparison.plot(tmp_path / f"curves.{fmt}", figsize=(8, 6))
+        head = path.read_bytes()[:5]
+        assert head == (b"%PDF-" if fmt == "pdf" else b"<?xml")
+    figure = captured[-1]
+    assert tuple(figure.get_size_inches()) == (8, 6)
+    lines = [line for line in figure.axes[0].lines if list(line.get_xdata()) == [17, 17]]
+    assert len(lines) == 1 and lines[0].get_linestyle() == "--"
+    texts = [t.get_text() for t in figure.axes[0].texts]
+    assert any("government withdraws" in t for t in texts)
 
 
 def test_calibration_chart_has_unit_and_no_legend_on_data(captured, tmp_path):

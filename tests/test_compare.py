@@ -9,7 +9,7 @@ import pytest
 import diffusion_sim as ds
 from diffusion_sim.comparison import Comparison, compare, compare_modes
 from diffusion_sim.modes import MODES
-from diffusion_sim.outcomes import OUTCOME_NAMES
+from diffusion_sim.outcomes import outcome_names
 from diffusion_sim.statistics import bootstrap_interval
 from tests.conftest import SCENARIOS, small
 
@@ -112,30 +112,34 @@ def test_share_intervals_stay_within_0_and_1():
 
 
 def fake_comparison(times: dict[str, list[float]], labels: list[str]) -> Comparison:
-    """A Comparison over made-up outcomes: every outcome 0.5 but time_to_50pct."""
+    """A Comparison over made-up outcomes: every outcome 0.5 but time_to_50pct (horizon 30)."""
     rows = []
     for label in labels:
         for i, t in enumerate(times[label]):
-            rows.append({"scenario": label, "replicate": i, **dict.fromkeys(OUTCOME_NAMES, 0.5)})
+            rows.append({"scenario": label, "replicate": i, **dict.fromkeys(outcome_names(), 0.5)})
             rows[-1]["time_to_50pct"] = t
-    return Comparison(labels, pd.DataFrame(rows), pd.DataFrame(), seed=0, replicates=4)
+    horizons = dict.fromkeys(labels, 30)
+    return Comparison(labels, pd.DataFrame(rows), pd.DataFrame(), 0, 4, horizons=horizons)
 
 
-def test_times_never_reached_are_reported_as_censored():
+def test_times_are_kaplan_meier_medians_with_the_share_that_never_got_there():
     nan = float("nan")
     labels = ["a", "b", "c"]
-    times = {"a": [10.0, 12, 14, 16], "b": [20.0, nan, 22, nan], "c": [nan] * 4}
+    times = {"a": [10.0, 12, 14, 16], "b": [20.0, nan, nan, nan], "c": [nan] * 4}
     comparison = fake_comparison(times, labels)
     table = comparison.table.set_index(["scenario", "outcome"])
-    assert table.loc[("b", "time_to_50pct"), "not_reached"] == 2
-    assert table.loc[("b", "time_to_50pct"), "n"] == 2
-    assert table.loc[("b", "time_to_50pct"), "mean"] == 21.0
-    assert table.loc[("c", "time_to_50pct"), "not_reached"] == 4
-    assert table.loc[("a", "share_cities"), "not_reached"] == 0
+    a, b, c = (table.loc[(label, "time_to_50pct")] for label in labels)
+    # a: no censoring; S falls to 1/2 at 12 (the median: the first time S <= 1/2).
+    assert a["median"] == 12 and a["never"] == 0 and np.isnan(a["mean"])
+    # b: S = 3/4 after 20, then three censored at 30: S never reaches 1/2, no median.
+    assert np.isinf(b["median"]) and b["never"] == 0.75 and b["censored_at"] == 30
+    assert np.isinf(c["median"]) and c["never"] == 1
+    assert table.loc[("a", "share_cities"), "mean"] == 0.5
     text = comparison.format(["share_cities", "time_to_50pct"])
     assert "nan" not in text
-    assert "21 [20,22] *2" in text and "not reached 4/4" in text
-    assert "not reached in k of the replicates" in text
+    assert "12 [10,16]" in text and "> 30 (never 3/4)" in text and "> 30 (never 4/4)" in text
+    assert "Kaplan-Meier median" in text
+    assert table.loc[("b", "time_to_50pct"), "p"] < 0.05  # log-rank: b is slower than a
 
 
 def test_the_table_fits_100_columns_with_long_names():

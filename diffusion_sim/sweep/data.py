@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.outcomes import kind_of
 from diffusion_sim.sweep.runner import DESIGN, MANIFEST, PLAN, RESULTS
 from diffusion_sim.sweep.spec import parse_condition
 
@@ -89,7 +90,7 @@ def censored(data: SweepData, frame: pd.DataFrame) -> pd.DataFrame:
         else pd.Series(float(data.plan["base_scenario"]["run"]["steps"]), index=frame.index)
     )
     for name in data.outcomes:
-        if name.startswith("time_to_"):
+        if kind_of(name) == "time_to":
             frame[name] = frame[name].fillna(horizon + 1)
     return frame
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diffusion_sim.outcomes import kind_of
 from diffusion_sim.sweep.data import SweepData, censored
 
 MAX_MAIN_EFFECT_FIGURES = 8
@@ -92,7 +93,7 @@ def plot_main_effects(data: SweepData, outcome: str, path: Path) -> Path:
         ax.set_ylabel(outcome, fontsize=8)
     for ax in axes[len(params) :]:
         ax.set_visible(False)
-    note = "; never reached = horizon + 1" if outcome.startswith("time_to_") else ""
+    note = "; never reached = horizon + 1" if kind_of(outcome) == "time_to" else ""
     fig.suptitle(f"Main effects on {outcome} (mean and 5-95% of runs{note})", fontsize=10)
     fig.savefig(path, dpi=110)
     return path

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
-from diffusion_sim.outcomes import OUTCOME_NAMES
+from diffusion_sim.outcomes import outcome_names
 from diffusion_sim.scenario import (
     LEVELS,
     FolderName,
@@ -197,7 +197,11 @@ class SweepSpec(_Section):
         description="what a policy maker chooses, as [[levers]] tables",
     )
     design: Design = Design()
-    outcomes: tuple[str, ...] = Field(OUTCOME_NAMES, strict=False, description="outcomes to record")
+    outcomes: tuple[str, ...] = Field(
+        default_factory=outcome_names,
+        strict=False,
+        description="outcomes to record (default: every outcome of the registry)",
+    )
     series: tuple[str, ...] = Field(
         (),
         strict=False,
@@ -223,13 +227,12 @@ class SweepSpec(_Section):
     @field_validator("outcomes")
     @classmethod
     def _known_outcomes(cls, outcomes: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [o for o in outcomes if o not in OUTCOME_NAMES]
+        known = outcome_names()
+        unknown = [o for o in outcomes if o not in known]
         if unknown:
-            close = difflib.get_close_matches(unknown[0], OUTCOME_NAMES, n=1)
+            close = difflib.get_close_matches(unknown[0], known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ValueError(
-                f"unknown outcome(s) {unknown}{hint} Allowed: {', '.join(OUTCOME_NAMES)}"
-            )
+            raise ValueError(f"unknown outcome(s) {unknown}{hint} Allowed: {', '.join(known)}")
         return outcomes
 
     @field_validator("series")
@@ -257,7 +260,7 @@ class SweepSpec(_Section):
         clash = sorted(set(self.constants) & {p.key for p in params})
         if clash:
             raise ValueError(f"keys both constant and varied: {clash}")
-        reserved = {"point", "replicate", "seed", "status", "error", *OUTCOME_NAMES}
+        reserved = {"point", "replicate", "seed", "status", "error", *outcome_names()}
         taken = sorted(reserved & {p.column for p in params})
         if taken:
             raise ValueError(f"parameter names clash with result columns: {taken}")
@@ -294,8 +297,8 @@ def parse_condition(text: str) -> list[tuple[str, str, float]]:
                 "of <, <=, >, >=, ==, != (clauses joined by 'and')"
             )
         outcome, op, number = match.groups()
-        if outcome not in OUTCOME_NAMES:
-            close = difflib.get_close_matches(outcome, OUTCOME_NAMES, n=1)
+        if outcome not in outcome_names():
+            close = difflib.get_close_matches(outcome, outcome_names(), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ValueError(f"unknown outcome {outcome!r} in condition{hint}")
         clauses.append((outcome, op, float(number)))
