@@ -15,7 +15,7 @@ to 10/50/90% is censoring-aware: the Kaplan–Meier median over the replicates
 with its 95% interval, and how many never got there within the window
 (:mod:`diffusion_sim.survival`), never a mean over the replicates that did.
 p-values: paired Wilcoxon signed-rank tests of the differences (scipy), log-rank
-tests for times (lifelines). The chart's bands show the spread of the replicates
+tests for times (statsmodels). The chart's bands show the spread of the replicates
 themselves (5th to 95th percentile), which does not shrink.
 
 A window (:class:`Window`): outcomes at a step (``at``) or their change between
@@ -295,7 +295,7 @@ def compare(
         "interval": f"95% expanded bootstrap percentile interval of the mean over replicates "
         f"({RESAMPLES} resamples, Generator seed {BOOTSTRAP_SEED}); differences paired by "
         "replicate, p from a paired Wilcoxon signed-rank test; times to a level: Kaplan-Meier "
-        "median with its 95% interval (lifelines), never-reached replicates censored at the "
+        "median with its 95% interval (statsmodels), never-reached replicates censored at the "
         "window's end, p from a log-rank test",
     }
     return Comparison(

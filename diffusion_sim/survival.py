@@ -1,18 +1,18 @@
-"""Times to a level over replicates, with censoring: Kaplan–Meier medians (lifelines).
+"""Times to a level over replicates, with censoring: Kaplan–Meier medians (statsmodels).
 
 A replicate that never reaches a level within its window is censored at the
 window's end, not dropped: a mean over the replicates that got there (2 of 20,
 say) says nothing about the other 18. The median time is the first time the
-Kaplan–Meier estimate of "not reached yet" falls to one half or below (lifelines); its
-95% interval is lifelines' (exponential Greenwood bands, read at one half); a
+Kaplan–Meier estimate of "not reached yet" falls to one half or below (statsmodels); its
+95% interval is statsmodels' (Brookmeyer–Crowley, on the cloglog scale); a
 level that fewer than half of the replicates reach has no median ("not reached").
 """
 
 from __future__ import annotations
 
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,29 +32,24 @@ class TimeTo:
     """Replicates."""
 
 
-def kaplan_meier(durations: np.ndarray, observed: np.ndarray):
-    """A fitted ``lifelines.KaplanMeierFitter`` (``observed`` False: censored at ``durations``)."""
-    from lifelines import KaplanMeierFitter
+def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> Any:
+    """A Kaplan–Meier fit (statsmodels' ``SurvfuncRight``; ``observed`` False: censored)."""
+    from statsmodels.duration.survfunc import SurvfuncRight
 
-    with _quiet():
-        return KaplanMeierFitter().fit(
-            np.asarray(durations, dtype=np.float64), np.asarray(observed, dtype=bool)
-        )
+    return SurvfuncRight(
+        np.asarray(durations, dtype=np.float64), np.asarray(observed, dtype=bool).astype(int)
+    )
 
 
-@contextmanager
-def _quiet():
-    """Hide lifelines' deprecation warnings about the pandas it calls (not about our data)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        yield
+def survival_at(fit: Any, t: float) -> float:
+    """S(t) of a Kaplan–Meier fit: the product-limit estimate after every event time <= t."""
+    times, probabilities = np.asarray(fit.surv_times), np.asarray(fit.surv_prob)
+    done = np.flatnonzero(times <= t)
+    return float(probabilities[done[-1]]) if len(done) else 1.0
 
 
 def time_to_level(times: np.ndarray, horizon: float) -> TimeTo:
     """Median time over replicates, each NaN (never reached) censored at ``horizon``."""
-    from lifelines.utils import median_survival_times
-
     times = np.asarray(times, dtype=np.float64)
     reached = ~np.isnan(times)
     if len(times) == 0:
@@ -63,9 +58,15 @@ def time_to_level(times: np.ndarray, horizon: float) -> TimeTo:
     if not reached.any():
         return TimeTo(np.inf, np.inf, np.inf, never, len(times))
     fit = kaplan_meier(np.where(reached, times, horizon), reached)
-    with _quiet():
-        bounds = median_survival_times(fit.confidence_interval_).to_numpy(dtype=np.float64)[0]
-    return TimeTo(float(fit.median_survival_time_), bounds[0], bounds[1], never, len(times))
+    below = np.flatnonzero(np.asarray(fit.surv_prob) <= 0.5 + 1e-12)  # S <= 1/2, not < 1/2
+    median = float(np.asarray(fit.surv_times)[below[0]]) if len(below) else np.inf
+    with warnings.catch_warnings():  # a band that never reaches one half warns and gives NaN
+        warnings.simplefilter("ignore")
+        low, high = (float(v) for v in fit.quantile_ci(0.5, alpha=0.05))
+    median = np.inf if median != median else median
+    high = np.inf if high != high else high
+    low = median if low != low else low
+    return TimeTo(median, low, high, never, len(times))
 
 
 def format_p(p: float) -> str:
@@ -78,20 +79,25 @@ def format_p(p: float) -> str:
 def logrank_p(
     times_a: np.ndarray, horizon_a: float, times_b: np.ndarray, horizon_b: float
 ) -> float:
-    """Log-rank test (lifelines) of two sets of times, NaN censored at their horizons."""
-    from lifelines.statistics import logrank_test
+    """Log-rank test (statsmodels' ``survdiff``) of two sets of times, NaN censored at horizons."""
+    from statsmodels.duration.survfunc import survdiff
 
     a, b = np.asarray(times_a, dtype=np.float64), np.asarray(times_b, dtype=np.float64)
     if len(a) == 0 or len(b) == 0 or (np.isnan(a).all() and np.isnan(b).all()):
         return float("nan")
-    with _quiet():
-        test = logrank_test(
-            np.where(np.isnan(a), horizon_a, a),
-            np.where(np.isnan(b), horizon_b, b),
-            event_observed_A=~np.isnan(a),
-            event_observed_B=~np.isnan(b),
-        )
-    return float(test.p_value)
+    censored_a, censored_b = (
+        np.where(np.isnan(a), horizon_a, a),
+        np.where(np.isnan(b), horizon_b, b),
+    )
+    time = np.concatenate([censored_a, censored_b])
+    status = np.concatenate([~np.isnan(a), ~np.isnan(b)]).astype(int)
+    group = np.repeat([0, 1], [len(a), len(b)])
+    try:
+        _, p = survdiff(time, status, group)
+    except np.linalg.LinAlgError:  # no variance: every time the same in both groups
+        same = np.array_equal(np.sort(censored_a), np.sort(censored_b))
+        return 1.0 if same else float("nan")
+    return float(p)
 
 
 def wilcoxon_p(paired: np.ndarray) -> float:

@@ -12,7 +12,7 @@ import diffusion_sim as ds
 from diffusion_sim import outcomes as registry
 from diffusion_sim.outcomes import Window, kind_of, outcome_names
 from diffusion_sim.simulation import run_trajectory
-from diffusion_sim.survival import format_p, kaplan_meier, time_to_level
+from diffusion_sim.survival import format_p, kaplan_meier, survival_at, time_to_level
 from tests.conftest import SCENARIOS, small
 
 
@@ -22,11 +22,10 @@ def test_kaplan_meier_matches_a_hand_computation_with_censoring():
     # 3 censored (no drop, one fewer at risk); at 4: 3 at risk, 1 -> 4/7 * 2/3 = 8/21;
     # at 5: 2 at risk, 1 -> 8/21 * 1/2 = 4/21; 6 censored.
     fit = kaplan_meier([1, 2, 2, 4, 5, 3, 6], [True] * 5 + [False] * 2)
-    survival = fit.survival_function_["KM_estimate"]
     hand = {0: 1.0, 1: 6 / 7, 2: 4 / 7, 3: 4 / 7, 4: 8 / 21, 5: 4 / 21, 6: 4 / 21}
     for t, expected in hand.items():
-        assert survival.loc[t] == pytest.approx(expected, abs=1e-12)
-    assert fit.median_survival_time_ == 4  # first time S <= 1/2
+        assert survival_at(fit, t) == pytest.approx(expected, abs=1e-12)
+    assert fit.quantile(0.5) == 4  # first time S <= 1/2
     # Replicates that never got there are censored at the horizon (6), not dropped: at 4,
     # 4 at risk -> 4/7 * 3/4 = 3/7, so the median is 4 (a mean over the reached: 2.8).
     got = time_to_level(np.array([1, 2, 2, 4, 5, np.nan, np.nan]), horizon=6)
