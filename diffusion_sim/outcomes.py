@@ -38,16 +38,9 @@ import pandas as pd
 from diffusion_sim import provenance
 from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
 from diffusion_sim.scenario import LEVELS
-from diffusion_sim.tables import GOV_CHANGES, STANCES
+from diffusion_sim.tables import GOV_CHANGES, STANCES, final_state
 from diffusion_sim.trajectory import ADOPT
-from diffusion_sim.world import LADDER_NAMES
-
-SIZE_CLASSES = (
-    ("small", 0, 100_000),
-    ("medium", 100_000, 1_000_000),
-    ("large", 1_000_000, 10_000_000),
-    ("mega", 10_000_000, np.inf),
-)
+from diffusion_sim.world import LADDER_NAMES, SIZE_CLASSES
 
 
 def size_class(population: np.ndarray) -> np.ndarray:
@@ -210,14 +203,7 @@ def outcomes_from_events(setup, trajectory, facts: WorldFacts | None = None) -> 
         "time_to_50pct": time_to(0.5),
         "time_to_90pct": time_to(0.9),
     }
-    last = np.full(n, -1, dtype=np.int64)
-    last[city] = np.arange(len(city))  # later events overwrite earlier ones
-    has = last >= 0
-    final_change = np.zeros(n, dtype=np.int8)
-    final_change[has] = trajectory.city_change[last[has]]
-    adopted = final_change == ADOPT
-    final_channel = np.full(n, len(CHANNELS), dtype=np.int64)
-    final_channel[has] = trajectory.city_channel[last[has]]
+    adopted, final_channel, _ = final_state(trajectory, n)
     for (name, _, _), members in zip(SIZE_CLASSES, facts.size_members, strict=True):
         out[f"share_{name}"] = float(adopted[members].mean()) if members.any() else float("nan")
     rung = facts.ladder[city]

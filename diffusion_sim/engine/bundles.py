@@ -98,14 +98,19 @@ def full(n: int, value: float | bool | int, dtype: type) -> np.ndarray:
     return np.full(n, value, dtype=dtype)
 
 
-def make_cities(setup: Setup) -> Cities:
-    world, mech = setup.world, setup.scenario.mechanisms
-    n = setup.n_cities
-    base = np.zeros(n)
-    if mech.innovation.enabled:
+def fill_innovation(setup: Setup, mechanisms, out: np.ndarray) -> None:
+    """Innovation's own hazard of every city into ``out`` (left as is with innovation off)."""
+    if mechanisms.innovation.enabled:
+        world = setup.world
         capacity = np.ascontiguousarray(world.capacity, dtype=np.float64)
         leaning = np.ascontiguousarray(world.leaning, dtype=np.float64)
-        kernels.innovation_base(capacity, leaning, float(mech.innovation.rate), base)
+        kernels.innovation_base(capacity, leaning, float(mechanisms.innovation.rate), out)
+
+
+def make_cities(setup: Setup) -> Cities:
+    world = setup.world
+    base = np.zeros(setup.n_cities)
+    fill_innovation(setup, setup.scenario.mechanisms, base)
     return Cities(
         city_gov=setup.city_gov,
         defiant=np.ascontiguousarray(setup.defiant, dtype=bool),
@@ -152,8 +157,9 @@ def make_governments(g: int) -> Governments:
     )
 
 
-def make_params(setup: Setup) -> Params:
-    m = setup.scenario.mechanisms
+def make_params(setup: Setup, mechanisms=None) -> Params:
+    """The kernels' parameters from ``mechanisms`` (default: the scenario's)."""
+    m = setup.scenario.mechanisms if mechanisms is None else mechanisms
     h = m.horizontal
     rule = (
         kernels.HORIZONTAL_OFF
