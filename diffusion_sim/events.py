@@ -1,65 +1,84 @@
 """A scenario's timeline applied to either engine: each event kind in terms of engine verbs.
 
 What an event does is decided here once (a stance makes a government preempt
-only if it turns hostile; a network never opens beyond its ranking; a summit
-lasts ``duration`` steps; pioneers are chosen by :func:`diffusion_sim.setup.choose_pioneers`).
-Both engines implement the same small set of verbs (:class:`EngineVerbs`),
-each of which changes the engine's state and records the change, so the two
-engines cannot apply an event differently.
+only if it turns hostile; a withdrawal may lock a government out; a network
+never opens beyond its ranking; a summit lasts ``duration`` steps; pioneers are
+chosen by :func:`diffusion_sim.setup.choose_pioneers`, within a group of cities
+if the event names one; a ``set`` event changes one parameter from its step
+on). An event aimed at a group of governments (a level, a bloc, countries) was
+resolved to their indices by :func:`diffusion_sim.setup.build_setup` and acts
+on each in index order. Governments change only through the one set of verbs of
+:class:`diffusion_sim.governments.GovernmentStates` that every engine holds;
+the engines implement the few other verbs (:class:`EngineVerbs`), each of which
+changes the engine's state and records the change, so the engines cannot apply
+an event differently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from diffusion_sim.governments import GovernmentStates
 from diffusion_sim.mechanisms import vertical
+from diffusion_sim.scenario import Scenario
 from diffusion_sim.setup import ResolvedEvent, Setup, choose_pioneers
+from diffusion_sim.world import LADDER_NAMES, SIZE_CLASSES
+
+
+@dataclass
+class Boost:
+    """A summit's multiplier on horizontal influence and the last step it lasts."""
+
+    factor: float = 1.0
+    until: int = -1
+
+    def at(self, t: int) -> float:
+        """The multiplier at step ``t`` (1 once the summit is over)."""
+        return self.factor if t <= self.until else 1.0
 
 
 class EngineVerbs(Protocol):
-    """What an engine does when told to (both engines implement these)."""
+    """What an engine holds and does when told to (both engines and the replay)."""
 
-    def government_adopted(self, gov: int) -> bool: ...
+    gov_states: GovernmentStates
+    """Every government's state; its verbs change and record governments."""
+    boost: Boost
+    scenario: Scenario
+    """The scenario in force: the setup's, with the ``set`` events so far."""
 
     def city_adopted(self) -> np.ndarray: ...
 
     def adopt_cities(self, step: int, cities: np.ndarray) -> None:
         """The cities not yet adopters adopt (innovation channel), recorded."""
 
-    def adopt_government(self, step: int, gov: int, channel: str) -> None:
-        """The government adopts (with a mandate where it can issue one), recorded."""
-
-    def withdraw_government(self, step: int, gov: int) -> None:
-        """The government drops the policy and any mandate, recorded."""
-
-    def set_stance(self, step: int, gov: int, stance: int, preempts: bool) -> None:
-        """The government's stance (and whether it preempts) changes, recorded."""
-
     def resize_network(self, network: int, size: int) -> None:
         """The network has ``size`` members from now on (founded: from 0)."""
 
-    def set_boost(self, boost: float, until: int) -> None:
-        """Horizontal influence is multiplied by ``boost`` up to step ``until``."""
+    def set_parameter(self, event: ResolvedEvent, scenario: Scenario) -> None:
+        """Read ``scenario``'s mechanisms from now on (``event.key`` changed)."""
 
 
 def _stance(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int) -> None:
     preempts = event.preempts and event.stance == vertical.HOSTILE
-    engine.set_stance(step, event.government, event.stance, preempts)
+    for gov in event.governments:
+        engine.gov_states.set_stance(step, gov, event.stance, preempts)
 
 
 def _government_adopts(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int) -> None:
-    if not engine.government_adopted(event.government):
-        engine.adopt_government(step, event.government, "event")
+    for gov in event.governments:
+        if not engine.gov_states.adopted[gov]:
+            engine.gov_states.adopt(step, gov, "event")
 
 
 def _government_withdraws(
     engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int
 ) -> None:
-    if engine.government_adopted(event.government):
-        engine.withdraw_government(step, event.government)
+    for gov in event.governments:
+        engine.gov_states.withdraw(step, gov, event.locked_until)
 
 
 def _network_size(setup: Setup, event: ResolvedEvent) -> int:
@@ -102,12 +121,54 @@ def network_sizes_at(setup: Setup, step: int) -> dict[int, int]:
 
 
 def _summit(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int) -> None:
-    engine.set_boost(event.boost, step + event.duration - 1)
+    engine.boost = Boost(event.boost, step + event.duration - 1)
+
+
+def cities_of_group(setup: Setup, event: ResolvedEvent, step: int) -> np.ndarray | None:
+    """Per city: in the event's group (every one of its network, size class and rung), or
+    None if it names no group. A network's members are those at ``step``, after the
+    step's foundings and openings."""
+    if event.network < 0 and not event.size_class and not event.rung:
+        return None
+    world = setup.world
+    inside = np.ones(setup.n_cities, dtype=bool)
+    if event.network >= 0:
+        size = network_sizes_at(setup, step).get(event.network, 0)
+        members = np.zeros(setup.n_cities, dtype=bool)
+        members[world.networks[event.network].members(size)] = True
+        inside &= members
+    if event.size_class:
+        low, high = next((lo, hi) for name, lo, hi in SIZE_CLASSES if name == event.size_class)
+        inside &= (world.population >= low) & (world.population < high)
+    if event.rung:
+        inside &= world.ladder == LADDER_NAMES.index(event.rung)
+    return inside
 
 
 def _pioneers(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int) -> None:
-    chosen = choose_pioneers(setup.world, event.cities, event.count, engine.city_adopted())
+    within = cities_of_group(setup, event, step)
+    chosen = choose_pioneers(setup.world, event.cities, event.count, engine.city_adopted(), within)
     engine.adopt_cities(step, np.unique(chosen))
+
+
+def mechanisms_set(scenario: Scenario, key: str, value: float) -> Scenario:
+    """``scenario`` with the parameter ``key`` (one of :data:`SETTABLE`) set to ``value``.
+
+    Checked when the scenario was read, so no validation here: the section's
+    copy holds the value as the field's type (an int for a count of steps).
+    """
+    _, section_name, name = key.split(".")
+    mech = scenario.mechanisms
+    section = getattr(mech, section_name)
+    typed = int(value) if isinstance(getattr(section, name), int) else float(value)
+    section = section.model_copy(update={name: typed})
+    return scenario.model_copy(
+        update={"mechanisms": mech.model_copy(update={section_name: section})}
+    )
+
+
+def _set(engine: EngineVerbs, setup: Setup, event: ResolvedEvent, step: int) -> None:
+    engine.set_parameter(event, mechanisms_set(engine.scenario, event.key, event.value))
 
 
 APPLY: dict[str, Callable[[EngineVerbs, Setup, ResolvedEvent, int], None]] = {
@@ -118,6 +179,7 @@ APPLY: dict[str, Callable[[EngineVerbs, Setup, ResolvedEvent, int], None]] = {
     "network_opens": _network,
     "summit": _summit,
     "pioneers": _pioneers,
+    "set": _set,
 }
 """Each event kind's effect, in verbs."""
 
@@ -131,5 +193,5 @@ def apply_events(engine: EngineVerbs, setup: Setup, step: int) -> None:
 def start(engine: EngineVerbs, setup: Setup) -> None:
     """Step 0: governments that start with the policy adopt, then the pioneers."""
     for gov in np.flatnonzero(setup.gov_adopted0):
-        engine.adopt_government(0, int(gov), "event")
+        engine.gov_states.adopt(0, int(gov), "event")
     engine.adopt_cities(0, setup.pioneers)

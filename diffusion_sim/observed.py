@@ -19,19 +19,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from diffusion_sim import provenance
-from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.tables import GOV_CHANGES, STANCES, final_state
 from diffusion_sim.trajectory import ADOPT, Trajectory
-from diffusion_sim.world import LADDER_NAMES
-
-SIZE_CLASSES = (
-    ("small", 0, 100_000),
-    ("medium", 100_000, 1_000_000),
-    ("large", 1_000_000, 10_000_000),
-    ("mega", 10_000_000, np.inf),
-)
-"""Size classes by population (the last is the UN's megacity bar)."""
+from diffusion_sim.world import LADDER_NAMES, SIZE_CLASSES
 
 
 def size_class(population: np.ndarray) -> np.ndarray:
@@ -109,7 +101,7 @@ def from_tables(result) -> Observed:
         governments=governments,
         adopters={c: float(channels.get(c, 0)) for c in ADOPTION_CHANNELS},
         leapfrogging=leapfrogging,
-        drops={c: float(ts[f"drop_{c}"].sum()) for c in ("abandonment", "preemption")},
+        drops={c: float(ts[f"drop_{c}"].sum()) for c in EXIT_CHANNELS},
         carried=carried(layer.cat.codes.to_numpy(), list(layer.cat.categories), horizontal.sum()),
     )
 
@@ -215,7 +207,7 @@ def from_events(setup, trajectory: Trajectory, facts: WorldFacts | None = None) 
         governments=governments,
         adopters={c: float(channels[CHANNELS.index(c)]) for c in ADOPTION_CHANNELS},
         leapfrogging=_leapfrogging(setup, stance, adopted),
-        drops={c: float(exits[CHANNELS.index(c)]) for c in ("abandonment", "preemption")},
+        drops={c: float(exits[CHANNELS.index(c)]) for c in EXIT_CHANNELS},
         carried=carried(layers, setup.layer_names(), int(horizontal.sum())),
     )
 

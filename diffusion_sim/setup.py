@@ -8,7 +8,6 @@ of active networks, so a network founded mid-run costs one rebuild.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,26 +21,10 @@ from diffusion_sim.mechanisms import horizontal, susceptibility, vertical
 from diffusion_sim.mechanisms.compose import NO_MANDATE as NO_MANDATE  # what a run reads
 from diffusion_sim.mechanisms.innovation import top_pioneers
 from diffusion_sim.mechanisms.registry import FURTHER
+from diffusion_sim.resolving import ResolvedEvent, resolve_events, resolve_name
 from diffusion_sim.scenario import LEVELS, Scenario
 from diffusion_sim.ties import Influence
 from diffusion_sim.world import World
-
-
-@dataclass(frozen=True)
-class ResolvedEvent:
-    """A scenario event with names turned into indices."""
-
-    step: int
-    kind: str
-    government: int = -1
-    network: int = -1
-    stance: int = 0
-    preempts: bool = False
-    size: int = 0
-    boost: float = 1.0
-    duration: int = 1
-    cities: tuple[int, ...] = ()
-    count: int = 0
 
 
 @dataclass(eq=False)
@@ -197,25 +180,6 @@ class Setup:
         return monitored, voice
 
 
-def _resolve(
-    name: str, names: tuple[str, ...] | list[str] | np.ndarray, what: str, key: str, source
-) -> int:
-    if isinstance(names, np.ndarray):  # a million city names: search without a list
-        found = np.flatnonzero(names == name)
-        if len(found):
-            return int(found[0])
-        names = names.tolist()
-    try:
-        return list(names).index(name)
-    except ValueError:
-        close = difflib.get_close_matches(name, list(names), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        shown = ", ".join(list(names)[:8]) + (", ..." if len(names) > 8 else "")
-        raise InputError(
-            f"key '{key}': no {what} named {name!r}{hint} Known: {shown}", source=source
-        ) from None
-
-
 def build_governments(world: World, levels: tuple[str, ...]):
     """Governments of the levels present: names, level codes, and each city's per level."""
     n = world.n_cities
@@ -246,18 +210,28 @@ def build_governments(world: World, levels: tuple[str, ...]):
 
 
 def choose_pioneers(
-    world: World, named: Sequence[int], count: int, adopted: np.ndarray | None = None
+    world: World,
+    named: Sequence[int],
+    count: int,
+    adopted: np.ndarray | None = None,
+    within: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pioneers: the named cities and the ``count`` others with the highest capacity x leaning.
 
     The one place pioneers are chosen: at step 0 (:func:`build_setup`) and by a
     ``pioneers`` event (:mod:`diffusion_sim.events`), where cities that have
-    already adopted are passed as ``adopted`` and not counted. Sorted by index.
+    already adopted are passed as ``adopted`` and not counted. ``within`` (a
+    mask of a group of cities) keeps the others to the group, and with
+    ``count`` 0 they are every city of it. Sorted by index.
     """
     named = np.asarray(named, dtype=np.int64)
     taken = np.zeros(world.n_cities, dtype=bool) if adopted is None else adopted.copy()
     taken[named] = True
-    top = top_pioneers(world.capacity, world.leaning, count, exclude=taken)
+    if within is not None and count == 0:
+        top = np.flatnonzero(within & ~taken)
+    else:
+        exclude = taken if within is None else taken | ~within
+        top = top_pioneers(world.capacity, world.leaning, count, exclude=exclude)
     return np.sort(np.concatenate([named, top]))
 
 
@@ -315,7 +289,7 @@ def build_setup(
     preempts = np.zeros(g, dtype=bool)
     adopted = np.zeros(g, dtype=bool)
     for name, override in scenario.governments.overrides.items():
-        k = _resolve(name, gov_names, "government", f"governments.overrides.{name}", source)
+        k = resolve_name(name, gov_names, "government", f"governments.overrides.{name}", source)
         if override.stance is not None:
             stance[k] = vertical.STANCE_CODES[override.stance]
         preempts[k] = override.preempts
@@ -325,35 +299,10 @@ def build_setup(
         [mech.hierarchical.enabled and lv in mandate_levels for lv in gov_level], dtype=bool
     )
 
-    network_names = [net.name for net in world.networks]
-    city_names = world.city_names  # searched only where a scenario names cities
-    events: dict[int, list[ResolvedEvent]] = {}
-    for i, event in enumerate(scenario.events):
-        key = f"events[{i}]"
-        fields: dict = {"step": event.step, "kind": event.kind}
-        if hasattr(event, "government"):
-            fields["government"] = _resolve(
-                event.government, gov_names, "government", f"{key}.government", source
-            )
-        if hasattr(event, "network"):
-            fields["network"] = _resolve(
-                event.network, network_names, "network", f"{key}.network", source
-            )
-        if event.kind == "stance":
-            fields.update(stance=vertical.STANCE_CODES[event.stance], preempts=event.preempts)
-        elif event.kind == "network_opens":
-            fields["size"] = event.size
-        elif event.kind == "summit":
-            fields.update(boost=event.boost, duration=event.duration)
-        elif event.kind == "pioneers":
-            fields["cities"] = tuple(
-                _resolve(c, city_names, "city", f"{key}.cities", source) for c in event.cities
-            )
-            fields["count"] = event.count
-        events.setdefault(event.step, []).append(ResolvedEvent(**fields))
-
+    events = resolve_events(scenario, world, gov_names, gov_level, city_gov)
     named = [
-        _resolve(c, city_names, "city", "pioneers.cities", source) for c in scenario.pioneers.cities
+        resolve_name(c, world.city_names, "city", "pioneers.cities", source)
+        for c in scenario.pioneers.cities
     ]
     pioneers = choose_pioneers(world, named, scenario.pioneers.count)
     return Setup(

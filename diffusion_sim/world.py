@@ -19,6 +19,14 @@ from diffusion_sim.errors import InputError
 LEADER, FOLLOWER, LAGGARD = 0, 1, 2
 LADDER_NAMES = ("leader", "follower", "laggard")
 
+SIZE_CLASSES = (
+    ("small", 0, 100_000),
+    ("medium", 100_000, 1_000_000),
+    ("large", 1_000_000, 10_000_000),
+    ("mega", 10_000_000, np.inf),
+)
+"""Size classes of cities: (name, lowest population, first above); 10M: the UN's megacity bar."""
+
 
 def ladder_position(
     capacity: np.ndarray, leaning: np.ndarray, leader_cutoff: float, laggard_cutoff: float

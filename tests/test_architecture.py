@@ -41,6 +41,8 @@ LAYERS: dict[str, set[str]] = {
         "compiling",
         "provenance",
         "events",
+        "governments",
+        "resolving",
         "setup",
         "engine",
         "trajectory",

@@ -74,7 +74,27 @@ def scenarios() -> list[tuple[str, ds.Scenario]]:
     hierarchical = hierarchical.with_overrides({"mechanisms.hierarchical.government_rate": 0.05})
     cases.append(("hierarchical-alone", hierarchical))
     cases.append(("horizontal-alone", only(base, "horizontal")))
+    # A set event of every settable key, mid-run: kept hazards refreshed where it acts.
+    settable = [
+        {"step": 6 + 2 * k, "kind": "set", "key": key, "value": value}
+        for k, (key, value) in enumerate(SET_VALUES.items())
+    ]
+    cases.append(("set-events", base.with_overrides({"events": EVENTS + settable})))
     return cases
+
+
+SET_VALUES = {
+    "mechanisms.innovation.rate": 0.03,
+    "mechanisms.vertical.top_down_rate": 0.2,
+    "mechanisms.vertical.bottom_up_rate": 0.4,
+    "mechanisms.vertical.lobbying_weight": 2.0,
+    "mechanisms.hierarchical.government_rate": 0.08,
+    "mechanisms.hierarchical.compliance_steps": 3,
+    "mechanisms.hierarchical.preemption_enforcement": 0.3,
+    "mechanisms.abandonment.rate": 0.04,
+    "mechanisms.abandonment.monitoring_reduction": 0.1,
+}
+"""A new value for every key a set event may change (tests/test_events.py checks the list)."""
 
 
 CASES = scenarios()

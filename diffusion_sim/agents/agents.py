@@ -46,15 +46,30 @@ class GovernmentAgent(mesa.Agent):
         self.level = level
         self.cities: list[CityAgent] = []
         self.population = 0
-        self.stance = vertical.NEUTRAL
-        self.preempts = False
-        self.adopted = False
-        self.mandate = False
-        self.mandate_step = NO_MANDATE
-        self.can_mandate = False
         self.next_channel = -1
         self.support_given = 0
         """Top-down support this step: the model sets it from :meth:`support` each step."""
+
+    # My state is my entry in the model's one GovernmentStates (its verbs change it).
+    @property
+    def stance(self) -> int:
+        return int(self.model.gov_states.stance[self.index])
+
+    @property
+    def preempts(self) -> bool:
+        return bool(self.model.gov_states.preempts[self.index])
+
+    @property
+    def adopted(self) -> bool:
+        return bool(self.model.gov_states.adopted[self.index])
+
+    @property
+    def mandate(self) -> bool:
+        return bool(self.model.gov_states.mandate[self.index])
+
+    @property
+    def mandate_step(self) -> int:
+        return int(self.model.gov_states.mandate_step[self.index])
 
     @property
     def preempting(self) -> bool:
@@ -67,7 +82,7 @@ class GovernmentAgent(mesa.Agent):
     def decide(self) -> None:
         """Bottom-up pressure from my cities, or my own harmonization."""
         self.next_channel = -1
-        if self.adopted:
+        if not self.model.open_to_adoption[self.index]:  # has the policy, or locked out
             return
         adopted = [city for city in self.cities if city.adopted]
         hazards = compose.government_hazards(
@@ -84,7 +99,7 @@ class GovernmentAgent(mesa.Agent):
     def apply(self) -> None:
         if self.next_channel >= 0:
             channel = GOVERNMENT_DECISIONS[self.next_channel]
-            self.model.adopt_government(self.model.steps, self.index, channel)
+            self.model.gov_states.adopt(self.model.steps, self.index, channel)
 
 
 class CityAgent(mesa.Agent):

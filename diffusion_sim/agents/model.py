@@ -17,20 +17,13 @@ from mesa.agent import AgentSet
 from diffusion_sim import events
 from diffusion_sim.agents.agents import CityAgent, GovernmentAgent
 from diffusion_sim.engine.interface import GovernmentState
-from diffusion_sim.mechanisms import compose
+from diffusion_sim.events import Boost
+from diffusion_sim.governments import GovernmentStates
+from diffusion_sim.mechanisms import compose, innovation
 from diffusion_sim.mechanisms.registry import ADOPTION_CODES, INNOVATION
 from diffusion_sim.scenario import LEVELS, Scenario
-from diffusion_sim.setup import NO_MANDATE, Setup
-from diffusion_sim.trajectory import (
-    ADOPT,
-    DROP,
-    EVENT_SOURCE,
-    GOV_ADOPT,
-    GOV_STANCE,
-    GOV_WITHDRAW,
-    Recorder,
-    Trajectory,
-)
+from diffusion_sim.setup import ResolvedEvent, Setup
+from diffusion_sim.trajectory import ADOPT, DROP, EVENT_SOURCE, Recorder, Trajectory
 
 
 class DiffusionModel(mesa.Model):
@@ -54,7 +47,10 @@ class DiffusionModel(mesa.Model):
         """The mechanisms' switches and rates (:mod:`diffusion_sim.mechanisms.compose`)."""
         self.scenario: Scenario = setup.scenario
         self.recorder = Recorder()
-        self.boost, self.boost_until = 1.0, -1
+        self.gov_states = GovernmentStates(setup, self.recorder)
+        """Every government's state (the GovernmentAgents read theirs from it)."""
+        self.open_to_adoption = self.gov_states.open_to_adoption(0)
+        self.boost = Boost()
         self.u_city: list[float] = []
         self.u_gov: list[float] = []
 
@@ -63,10 +59,6 @@ class DiffusionModel(mesa.Model):
             GovernmentAgent(self, k, name, LEVELS[setup.gov_level[k]])
             for k, name in enumerate(setup.gov_names)
         ]
-        for k, agent in enumerate(self.government_agents):
-            agent.stance = int(setup.gov_stance0[k])
-            agent.preempts = bool(setup.gov_preempts0[k])
-            agent.can_mandate = bool(setup.gov_can_mandate[k])
         for row in setup.city_gov:
             for city, gov in zip(self.city_agents, row, strict=True):
                 if gov < setup.n_governments:
@@ -92,7 +84,8 @@ class DiffusionModel(mesa.Model):
 
     # ------------------------------------------------------------ bookkeeping
     def boost_now(self) -> float:
-        return self.boost if self.steps <= self.boost_until else 1.0
+        """Multiplier on horizontal influence this step (:meth:`Boost.at`)."""
+        return self.boost.at(self.steps)
 
     def networks_changed(self) -> None:
         """Give every city its influencers and memberships for the active networks."""
@@ -120,16 +113,7 @@ class DiffusionModel(mesa.Model):
 
     def government_state(self) -> GovernmentState:
         """Each government's adoption, mandate in force, stance and preemption now."""
-        agents = self.government_agents
-        return GovernmentState(
-            adopted=np.array([g.adopted for g in agents], dtype=bool),
-            mandate=np.array([g.mandate and g.adopted for g in agents], dtype=bool),
-            stance=np.array([g.stance for g in agents], dtype=np.int8),
-            preempts=np.array([g.preempts for g in agents], dtype=bool),
-        )
-
-    def government_adopted(self, gov: int) -> bool:
-        return self.government_agents[gov].adopted
+        return self.gov_states.snapshot()
 
     def adopt_cities(self, step: int, cities: np.ndarray) -> None:
         """The cities not yet adopters adopt through innovation (pioneers), in index order."""
@@ -146,29 +130,17 @@ class DiffusionModel(mesa.Model):
             EVENT_SOURCE,
         )
 
-    def adopt_government(self, step: int, gov: int, channel: str) -> None:
-        agent = self.government_agents[gov]
-        agent.adopted = True
-        agent.mandate = agent.can_mandate
-        agent.mandate_step = step if agent.mandate else NO_MANDATE
-        self.recorder.government(step, gov, GOV_ADOPT, channel, int(agent.mandate))
-
-    def withdraw_government(self, step: int, gov: int) -> None:
-        agent = self.government_agents[gov]
-        agent.adopted, agent.mandate, agent.mandate_step = False, False, NO_MANDATE
-        self.recorder.government(step, gov, GOV_WITHDRAW, "event")
-
-    def set_stance(self, step: int, gov: int, stance: int, preempts: bool) -> None:
-        agent = self.government_agents[gov]
-        agent.stance, agent.preempts = stance, preempts
-        self.recorder.government(step, gov, GOV_STANCE, "event", stance)
-
     def resize_network(self, network: int, size: int) -> None:
         self.network_sizes[network] = size
         self.networks_changed()
 
-    def set_boost(self, boost: float, until: int) -> None:
-        self.boost, self.boost_until = boost, until
+    def set_parameter(self, event: ResolvedEvent, scenario: Scenario) -> None:
+        """Every agent reads ``scenario``'s mechanisms from now on (a ``set`` event)."""
+        self.scenario = scenario
+        self.params = compose.params_of(scenario.mechanisms, self.setup.deterrence)
+        rate = scenario.mechanisms.innovation.rate
+        for city in self.city_agents:
+            city.innovation = innovation.innovation_rule(city.capacity, city.leaning, rate)
 
     # ------------------------------------------------------------------- step
     def step(self) -> None:
@@ -177,6 +149,7 @@ class DiffusionModel(mesa.Model):
         # As Python floats: the same doubles as the arrays, and faster for one agent's arithmetic.
         self.u_city = self.rng.random(len(self.city_agents)).tolist()
         self.u_gov = self.rng.random(len(self.government_agents)).tolist()
+        self.open_to_adoption = self.gov_states.open_to_adoption(self.steps)
         for gov in self.government_agents:  # what each gives its cities this step, worked out once
             gov.support_given = gov.support()
         self.cities.do("decide")

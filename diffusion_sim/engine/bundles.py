@@ -79,16 +79,21 @@ def full(n: int, value: float | bool | int, dtype: type) -> np.ndarray:
     return np.full(n, value, dtype=dtype)
 
 
+def fill_innovation(setup: Setup, mechanisms, out: np.ndarray) -> None:
+    """Innovation's own hazard of every city into ``out`` (left as is with innovation off)."""
+    if mechanisms.innovation.enabled:
+        world = setup.world
+        capacity = np.ascontiguousarray(world.capacity, dtype=np.float64)
+        leaning = np.ascontiguousarray(world.leaning, dtype=np.float64)
+        kernels.innovation_base(capacity, leaning, float(mechanisms.innovation.rate), out)
+
+
 def make_cities(setup: Setup) -> Cities:
     """What the kernels read of each city (the first compiled call of a run: caches checked)."""
     compiling.fresh_cache()
-    world, mech = setup.world, setup.scenario.mechanisms
-    n = setup.n_cities
-    base = np.zeros(n)
-    if mech.innovation.enabled:
-        capacity = np.ascontiguousarray(world.capacity, dtype=np.float64)
-        leaning = np.ascontiguousarray(world.leaning, dtype=np.float64)
-        kernels.innovation_base(capacity, leaning, float(mech.innovation.rate), base)
+    world = setup.world
+    base = np.zeros(setup.n_cities)
+    fill_innovation(setup, setup.scenario.mechanisms, base)
     return Cities(
         city_gov=setup.city_gov,
         defiant=np.ascontiguousarray(setup.defiant, dtype=bool),
@@ -135,6 +140,10 @@ def make_governments(g: int) -> Governments:
     )
 
 
-def make_params(setup: Setup) -> Params:
-    """The scenario's switches and rates (:func:`diffusion_sim.mechanisms.compose.params_of`)."""
-    return params_of(setup.scenario.mechanisms, setup.deterrence)
+def make_params(setup: Setup, mechanisms=None) -> Params:
+    """The scenario's switches and rates (:func:`diffusion_sim.mechanisms.compose.params_of`).
+
+    ``mechanisms``: a scenario's changed by a set event (default: the scenario's).
+    """
+    m = setup.scenario.mechanisms if mechanisms is None else mechanisms
+    return params_of(m, setup.deterrence)

@@ -42,13 +42,14 @@ class KeptContext:
             run.governments,
             run.params,
         )
+        govs = run.gov_states
         self._governments_kernel = compiling.bind(
             kernels.governments_now,
-            run.gov_stance,
-            run.gov_adopted,
-            run.gov_preempts,
-            run.gov_mandate,
-            run.gov_mandate_step,
+            govs.stance,
+            govs.adopted,
+            govs.preempts,
+            govs.mandate,
+            govs.mandate_step,
             run.governments,
         )
         run.setup.gov_members  # noqa: B018 - built now, with the run's other tables, not mid-run
@@ -65,13 +66,13 @@ class KeptContext:
 
     def _governments_now(self) -> None:
         """What each government gives the cities under it now (kernels.governments_now)."""
-        run = self.run
+        run, govs = self.run, self.run.gov_states
         self._governments_kernel(
-            run.gov_stance,
-            run.gov_adopted,
-            run.gov_preempts,
-            run.gov_mandate,
-            run.gov_mandate_step,
+            govs.stance,
+            govs.adopted,
+            govs.preempts,
+            govs.mandate,
+            govs.mandate_step,
             run.governments,
         )
 
@@ -85,7 +86,7 @@ class KeptContext:
 
     def _cities_under_changed_governments(self) -> np.ndarray | slice:
         """Cities whose context must be recomputed (a slice for all of them)."""
-        govs = sorted(self.run.changed_govs)
+        govs = sorted(self.run.gov_states.changed)
         if self.all_govs_changed:
             return slice(None)
         order, offsets = self.run.setup.gov_members
@@ -98,10 +99,10 @@ class KeptContext:
     def bring_up_to_date(self, t: int, all_cities: np.ndarray) -> None:
         """Update the context under every government that changed since the last step."""
         run = self.run
-        if not (run.changed_govs or self.all_govs_changed):
+        if not (run.gov_states.changed or self.all_govs_changed):
             return
         cities = self._cities_under_changed_governments()
-        run.changed_govs.clear()
+        run.gov_states.changed.clear()
         self.all_govs_changed = False
         start = self.context.mandate_start
         if isinstance(cities, slice):

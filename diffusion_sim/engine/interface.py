@@ -10,21 +10,15 @@ record into ``recorder`` and answer :meth:`Engine.city_adopted` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from diffusion_sim.governments import GovernmentState
 from diffusion_sim.setup import Setup
 from diffusion_sim.trajectory import Recorder, Trajectory
 
-
-class GovernmentState(NamedTuple):
-    """Each government now: has the policy, has a mandate in force, stance code, preempts."""
-
-    adopted: np.ndarray
-    mandate: np.ndarray
-    stance: np.ndarray
-    preempts: np.ndarray
+__all__ = ["Engine", "GovernmentState"]
 
 
 class Engine(Protocol):

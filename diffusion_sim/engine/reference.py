@@ -26,15 +26,15 @@ if TYPE_CHECKING:
 
 def government_context(engine: VectorizedEngine) -> tuple[np.ndarray, ...]:
     """Per city: support and hostile governments above it, preempted, earliest mandate."""
-    run = engine.run_state
+    govs = engine.run_state.gov_states
     city_gov = engine.setup.city_gov
-    stance = np.append(run.gov_stance, vertical.NEUTRAL)
-    adopted = np.append(run.gov_adopted, False)
+    stance = np.append(govs.stance, vertical.NEUTRAL)
+    adopted = np.append(govs.adopted, False)
     support = vertical.support(stance, adopted).astype(np.float64)
     hostile = stance == vertical.HOSTILE
-    preempting = hostile & np.append(run.gov_preempts, False)
-    in_force = np.append(run.gov_mandate & run.gov_adopted, False)
-    mandate_step = np.where(in_force, np.append(run.gov_mandate_step, NO_MANDATE), NO_MANDATE)
+    preempting = hostile & np.append(govs.preempts, False)
+    in_force = np.append(govs.in_force(), False)
+    mandate_step = np.where(in_force, np.append(govs.mandate_step, NO_MANDATE), NO_MANDATE)
     n = engine.setup.n_cities
     total_support = support[city_gov].sum(axis=0) if len(city_gov) else np.zeros(n)
     n_hostile = hostile[city_gov].sum(axis=0) if len(city_gov) else np.zeros(n, dtype=np.int64)

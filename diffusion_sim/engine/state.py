@@ -1,4 +1,4 @@
-"""The vectorized engine's state: cities' and governments' arrays and what follows a change.
+"""The vectorized engine's state: cities' and governments' state and what follows a change.
 
 A city that adopts or drops moves its neighbours' horizontal pressure (one pass
 over its own ties) and the tallies of the governments above it; a network event
@@ -12,30 +12,30 @@ import numpy as np
 
 from diffusion_sim import compiling, kernels
 from diffusion_sim.engine import bundles
-from diffusion_sim.setup import NO_MANDATE, Setup
+from diffusion_sim.events import Boost
+from diffusion_sim.governments import GovernmentStates
+from diffusion_sim.scenario import Scenario
+from diffusion_sim.setup import Setup
 from diffusion_sim.ties import Influence
+from diffusion_sim.trajectory import Recorder
 
 
 class RunState:
     """Cities' and governments' state during a run; see the module docstring."""
 
-    def __init__(self, setup: Setup) -> None:
+    def __init__(self, setup: Setup, recorder: Recorder) -> None:
         self.setup = setup
         self.mech = setup.scenario.mechanisms
+        """The mechanisms in force: the scenario's, with the ``set`` events so far."""
         n, g = setup.n_cities, setup.n_governments
         self.n = n
         self.cities = bundles.make_cities(setup)
         self.state = bundles.make_state(n)
         self.governments = bundles.make_governments(g)
         self.params = bundles.make_params(setup)
-        self.gov_stance = setup.gov_stance0.copy()
-        self.gov_preempts = setup.gov_preempts0.copy()
-        self.gov_adopted = np.zeros(g, dtype=bool)
-        self.gov_mandate = np.zeros(g, dtype=bool)
-        self.gov_mandate_step = np.full(g, NO_MANDATE, dtype=np.int64)
-        self.boost, self.boost_until = 1.0, -1
-        self.changed_govs: set[int] = set()
-        """Governments whose stance, policy or mandate changed since the context was updated."""
+        self.gov_states = GovernmentStates(setup, recorder)
+        """Every government's state; ``gov_states.changed``: since the context was updated."""
+        self.boost = Boost()
         self.refresh_all = True
         """Recompute every city's hazard at the next update (a network or the boost changed)."""
         no_cities = np.empty(0, dtype=np.int64)
@@ -47,8 +47,20 @@ class RunState:
         self.networks_changed()
 
     def boost_at(self, t: int) -> float:
-        """Multiplier on horizontal influence at step t (a summit's boost while it lasts)."""
-        return self.boost if t <= self.boost_until else 1.0
+        """Multiplier on horizontal influence at step t (:meth:`Boost.at`)."""
+        return self.boost.at(t)
+
+    def parameters_changed(self, scenario: Scenario) -> None:
+        """Read ``scenario``'s mechanisms from now on (a ``set`` event), every hazard refreshed.
+
+        The kernels' parameters are rebuilt, innovation's own hazard of every city
+        recomputed, and every city's context and hazard recomputed at the next
+        update: a set event is rare, so it pays for one full refresh.
+        """
+        self.mech = scenario.mechanisms
+        self.params = bundles.make_params(self.setup, scenario.mechanisms)
+        bundles.fill_innovation(self.setup, self.mech, self.cities.innovation)
+        self.refresh_all = True
 
     def networks_changed(self) -> None:
         """Rebuild tie weights, membership flags and tallies after a network event."""
@@ -119,22 +131,3 @@ class RunState:
         self.state.adopted[fresh] = True
         self.cities_change(fresh, +1)
         return fresh
-
-    def government_adopts(self, step: int, gov: int) -> bool:
-        """Government ``gov`` adopts at ``step``; returns whether it issues a mandate."""
-        self.gov_adopted[gov] = True
-        self.gov_mandate[gov] = self.setup.gov_can_mandate[gov]
-        self.gov_mandate_step[gov] = step if self.gov_mandate[gov] else NO_MANDATE
-        self.changed_govs.add(gov)
-        return bool(self.gov_mandate[gov])
-
-    def government_withdraws(self, gov: int) -> None:
-        self.gov_adopted[gov] = False
-        self.gov_mandate[gov] = False
-        self.gov_mandate_step[gov] = NO_MANDATE
-        self.changed_govs.add(gov)
-
-    def government_stance(self, gov: int, stance: int, preempts: bool) -> None:
-        self.gov_stance[gov] = stance
-        self.gov_preempts[gov] = preempts
-        self.changed_govs.add(gov)

@@ -34,6 +34,7 @@ from diffusion_sim.engine.context import KeptContext
 from diffusion_sim.engine.interface import GovernmentState
 from diffusion_sim.engine.reference import full_hazard
 from diffusion_sim.engine.state import RunState
+from diffusion_sim.events import Boost
 from diffusion_sim.mechanisms import horizontal
 from diffusion_sim.mechanisms.registry import (
     ADOPTION_CODES,
@@ -41,17 +42,9 @@ from diffusion_sim.mechanisms.registry import (
     GOVERNMENT_DECISIONS,
     INNOVATION,
 )
-from diffusion_sim.setup import Setup
-from diffusion_sim.trajectory import (
-    ADOPT,
-    DROP,
-    EVENT_SOURCE,
-    GOV_ADOPT,
-    GOV_STANCE,
-    GOV_WITHDRAW,
-    Recorder,
-    Trajectory,
-)
+from diffusion_sim.scenario import Scenario
+from diffusion_sim.setup import ResolvedEvent, Setup
+from diffusion_sim.trajectory import ADOPT, DROP, EVENT_SOURCE, Recorder, Trajectory
 
 NO_ESCAPE = np.empty(0)
 """Contagion's escape probabilities when the rule is not contagion (never read)."""
@@ -73,9 +66,11 @@ class VectorizedEngine:
         self.setup = setup
         self.rng = rng
         self.mech = setup.scenario.mechanisms
+        self._scenario = setup.scenario
         self.recorder = Recorder()
         self.steps = 0
-        self.run_state = RunState(setup)
+        self.run_state = RunState(setup, self.recorder)
+        self.gov_states = self.run_state.gov_states
         self.kept = KeptContext(self.run_state)
         n = setup.n_cities
         self.n = n
@@ -111,7 +106,7 @@ class VectorizedEngine:
         self._choose_governments = compiling.bind(
             kernels.choose_governments,
             np.zeros(g),
-            run.gov_stance,
+            run.gov_states.stance,
             self._gov_population,
             self._gov_cities,
             self._response,
@@ -154,13 +149,7 @@ class VectorizedEngine:
 
     def government_state(self) -> GovernmentState:
         """Each government's adoption, mandate in force, stance and preemption now (copies)."""
-        run = self.run_state
-        return GovernmentState(
-            adopted=run.gov_adopted.copy(),
-            mandate=run.gov_mandate & run.gov_adopted,
-            stance=run.gov_stance.copy(),
-            preempts=run.gov_preempts.copy(),
-        )
+        return self.gov_states.snapshot()
 
     def full_pressure(self, out: np.ndarray | None = None) -> np.ndarray:
         """Every city's horizontal pressure from scratch (the one pass over every tie)."""
@@ -171,33 +160,34 @@ class VectorizedEngine:
         return full_hazard(self, t)
 
     # ---------------------------------------------------------------- verbs
-    def government_adopted(self, gov: int) -> bool:
-        return bool(self.run_state.gov_adopted[gov])
-
     def adopt_cities(self, step: int, cities: np.ndarray) -> None:
         fresh = self.run_state.adopt(cities)
         self.recorder.cities(
             step, fresh, ADOPT, np.full(len(fresh), ADOPTION_CODES[INNOVATION]), EVENT_SOURCE
         )
 
-    def adopt_government(self, step: int, gov: int, channel: str) -> None:
-        mandate = self.run_state.government_adopts(step, gov)
-        self.recorder.government(step, gov, GOV_ADOPT, channel, int(mandate))
-
-    def withdraw_government(self, step: int, gov: int) -> None:
-        self.run_state.government_withdraws(gov)
-        self.recorder.government(step, gov, GOV_WITHDRAW, "event")
-
-    def set_stance(self, step: int, gov: int, stance: int, preempts: bool) -> None:
-        self.run_state.government_stance(gov, stance, preempts)
-        self.recorder.government(step, gov, GOV_STANCE, "event", stance)
-
     def resize_network(self, network: int, size: int) -> None:
         self.run_state.network_sizes[network] = size
         self.run_state.networks_changed()
 
-    def set_boost(self, boost: float, until: int) -> None:
-        self.run_state.boost, self.run_state.boost_until = boost, until
+    @property
+    def boost(self) -> Boost:
+        return self.run_state.boost
+
+    @boost.setter
+    def boost(self, value: Boost) -> None:
+        self.run_state.boost = value
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario in force: the setup's, with the ``set`` events so far."""
+        return self._scenario
+
+    def set_parameter(self, event: ResolvedEvent, scenario: Scenario) -> None:
+        self._scenario = scenario
+        self.mech = scenario.mechanisms
+        self.run_state.parameters_changed(scenario)
+        self.kept.all_govs_changed = True  # the top-down hazard kept per city reads a rate
 
     # -------------------------------------------------------------- hazards
     def _escaped(self, cities: np.ndarray) -> np.ndarray:
@@ -270,7 +260,7 @@ class VectorizedEngine:
         adopt_code = self._adoption_codes[adopt_channel]
         exit_code = self._exit_codes[channel[leaving]]
 
-        gov_adopting = self._government_choices(u_gov)
+        gov_adopting = self._government_choices(u_gov, t)
 
         # Apply everything at once.
         state.adopted[adopting] = True
@@ -280,7 +270,7 @@ class VectorizedEngine:
         self.recorder.cities(t, adopting, ADOPT, adopt_code, sources, rest)
         self.recorder.cities(t, dropping, DROP, exit_code)
         for gov, gov_channel in gov_adopting:
-            self.adopt_government(t, gov, gov_channel)
+            self.gov_states.adopt(t, gov, gov_channel)
         self.steps = t
 
     def _sources(
@@ -310,7 +300,7 @@ class VectorizedEngine:
         self._adoption_sources(*args)
         return sources, rest
 
-    def _government_choices(self, u_gov: np.ndarray) -> list[tuple[int, str]]:
+    def _government_choices(self, u_gov: np.ndarray, t: int) -> list[tuple[int, str]]:
         """Governments that adopt this step, with their channel (bottom-up or harmonization).
 
         With both mechanisms off no government adopts but by an event (the uniforms
@@ -323,7 +313,7 @@ class VectorizedEngine:
         channel = self._gov_channel
         self._choose_governments(
             u_gov,
-            run.gov_stance,
+            run.gov_states.stance,
             self._gov_population,
             self._gov_cities,
             self._response,
@@ -331,7 +321,7 @@ class VectorizedEngine:
             run.params,
             channel,
         )
-        chosen = np.flatnonzero(~run.gov_adopted & (channel >= 0))
+        chosen = np.flatnonzero(run.gov_states.open_to_adoption(t) & (channel >= 0))
         return [(int(k), GOVERNMENT_DECISIONS[channel[k]]) for k in chosen]
 
     def run(self, steps: int, progress: Callable[[int], None] | None = None) -> Trajectory:

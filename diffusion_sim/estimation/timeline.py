@@ -27,9 +27,11 @@ from diffusion_sim.engine.bundles import Cities
 from diffusion_sim.engine.reference import government_context
 from diffusion_sim.errors import InputError
 from diffusion_sim.estimation.histories import Histories, changes_at
+from diffusion_sim.events import Boost
+from diffusion_sim.governments import GovernmentStates
 from diffusion_sim.mechanisms import compose, hierarchical
-from diffusion_sim.mechanisms.compose import NO_MANDATE, Params
-from diffusion_sim.setup import Setup
+from diffusion_sim.mechanisms.compose import Params
+from diffusion_sim.setup import ResolvedEvent, Setup
 
 
 class Replay:
@@ -40,24 +42,17 @@ class Replay:
     """
 
     def __init__(self, setup: Setup, pioneers: bool) -> None:
-        g = setup.n_governments
         self.setup = setup
+        self.scenario = setup.scenario
         self.run_state = self
         self.pioneers = pioneers
-        self.gov_stance = setup.gov_stance0.copy()
-        self.gov_preempts = setup.gov_preempts0.copy()
-        self.gov_adopted = np.zeros(g, dtype=bool)
-        self.gov_mandate = np.zeros(g, dtype=bool)
-        self.gov_mandate_step = np.full(g, NO_MANDATE, dtype=np.int64)
+        self.gov_states = GovernmentStates(setup)
+        """The governments, changed by the one set of verbs (nothing recorded)."""
         self.adopted = np.zeros(setup.n_cities, dtype=bool)
         self.forced: list[np.ndarray] = []
-        self.boost, self.boost_until = 1.0, -1
-        self.changed = True
+        self.boost = Boost()
 
     # the verbs (diffusion_sim.events.EngineVerbs)
-    def government_adopted(self, gov: int) -> bool:
-        return bool(self.gov_adopted[gov])
-
     def city_adopted(self) -> np.ndarray:
         return self.adopted.copy()
 
@@ -68,29 +63,21 @@ class Replay:
             self.adopted[fresh] = True
             self.forced.append(fresh)
 
-    def adopt_government(self, step: int, gov: int, channel: str) -> None:
-        self.gov_adopted[gov] = True
-        self.gov_mandate[gov] = self.setup.gov_can_mandate[gov]
-        self.gov_mandate_step[gov] = step if self.gov_mandate[gov] else NO_MANDATE
-        self.changed = True
-
-    def withdraw_government(self, step: int, gov: int) -> None:
-        self.gov_adopted[gov] = self.gov_mandate[gov] = False
-        self.gov_mandate_step[gov] = NO_MANDATE
-        self.changed = True
-
-    def set_stance(self, step: int, gov: int, stance: int, preempts: bool) -> None:
-        self.gov_stance[gov], self.gov_preempts[gov] = stance, preempts
-        self.changed = True
-
     def resize_network(self, network: int, size: int) -> None:
         """Networks are read per step from :func:`diffusion_sim.events.network_sizes_at`."""
 
-    def set_boost(self, boost: float, until: int) -> None:
-        self.boost, self.boost_until = boost, until
+    def set_parameter(self, event: ResolvedEvent, scenario) -> None:
+        """Refused: the likelihood fits one value of each parameter over the whole run."""
+        raise InputError(
+            f"key '{event.where}.key': a set event (step {event.step}, {event.key} = "
+            f"{event.value}) changes a parameter mid-run, which the estimation cannot replay: "
+            "it fits one value of each parameter over the whole run; remove the event "
+            "or estimate on a scenario without it",
+            source=self.setup.scenario.source,
+        )
 
     def boost_at(self, t: int) -> float:
-        return self.boost if t <= self.boost_until else 1.0
+        return self.boost.at(t)
 
 
 @dataclass(frozen=True)
@@ -153,9 +140,10 @@ def build_cells(setup: Setup, histories: Histories) -> Cells:
     since = np.full(setup.n_cities, -1, dtype=np.int64)
     since[adopts[0]] = 0
     spells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    govs = replay.gov_states
     for g in gov_at[0]:
-        if not replay.gov_adopted[g]:
-            replay.adopt_government(0, int(g), "vertical")
+        if not govs.adopted[g]:
+            govs.adopt(0, int(g), "vertical")
 
     parts: dict[str, list[np.ndarray]] = {k: [] for k in Cells.__dataclass_fields__}
     snapshots: list[Snapshot] = []
@@ -168,16 +156,10 @@ def build_cells(setup: Setup, histories: Histories) -> Cells:
         replay.forced.clear()
         forced_total += len(forced)
         since[forced] = t
-        if replay.changed or context is None:
+        if govs.changed or context is None:
             context = _context(replay, setup, params, cities)
-            snapshots.append(
-                Snapshot(
-                    replay.gov_stance.copy(),
-                    replay.gov_adopted.copy(),
-                    replay.gov_mandate & replay.gov_adopted,
-                )
-            )
-            replay.changed = False
+            snapshots.append(Snapshot(govs.stance.copy(), govs.adopted.copy(), govs.in_force()))
+            govs.changed.clear()
         support, n_hostile, blocked, start = context
         at_risk = np.flatnonzero(~replay.adopted)
         hazard_adopts = np.setdiff1d(adopts[t], forced, assume_unique=True)
@@ -218,8 +200,8 @@ def build_cells(setup: Setup, histories: Histories) -> Cells:
         replay.adopted[leaving] = False
         since[leaving] = -1
         for g in gov_at[t]:
-            if not replay.gov_adopted[g]:
-                replay.adopt_government(t, int(g), "vertical")
+            if not govs.adopted[g]:
+                govs.adopt(t, int(g), "vertical")
     holding = np.flatnonzero(since >= 0)
     spells.append((holding, since[holding], np.full(len(holding), steps)))
     spell = [np.concatenate([s[k] for s in spells]).astype(np.int64) for k in range(3)]

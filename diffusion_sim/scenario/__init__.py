@@ -13,6 +13,19 @@ and line), :mod:`.explain` (the parameter reference), :mod:`.loading` (files,
 
 from __future__ import annotations
 
+from diffusion_sim.scenario.event_models import (
+    EVENT_MODELS,
+    GOVERNMENT_EVENTS,
+    SETTABLE,
+    GovernmentAdoptsEvent,
+    GovernmentWithdrawsEvent,
+    NetworkFoundedEvent,
+    NetworkOpensEvent,
+    PioneersEvent,
+    SetEvent,
+    StanceEvent,
+    SummitEvent,
+)
 from diffusion_sim.scenario.explain import explain, parameters_markdown
 from diffusion_sim.scenario.further import Mechanisms
 from diffusion_sim.scenario.keys import (
@@ -43,20 +56,12 @@ from diffusion_sim.scenario.messages import (
     line_of,
 )
 from diffusion_sim.scenario.schema import (
-    EVENT_MODELS,
     Event,
-    GovernmentAdoptsEvent,
     GovernmentOverride,
     Governments,
-    GovernmentWithdrawsEvent,
-    NetworkFoundedEvent,
-    NetworkOpensEvent,
-    PioneersEvent,
     Policy,
     Run,
     Scenario,
-    StanceEvent,
-    SummitEvent,
     parse_scenario,
 )
 from diffusion_sim.scenario.sections import (
@@ -92,10 +97,12 @@ _model_of = model_of
 __all__ = [
     "EVENT_MODELS",
     "FOLDER_NAME_RULE",
+    "GOVERNMENT_EVENTS",
     "LEVELS",
     "MAX_CITIES",
     "MAX_FILE_BYTES",
     "MAX_STEPS",
+    "SETTABLE",
     "SHIPPED_SCENARIOS",
     "Abandonment",
     "Event",
@@ -119,6 +126,7 @@ __all__ = [
     "Run",
     "Scenario",
     "Section",
+    "SetEvent",
     "Stance",
     "StanceEvent",
     "SummitEvent",

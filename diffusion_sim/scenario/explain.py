@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from diffusion_sim.scenario.event_models import EVENT_MODELS
 from diffusion_sim.scenario.keys import bounds, model_of
-from diffusion_sim.scenario.schema import EVENT_MODELS, Scenario
+from diffusion_sim.scenario.schema import Scenario
 
 
 def explain(model: type[BaseModel] | None = None, prefix: str = "") -> list[dict[str, Any]]:

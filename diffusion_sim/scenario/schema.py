@@ -17,11 +17,20 @@ from pydantic import (
 )
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.scenario.event_models import (
+    GovernmentAdoptsEvent,
+    GovernmentWithdrawsEvent,
+    NetworkFoundedEvent,
+    NetworkOpensEvent,
+    PioneersEvent,
+    SetEvent,
+    StanceEvent,
+    SummitEvent,
+)
 from diffusion_sim.scenario.further import Mechanisms
 from diffusion_sim.scenario.keys import allowed_keys, set_dotted
 from diffusion_sim.scenario.messages import all_attributed, format_validation_errors
 from diffusion_sim.scenario.sections import (
-    MAX_CITIES,
     MAX_STEPS,
     NetworkSpec,
     Pioneers,
@@ -70,84 +79,6 @@ class Governments(Section):
 
 # --------------------------------------------------------------------- events
 
-
-class _Event(Section):
-    step: int = Field(
-        ge=1, le=MAX_STEPS, description="step at which it happens (before that step's draws)"
-    )
-
-
-class StanceEvent(_Event):
-    """A government changes stance (e.g. a nation turns hostile and preempts)."""
-
-    kind: Literal["stance"]
-    government: Label = Field(description="name of the government")
-    stance: Stance = Field(description="the new stance")
-    preempts: bool = Field(False, description="forbids the policy while hostile")
-
-
-class GovernmentAdoptsEvent(_Event):
-    """A government adopts the policy (with a mandate where its level mandates)."""
-
-    kind: Literal["government_adopts"]
-    government: Label = Field(description="name of the government")
-
-
-class GovernmentWithdrawsEvent(_Event):
-    """A government drops the policy and its mandate (e.g. the 2017 US withdrawal)."""
-
-    kind: Literal["government_withdraws"]
-    government: Label = Field(description="name of the government")
-
-
-class NetworkFoundedEvent(_Event):
-    """A network starts: its ties and memberships count from this step."""
-
-    kind: Literal["network_founded"]
-    network: Label = Field(description="name of a network in [networks]; its ties start now")
-
-
-class NetworkOpensEvent(_Event):
-    """A network opens its membership to more cities."""
-
-    kind: Literal["network_opens"]
-    network: Label = Field(description="name of a network in [networks]")
-    size: int = Field(ge=1, le=MAX_CITIES, description="members after opening")
-
-
-class SummitEvent(_Event):
-    """A summit multiplies horizontal influence for a while (e.g. COP mayors' summits)."""
-
-    kind: Literal["summit"]
-    boost: float = Field(ge=1, le=100, description="multiplier on horizontal influence")
-    duration: int = Field(1, ge=1, le=MAX_STEPS, description="steps the boost lasts")
-
-
-class PioneersEvent(_Event):
-    """Named cities (or the most ready ones) adopt at this step."""
-
-    kind: Literal["pioneers"]
-    cities: tuple[Label, ...] = Field(
-        default=(), strict=False, max_length=100_000, description="names of cities that adopt"
-    )
-    count: int = Field(
-        0,
-        ge=0,
-        le=MAX_CITIES,
-        description="or: this many non-adopters with the highest readiness adopt",
-    )
-
-
-EVENT_MODELS = (
-    StanceEvent,
-    GovernmentAdoptsEvent,
-    GovernmentWithdrawsEvent,
-    NetworkFoundedEvent,
-    NetworkOpensEvent,
-    SummitEvent,
-    PioneersEvent,
-)
-
 Event = Annotated[
     StanceEvent
     | GovernmentAdoptsEvent
@@ -155,7 +86,8 @@ Event = Annotated[
     | NetworkFoundedEvent
     | NetworkOpensEvent
     | SummitEvent
-    | PioneersEvent,
+    | PioneersEvent
+    | SetEvent,
     Field(discriminator="kind"),
 ]
 
