@@ -134,3 +134,11 @@ def test_the_fitted_rows_coordinator_field_never_reaches_the_fit(tmp_path):
     none = _fit(scenario, blank_path)
     assert (none.adoptions["p_vertical"] == 0).all()
     assert none.fit.loglik != original.fit.loglik
+
+
+def test_the_auc_is_the_share_of_pairs_ranked_right_ties_half():
+    from diffusion_sim.estimation.coordination import roc_auc_score
+
+    # positives 0.9, 0.4; negatives 0.4, 0.1: pairs 1 + 1 + 0.5 (tie) + 1 of 4
+    assert roc_auc_score([1, 1, 0, 0], [0.9, 0.4, 0.4, 0.1]) == 0.875
+    assert roc_auc_score([1, 0], [0.1, 0.9]) == 0.0

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import mannwhitneyu
 
 from diffusion_sim.calibration.data import Adoptions
 from diffusion_sim.coordinators import with_coordinators
@@ -99,6 +100,19 @@ def government_steps(
     return np.asarray(govs, dtype=np.int64), np.maximum(steps, 0)
 
 
+def roc_auc_score(y: np.ndarray, score: np.ndarray) -> float:
+    """The area under the ROC curve: P(score of a positive > a negative's), ties half.
+
+    The Mann-Whitney U of the positives over the product of the two counts (scipy),
+    which is the AUC exactly (benchmarks/vertical_validation.py checks it against
+    scikit-learn's, which the package does not depend on).
+    """
+    y = np.asarray(y, dtype=bool)
+    score = np.asarray(score, dtype=float)
+    u = mannwhitneyu(score[y], score[~y], alternative="two-sided").statistic
+    return float(u / (y.sum() * (~y).sum()))
+
+
 def auc_table(adoptions: pd.DataFrame, min_country: int = 30) -> pd.DataFrame:
     """AUC of ``p_vertical`` for the held-out ``coordinated`` flag: overall, within, by country.
 
@@ -107,8 +121,6 @@ def auc_table(adoptions: pd.DataFrame, min_country: int = 30) -> pd.DataFrame:
     and at least one of each; "within countries" pools every such pair of one
     country (the stratified AUC, each country weighted by its pairs).
     """
-    from sklearn.metrics import roc_auc_score
-
     frame = adoptions.dropna(subset=["coordinated", "p_vertical"])
     y = frame["coordinated"].astype(bool).to_numpy()
     score = frame["p_vertical"].to_numpy(dtype=float)
