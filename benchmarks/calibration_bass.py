@@ -41,7 +41,7 @@ TARGET = 0.97
 
 
 def has_ceiling() -> bool:
-    from diffusion_sim.calibration import fit_key
+    from diffusion_sim.studies.calibration import fit_key
 
     try:
         fit_key(scenario(), CEILING)
@@ -87,7 +87,7 @@ def write_curve(p: float, q: float, m: float, csv: Path) -> None:
 
 
 def one(case: tuple[float, float, float, float, int]) -> dict:
-    from diffusion_sim.calibration import calibrate
+    from diffusion_sim.studies.calibration import calibrate
 
     p, q, m, prestige, seed = case
     keys = KEYS + ([CEILING] if has_ceiling() else [])

@@ -51,7 +51,7 @@ def base_scenario():
 def one_curve(index: int) -> dict:
     """Draw the truth, generate the curve, fit it; return truth, interval and timing."""
     import diffusion_sim as ds
-    from diffusion_sim.calibration import calibrate
+    from diffusion_sim.studies.calibration import calibrate
 
     rng = np.random.default_rng(np.random.SeedSequence(2024).spawn(index + 1)[index])
     truth = {k: math.exp(rng.uniform(math.log(lo), math.log(hi))) for k, (lo, hi) in PRIOR.items()}

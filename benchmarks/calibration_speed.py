@@ -31,7 +31,7 @@ def cpu() -> float:
 
 def main() -> int:
     import diffusion_sim as ds
-    from diffusion_sim.calibration import calibrate
+    from diffusion_sim.studies.calibration import calibrate
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)

@@ -36,7 +36,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 import diffusion_sim as ds
-from diffusion_sim.estimation import estimate, export_panel
+from diffusion_sim.studies.estimation import estimate, export_panel
 
 TEXTBOOK = {
     "mechanisms.horizontal.rule": "contagion",

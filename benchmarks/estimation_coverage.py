@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 import diffusion_sim as ds
-from diffusion_sim.estimation import estimate
+from diffusion_sim.studies.estimation import estimate
 
 BASE = {
     "mechanisms.horizontal.rule": "contagion",

@@ -1,7 +1,7 @@
 """How long ``estimate`` takes on the European world: 7,609 cities x 192 monthly steps.
 
 Simulates ``eu_covenant`` (contagion rule, every mechanism on, January 2008 to
-December 2023: steps 0..191) once, then times :func:`diffusion_sim.estimation.estimate`
+December 2023: steps 0..191) once, then times :func:`diffusion_sim.studies.estimation.estimate`
 on the run's own events with four parameters (innovation rate, horizontal
 strength, top-down rate, deterrence): reading the histories, building the cells
 and exposure, the fit with its standard errors, and the attribution of every
@@ -18,7 +18,7 @@ import os
 import time
 
 import diffusion_sim as ds
-from diffusion_sim.estimation import estimate
+from diffusion_sim.studies.estimation import estimate
 
 PARAMS = [
     "innovation.rate",

@@ -30,7 +30,7 @@ CEILING = "mechanisms.opposition_leaning"
 
 def main() -> int:
     import diffusion_sim as ds
-    from diffusion_sim.cli_args import parse_sets
+    from diffusion_sim.cli.args import parse_sets
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -75,7 +75,7 @@ def main() -> int:
         f"\nmodel RMSE / Bass RMSE = {model.rmse:.0f} / {bass.rmse:.0f} = "
         f"{model.rmse / bass.rmse:.2f} (goal <= 1); wall {wall:.0f} s"
     )
-    from diffusion_sim.storage import reserve_folder, timestamp
+    from diffusion_sim.record.storage import reserve_folder, timestamp
 
     folder = result.save(reserve_folder(args.out, f"forecast-covenant-{timestamp()}"))
     print(f"saved in {folder}")

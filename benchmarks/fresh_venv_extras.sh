@@ -23,7 +23,7 @@ check_for() {
         dashboard) echo 'diffusion-sim dashboard --help >/dev/null && python -c "import diffusion_sim.app, solara"' ;;
         notebook) echo 'jupyter lab --version && python -c "import ipykernel, diffusion_sim"' ;;
         docs) echo 'python -c "import nbclient, nbformat, ipykernel"' ;;
-        sweep) echo 'diffusion-sim sweep --help >/dev/null && diffusion-sim analyze --help >/dev/null && python -c "import diffusion_sim.sweep.runner, diffusion_sim.sweep._worker, diffusion_sim.sweep.analyze, diffusion_sim.sweep.design, dask_jobqueue"' ;;
+        sweep) echo 'diffusion-sim sweep --help >/dev/null && diffusion-sim analyze --help >/dev/null && python -c "import diffusion_sim.studies.sweep.runner, diffusion_sim.studies.sweep._worker, diffusion_sim.studies.sweep.analyze, diffusion_sim.studies.sweep.design, dask_jobqueue"' ;;
         bench) echo 'python -c "import ndlib.models.epidemics"' ;;
         calibrate) echo 'diffusion-sim calibrate --help >/dev/null && python -c "import pyabc"' ;;
         test) echo 'python -m pytest --version && ruff --version && python -c "import hypothesis, psutil, playwright, distributed, SALib, ema_workbench, pyabc, nbclient"' ;;

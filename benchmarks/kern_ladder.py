@@ -5,7 +5,7 @@ One command (from the repository root):
     python benchmarks/kern_ladder.py            # print the tables and update docs/ODD.md
     python benchmarks/kern_ladder.py --no-write # print only
 
-For each world it runs the four modes of diffusion_sim.modes.MODES on one world
+For each world it runs the four modes of diffusion_sim.studies.modes.MODES on one world
 with common replicate seeds (one SeedSequence), prints the share adopted on each
 rung of the ladder with 95% bootstrap intervals, and Kern's four claims with
 the paired difference that tests each. Every sentence is written from the numbers.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import diffusion_sim as ds
 from diffusion_sim.app.learn import built_in_classroom
-from diffusion_sim.modes import format_ladder, ladder_runs, ladder_table
+from diffusion_sim.studies.modes import format_ladder, ladder_runs, ladder_table
 
 ROOT = Path(__file__).resolve().parent.parent
 ODD = ROOT / "docs" / "ODD.md"

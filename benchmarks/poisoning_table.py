@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from diffusion_sim.cli import main  # noqa: E402
-from diffusion_sim.csv_cells import FORMULA_STARTS  # noqa: E402
 from diffusion_sim.errors import InputError  # noqa: E402
+from diffusion_sim.record.csv_cells import FORMULA_STARTS  # noqa: E402
 
 SHIPPED = ROOT / "diffusion_sim" / "shipped" / "scenarios"
 EVIL = '=HYPERLINK("http://evil","x")'

@@ -3,7 +3,7 @@
     python benchmarks/profile_1m.py [--cities N] [--steps S] [--top K]
 
 cProfile around each ``engine.step(t)`` (engine construction excluded), sorted by
-own time. The compiled loops (diffusion_sim/kernels.py) appear as single calls:
+own time. The compiled loops (diffusion_sim/engines/vectorized/kernels.py) appear as single calls:
 their time is the time inside the loop. Prints a table for docs/performance.md.
 """
 
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=16)
     args = parser.parse_args(argv)
 
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.model.setup import build_setup
     from diffusion_sim.simulation import build_world, make_engine
 
     scenario = synthetic_scenario(args.cities, args.steps)

@@ -135,8 +135,8 @@ def threshold_scenario(n: int, steps: int):
 # --------------------------------------------------------------------- workers
 def worker_synthetic(n: int, steps: int, repeats: int) -> dict[str, Any]:
     """World construction, then ``repeats`` runs of ``steps`` steps, timed step by step."""
-    from diffusion_sim.results import build_result
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.model.setup import build_setup
+    from diffusion_sim.record.results import build_result
     from diffusion_sim.simulation import build_world, make_engine
 
     scenario = synthetic_scenario(n, steps)
@@ -223,7 +223,7 @@ def worker_compare(n: int, steps: int, engines: list[str], regime: str) -> dict[
 
 def one_run(engine_name: str, scenario, world, steps: int) -> dict[str, Any]:
     """One timed run of one of the project's engines, from the same seed."""
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.model.setup import build_setup
     from diffusion_sim.simulation import make_engine
 
     rng = np.random.default_rng(7)

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from diffusion_sim import load_scenario
-from diffusion_sim.setup import build_setup
+from diffusion_sim.model.setup import build_setup
 from diffusion_sim.simulation import build_world, make_engine
 
 

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import psutil
 
-from diffusion_sim.sweep.parts import runs_of
-from diffusion_sim.sweep.runner import MANIFEST, prepare, run_sweep
-from diffusion_sim.sweep.spec import sweep_from_dict
+from diffusion_sim.studies.sweep.parts import runs_of
+from diffusion_sim.studies.sweep.runner import MANIFEST, prepare, run_sweep
+from diffusion_sim.studies.sweep.spec import sweep_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -201,11 +201,11 @@ def breakdown(args: argparse.Namespace, results: dict) -> None:
     """Per-run cost by phase, in this process: the full path and the sweep worker's."""
     import numpy as np
 
-    from diffusion_sim.outcomes import outcomes, outcomes_from_events
-    from diffusion_sim.results import build_result, make_manifest
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.model.setup import build_setup
+    from diffusion_sim.record.outcomes import outcomes, outcomes_from_events
+    from diffusion_sim.record.results import build_result, make_manifest
     from diffusion_sim.simulation import attach_networks, make_engine
-    from diffusion_sim.sweep._worker import WorkerState, run_one
+    from diffusion_sim.studies.sweep._worker import WorkerState, run_one
 
     data = sweep_data("bench_breakdown", args.breakdown_runs, args.cities, args.steps, None)
     sweep = sweep_from_dict(data)

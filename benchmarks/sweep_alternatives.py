@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.sweep.design import run_seed
-from diffusion_sim.sweep.runner import read_results, run_sweep
-from diffusion_sim.sweep.spec import load_sweep
+from diffusion_sim.studies.sweep.design import run_seed
+from diffusion_sim.studies.sweep.runner import read_results, run_sweep
+from diffusion_sim.studies.sweep.spec import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = ROOT / "sweeps" / "kern_modes_grid.toml"
@@ -103,7 +103,7 @@ def ema(workers: int) -> tuple[float, pd.DataFrame]:
 def mesa(workers: int) -> tuple[float, pd.DataFrame]:
     import mesa as mesa_pkg
 
-    from diffusion_sim.agents.model import DiffusionModel
+    from diffusion_sim.engines.agents.model import DiffusionModel
 
     sweep = load_sweep(GRID)
     spec = sweep.spec

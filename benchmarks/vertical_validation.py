@@ -36,12 +36,12 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 import diffusion_sim as ds
-from diffusion_sim.calibration import read_adoptions
-from diffusion_sim.coordinators import territories
-from diffusion_sim.estimation import estimate
-from diffusion_sim.estimation.coordination import auc_table, structure_rows, universe
-from diffusion_sim.estimation.report import validation_lines
 from diffusion_sim.simulation import build_world
+from diffusion_sim.studies.calibration import read_adoptions
+from diffusion_sim.studies.estimation import estimate
+from diffusion_sim.studies.estimation.coordination import auc_table, structure_rows, universe
+from diffusion_sim.studies.estimation.report import validation_lines
+from diffusion_sim.world.coordinators import territories
 
 NEUTRAL = {
     "governments.bloc": "neutral",
@@ -144,7 +144,7 @@ def territory_check(adoptions, world, rows: pd.DataFrame, floor: int) -> None:
     lon, lat = lon[ok], lat[ok]
     from scipy.spatial import cKDTree
 
-    from diffusion_sim.synthetic import unit_vectors
+    from diffusion_sim.world.synthetic import unit_vectors
 
     near, _ = cKDTree(unit_vectors(lon, lat)).query(
         unit_vectors(rows["lon"].fillna(0).to_numpy(), rows["lat"].fillna(0).to_numpy())

@@ -34,8 +34,8 @@ def peak_mb() -> float:
 
 def one_run(scenario, world, seed: int, cache: dict) -> dict[str, float]:
     """simulate's steps one by one, timed: setup, engine (tie matrices), steps, tables."""
-    from diffusion_sim.results import build_result, make_manifest
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.model.setup import build_setup
+    from diffusion_sim.record.results import build_result, make_manifest
     from diffusion_sim.simulation import make_engine
 
     times = {}

@@ -18,16 +18,16 @@ __version__ = "0.1.0"
 _WHERE = {
     "Ensemble": "diffusion_sim.simulation",
     "InputError": "diffusion_sim.errors",
-    "Result": "diffusion_sim.results",
+    "Result": "diffusion_sim.record.results",
     "Scenario": "diffusion_sim.scenario",
     "World": "diffusion_sim.world",
     "build_world": "diffusion_sim.simulation",
-    "calibrate": "diffusion_sim.calibration",
-    "compare": "diffusion_sim.comparison",
-    "compare_modes": "diffusion_sim.comparison",
-    "estimate": "diffusion_sim.estimation",
-    "export": "diffusion_sim.graph_export",
-    "forecast": "diffusion_sim.calibration.forecast",
+    "calibrate": "diffusion_sim.studies.calibration",
+    "compare": "diffusion_sim.studies.comparison",
+    "compare_modes": "diffusion_sim.studies.comparison",
+    "estimate": "diffusion_sim.studies.estimation",
+    "export": "diffusion_sim.studies.graph_export",
+    "forecast": "diffusion_sim.studies.calibration.forecast",
     "load_scenario": "diffusion_sim.scenario",
     "parse_scenario": "diffusion_sim.scenario",
     "simulate": "diffusion_sim.simulation",
@@ -68,12 +68,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
-    from diffusion_sim.calibration import calibrate
-    from diffusion_sim.calibration.forecast import forecast
-    from diffusion_sim.comparison import compare, compare_modes
     from diffusion_sim.errors import InputError
-    from diffusion_sim.graph_export import export
-    from diffusion_sim.results import Result
+    from diffusion_sim.record.results import Result
     from diffusion_sim.scenario import Scenario, load_scenario, parse_scenario
     from diffusion_sim.simulation import Ensemble, build_world, simulate, simulate_ensemble
+    from diffusion_sim.studies.calibration import calibrate
+    from diffusion_sim.studies.calibration.forecast import forecast
+    from diffusion_sim.studies.comparison import compare, compare_modes
+    from diffusion_sim.studies.graph_export import export
     from diffusion_sim.world import World

@@ -2,7 +2,7 @@
 
 import sys
 
-from diffusion_sim.cli_interrupts import deliver_ignored_interrupts, forget_interrupt
+from diffusion_sim.cli.interrupts import deliver_ignored_interrupts, forget_interrupt
 
 deliver_ignored_interrupts()  # a Ctrl-C while the modules load is never dropped
 try:

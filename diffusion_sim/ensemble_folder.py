@@ -37,14 +37,13 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.results import (
+from diffusion_sim.record.results import (
     Result,
     chart_labels,
     ensemble_band,
     run_fingerprint,
 )
-from diffusion_sim.scenario import Scenario
-from diffusion_sim.storage import (
+from diffusion_sim.record.storage import (
     LOCK,
     MANIFEST,
     clean_stale_staging,
@@ -59,6 +58,7 @@ from diffusion_sim.storage import (
     write_json,
     write_manifest,
 )
+from diffusion_sim.scenario import Scenario
 from diffusion_sim.world import World
 
 INCOMPLETE = "incomplete.json"
@@ -340,7 +340,7 @@ def _run_pending(
 
 def _write_tables(folder: Path, scenario: Scenario, engine: str, wall_s: float) -> None:
     """The ensemble tables from the replicate folders (each checked again), then the manifest."""
-    from diffusion_sim.plotting import plot_band
+    from diffusion_sim.record.plotting import plot_band
     from diffusion_sim.simulation import ensemble_of
 
     run = scenario.run

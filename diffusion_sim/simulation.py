@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.networks import build_networks
-from diffusion_sim.results import (
+from diffusion_sim.model.setup import Setup, build_setup
+from diffusion_sim.model.trajectory import Trajectory
+from diffusion_sim.record.results import (
     Result,
     build_result,
     chart_labels,
@@ -25,12 +26,11 @@ from diffusion_sim.results import (
     write_manifest,
 )
 from diffusion_sim.scenario import Scenario
-from diffusion_sim.setup import Setup, build_setup
-from diffusion_sim.trajectory import Trajectory
 from diffusion_sim.world import World
+from diffusion_sim.world.networks import build_networks
 
 if TYPE_CHECKING:
-    from diffusion_sim.engine import Engine as EngineInterface
+    from diffusion_sim.engines.vectorized import Engine as EngineInterface
 
 Engine = Literal["vectorized", "agents"]
 SeedLike = int | np.random.SeedSequence | None
@@ -47,11 +47,11 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
         spec.seed if spec.seed is not None else (seed if seed is not None else scenario.run.seed)
     )
     if spec.generator == "synthetic":
-        from diffusion_sim.synthetic import synthetic_world
+        from diffusion_sim.world.synthetic import synthetic_world
 
         world = synthetic_world(spec, world_seed)
     elif spec.generator == "real":
-        from diffusion_sim.real_world import real_world
+        from diffusion_sim.world.real_world import real_world
 
         world = real_world(spec, world_seed, source=scenario.source)
     else:
@@ -86,14 +86,14 @@ def attach_networks(world: World, scenario: Scenario) -> World:
 
 
 def _vectorized() -> type:
-    from diffusion_sim.engine import VectorizedEngine
+    from diffusion_sim.engines.vectorized import VectorizedEngine
 
     return VectorizedEngine
 
 
 def _agents() -> type:
     try:
-        from diffusion_sim.agents.model import DiffusionModel
+        from diffusion_sim.engines.agents.model import DiffusionModel
     except ImportError as exc:  # pragma: no cover - mesa is a core dependency
         raise InputError(f"the agents engine needs mesa: {exc}") from None
     return DiffusionModel
@@ -101,7 +101,7 @@ def _agents() -> type:
 
 ENGINES: dict[str, Callable[[], type]] = {"vectorized": _vectorized, "agents": _agents}
 """Every engine by name, imported when first asked for. Each implements
-:class:`diffusion_sim.engine.Engine`; ``simulate``, the dashboard and the
+:class:`diffusion_sim.engines.vectorized.Engine`; ``simulate``, the dashboard and the
 benchmarks build engines only through :func:`make_engine`."""
 
 
@@ -179,7 +179,7 @@ def run_trajectory(
     """One run's setup and change events, without its tables: what :func:`simulate` tabulates.
 
     For callers that keep a few numbers per run (sweeps, calibration): they read
-    :mod:`diffusion_sim.tables` or :func:`diffusion_sim.outcomes.outcomes_from_events`
+    :mod:`diffusion_sim.record.tables` or :func:`diffusion_sim.record.outcomes.outcomes_from_events`
     on exactly the events ``simulate`` would. ``influence_cache`` is passed to
     :func:`build_setup` (tie matrices built once per world and weights).
     """
@@ -222,7 +222,7 @@ class Ensemble:
 
     def save(self, folder: str | Path) -> Path:
         """Each replicate in its own subfolder, the ensemble tables beside them, manifest last."""
-        from diffusion_sim.plotting import plot_band
+        from diffusion_sim.record.plotting import plot_band
 
         folder = Path(folder)
         with staged(folder) as staging:

@@ -1,14 +1,19 @@
 """The package's structure, checked: every module in a layer, imports only downward, no cycles.
 
-Imports inside functions (lazy imports) count like any other. The layers, from
-the bottom (docs/architecture.md draws them):
+Imports inside functions (lazy imports) count like any other. The layers are the
+package's folders, from the bottom (docs/architecture.md draws them):
 
-- core: the model and its data (scenario files, worlds, mechanisms, engine,
-  results on disk) — imports no Mesa, no Solara, nothing above it;
-- model: the Mesa model (agents/), which imports only the core;
-- api: simulate, ensembles (simulation, ensemble_folder);
-- studies: what-if comparisons, Kern's modes, calibration, export;
-- apps: the CLI, the dashboard, sweeps.
+- base: errors.py;
+- rules: model/mechanisms/ (rules, their wiring, the registry) and model/compiling.py;
+- scenario/: TOML -> a validated Scenario (its sections from the registry);
+- world/: worlds are data (synthetic and real cities, networks);
+- model/: the mechanisms and their wiring, what a run reads (setup, ties, events),
+  what carried an adoption (provenance) and what a run writes (trajectory);
+- engines/: the vectorized engine (numpy and numba; no Mesa) and the agents (Mesa);
+- record/: tables, outcomes, results on disk, charts, intervals;
+- api: simulation.py and ensemble_folder.py (simulate, ensembles);
+- studies/: comparisons, Kern's modes, calibration, estimation, export, sweeps;
+- apps: cli/ and app/ (the dashboard).
 """
 
 from __future__ import annotations
@@ -25,62 +30,35 @@ DOCS = PACKAGE.parent / "docs" / "architecture.md"
 MAX_LINES = 400
 
 LAYERS: dict[str, set[str]] = {
-    "core": {
-        "errors",
-        "csv_cells",
-        "storage",
-        "scenario",
-        "world",
-        "synthetic",
-        "networks",
-        "ties",
-        "real_world",
-        "coordinators",
-        "mechanisms",
-        "kernels",
-        "compiling",
-        "provenance",
-        "events",
-        "governments",
-        "resolving",
-        "setup",
-        "engine",
-        "trajectory",
-        "results",
-        "outcomes",
-        "observed",
-        "survival",
-        "charts",
-        "tables",
-        "statistics",
-        "plotting",
-    },
-    "model": {"agents"},
+    "base": {"errors"},
+    "rules": {"model.mechanisms", "model.compiling"},
+    "scenario": {"scenario"},
+    "world": {"world"},
+    "model": {"model"},
+    "engines": {"engines"},
+    "record": {"record"},
     "api": {"simulation", "ensemble_folder"},
-    "studies": {
-        "comparison",
-        "comparison_text",
-        "modes",
-        "calibration",
-        "estimation",
-        "graph_export",
-    },
-    "apps": {
-        "cli",
-        "cli_args",
-        "cli_text",
-        "cli_interrupts",
-        "research_commands",
-        "estimate_command",
-        "forecast_command",
-        "sweep",
-        "app",
-        "__main__",
-        "__init__",
-    },
+    "studies": {"studies"},
+    "apps": {"cli", "app", "__main__", "__init__"},
 }
+"""Each layer is a folder (or the api's two modules) of the package, from the bottom.
+
+The mechanisms (their rules, wiring and registry) sit below the scenario files,
+whose sections the registry declares; the rest of model/ reads scenarios.
+A module's layer is that of the longest prefix listed."""
 ORDER = list(LAYERS)
-THIRD_PARTY_FORBIDDEN = {"core": {"mesa", "solara"}, "model": {"solara"}, "api": {"solara"}}
+THIRD_PARTY_FORBIDDEN = {
+    "base": {"mesa", "solara"},
+    "rules": {"mesa", "solara"},
+    "scenario": {"mesa", "solara"},
+    "world": {"mesa", "solara"},
+    "model": {"mesa", "solara"},
+    "engines": {"solara"},
+    "record": {"mesa", "solara"},
+    "api": {"solara"},
+    "studies": {"solara"},
+}
+"""Mesa only for the agents engine (and what builds it); Solara only for the dashboard."""
 
 
 def module_name(path: Path) -> str:
@@ -90,14 +68,14 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def top_of(name: str) -> str:
-    parts = name.split(".")
-    return parts[1] if len(parts) > 1 else "__init__"
-
-
 def layer_of(name: str) -> str | None:
-    top = top_of(name)
-    return next((layer for layer, tops in LAYERS.items() if top in tops), None)
+    inside = name.split(".", 1)[1] if "." in name else "__init__"
+    best, layer_found = -1, None
+    for layer, prefixes in LAYERS.items():
+        for prefix in prefixes:
+            if (inside == prefix or inside.startswith(prefix + ".")) and len(prefix) > best:
+                best, layer_found = len(prefix), layer
+    return layer_found
 
 
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
@@ -154,6 +132,14 @@ def test_every_module_has_a_layer(name):
     assert layer_of(name), f"{name}: give its top-level name a layer in LAYERS"
 
 
+@pytest.mark.parametrize(
+    "name", sorted(n for n in MODULES if n.startswith("diffusion_sim.engines.vectorized"))
+)
+def test_the_vectorized_engine_imports_no_mesa(name):
+    bad = [line for module, _, line in imports_of(MODULES[name]) if module.split(".")[0] == "mesa"]
+    assert not bad, f"{name} imports mesa at lines {bad}"
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_imports_go_downward_only(name):
     layer = ORDER.index(layer_of(name))
@@ -202,7 +188,8 @@ def test_long_modules_have_a_written_reason():
 
 def test_the_check_sees_every_kind_of_violation(tmp_path):
     """The checks can fail: a planted upward import, cycle and private import are found."""
-    assert layer_of("diffusion_sim.results") == "core"
+    assert layer_of("diffusion_sim.record.results") == "record"
+    assert layer_of("diffusion_sim.engines.vectorized.kernels") == "engines"
     assert layer_of("diffusion_sim.cli") == "apps"
     planted = tmp_path / "x.py"
     planted.write_text("def f():\n    from diffusion_sim.cli import _private\n")

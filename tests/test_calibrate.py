@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.calibration import calibrate, fit_key, read_adoptions
 from diffusion_sim.simulation import build_world, iter_replicates
+from diffusion_sim.studies.calibration import calibrate, fit_key, read_adoptions
 from tests.conftest import ROOT, SCENARIOS
 
 COVENANT = ROOT.parent / "shared" / "data" / "covenant_of_mayors_signatories_2024.csv"

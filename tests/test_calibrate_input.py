@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.calibration import calibrate
 from diffusion_sim.cli import main
+from diffusion_sim.studies.calibration import calibrate
 from tests.conftest import SCENARIOS
 
 SECRET = "Zq7SecretValue"
@@ -28,7 +28,7 @@ def no_simulation(monkeypatch):
         raise AssertionError("a simulation or world build started on bad input")
 
     monkeypatch.setattr("diffusion_sim.simulation.build_world", refuse)
-    monkeypatch.setattr("diffusion_sim.calibration.model.run_trajectory", refuse)
+    monkeypatch.setattr("diffusion_sim.studies.calibration.model.run_trajectory", refuse)
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str]:
@@ -140,7 +140,7 @@ def test_bad_settings_are_refused_with_what_is_allowed(
     if "--denominator" in flags:  # needs the world's size: allow the world, not a run
         monkeypatch.undo()
         monkeypatch.setattr(
-            "diffusion_sim.calibration.model.run_trajectory",
+            "diffusion_sim.studies.calibration.model.run_trajectory",
             lambda *a, **k: (_ for _ in ()).throw(AssertionError("simulated")),
         )
     code, err = run_cli(

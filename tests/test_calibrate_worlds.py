@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.calibration import calibrate
-from diffusion_sim.calibration.abc import Posterior
-from diffusion_sim.calibration.checks import best_fit_disagreement
-from diffusion_sim.calibration.keys import Prior
-from diffusion_sim.calibration.report import Interval, summarise
-from diffusion_sim.calibration.worlds import default_world_seeds, mixture
+from diffusion_sim.studies.calibration import calibrate
+from diffusion_sim.studies.calibration.abc import Posterior
+from diffusion_sim.studies.calibration.checks import best_fit_disagreement
+from diffusion_sim.studies.calibration.keys import Prior
+from diffusion_sim.studies.calibration.report import Interval, summarise
+from diffusion_sim.studies.calibration.worlds import default_world_seeds, mixture
 from tests.conftest import SCENARIOS
 
 PRIOR = Prior("loguniform", 1e-4, 1.0)  # four decades: a third is 1.33 decades

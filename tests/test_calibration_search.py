@@ -17,17 +17,17 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.calibration import calibrate, fit_key, observed_curve, read_adoptions
-from diffusion_sim.calibration.keys import (
+from diffusion_sim.simulation import build_world
+from diffusion_sim.studies.calibration import calibrate, fit_key, observed_curve, read_adoptions
+from diffusion_sim.studies.calibration.keys import (
     FitKey,
     Prior,
     default_prior,
     innovation_centre,
     search_centres,
 )
-from diffusion_sim.calibration.model import Evaluation
-from diffusion_sim.calibration.point import Targets, design, point_fit, search_box, spread
-from diffusion_sim.simulation import build_world
+from diffusion_sim.studies.calibration.model import Evaluation
+from diffusion_sim.studies.calibration.point import Targets, design, point_fit, search_box, spread
 from tests.conftest import SCENARIOS
 
 STEPS = 36

@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import diffusion_sim as ds
-from diffusion_sim import plotting
-from diffusion_sim.plotting import legend_overlaps, step_label
+from diffusion_sim.record import plotting
+from diffusion_sim.record.plotting import legend_overlaps, step_label
 from tests.conftest import SCENARIOS
 
 SMALL = {"world.n_cities": 400, "run.steps": 40}
@@ -175,7 +175,7 @@ def test_compare_chart_has_unit_and_no_legend_on_data(captured, tmp_path):
 
 
 def test_compare_chart_marks_the_scenarios_events_and_takes_format_and_size(captured, tmp_path):
-    from diffusion_sim.charts import event_marks
+    from diffusion_sim.record.charts import event_marks
 
     scenario = ds.load_scenario(SCENARIOS / "us_paris_withdrawal.toml").with_overrides(
         {"world.n_cities": 300, "run.steps": 20}
@@ -198,7 +198,7 @@ def test_compare_chart_marks_the_scenarios_events_and_takes_format_and_size(capt
 def test_calibration_chart_has_unit_and_no_legend_on_data(captured, tmp_path):
     import pandas as pd
 
-    from diffusion_sim.calibration import calibrate
+    from diffusion_sim.studies.calibration import calibrate
 
     scenario = ds.Scenario().with_overrides(
         {**SMALL, "run.steps": 24, "mechanisms.horizontal.rule": "contagion"}
@@ -224,9 +224,9 @@ def test_sweep_charts_name_their_axes_and_keep_legends_off_the_data(tmp_path, mo
     """The sweep's figures have no time axis: each axis names its parameter or measure."""
     from matplotlib.figure import Figure
 
-    from diffusion_sim.sweep.analyze import analyze
-    from diffusion_sim.sweep.runner import run_sweep
-    from diffusion_sim.sweep.spec import sweep_from_dict
+    from diffusion_sim.studies.sweep.analyze import analyze
+    from diffusion_sim.studies.sweep.runner import run_sweep
+    from diffusion_sim.studies.sweep.spec import sweep_from_dict
     from tests.conftest import SCENARIOS
 
     spec = {

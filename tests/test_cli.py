@@ -157,7 +157,7 @@ def test_no_save_writes_nothing_and_quiet_prints_only_the_summary(tmp_path):
 
 
 def test_a_rung_without_cities_is_undefined_not_zero():
-    from diffusion_sim.cli_text import format_summary
+    from diffusion_sim.cli.text import format_summary
 
     summary = {
         "share_cities": 0.5,

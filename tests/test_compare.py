@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.comparison import Comparison, compare, compare_modes
-from diffusion_sim.modes import MODES
-from diffusion_sim.outcomes import outcome_names
-from diffusion_sim.statistics import bootstrap_interval
+from diffusion_sim.record.outcomes import outcome_names
+from diffusion_sim.record.statistics import bootstrap_interval
+from diffusion_sim.studies.comparison import Comparison, compare, compare_modes
+from diffusion_sim.studies.modes import MODES
 from tests.conftest import SCENARIOS, small
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diffusion_sim.mechanisms import compose, embedded, hierarchical, vertical
-from diffusion_sim.mechanisms.compose import NO_MANDATE, Params
+from diffusion_sim.model.mechanisms import compose, embedded, hierarchical, vertical
+from diffusion_sim.model.mechanisms.compose import NO_MANDATE, Params
 
 N = 400
 
@@ -60,7 +60,7 @@ def test_city_context_loop_equals_the_scalar_function(vertical_on, hierarchical_
     above = random_above(rng)
     defiant = rng.random(N) < 0.4
     susceptibility, readiness = rng.random(N), rng.random(N)
-    from diffusion_sim.engine.bundles import Cities, make_context
+    from diffusion_sim.engines.vectorized.bundles import Cities, make_context
 
     cities = Cities(
         city_gov=np.zeros((1, N), dtype=np.int32),
@@ -131,7 +131,7 @@ def test_a_channel_switched_off_is_exactly_zero_and_moves_no_other(switch):
 
 
 def test_cell_channels_loop_equals_the_scalar_function():
-    from diffusion_sim.estimation.likelihood import CellInputs
+    from diffusion_sim.studies.estimation.likelihood import CellInputs
 
     rng = np.random.default_rng(13)
     p = params()
@@ -194,8 +194,9 @@ def test_importing_the_package_compiles_nothing_and_touches_no_cache(tmp_path: P
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env["NUMBA_CACHE_DIR"] = str(cache)
     code = (
-        "import diffusion_sim.tables, diffusion_sim.outcomes, diffusion_sim.kernels, "
-        "diffusion_sim.provenance, diffusion_sim.simulation, diffusion_sim.estimation"
+        "import diffusion_sim.record.tables, diffusion_sim.record.outcomes, "
+        "diffusion_sim.engines.vectorized.kernels, "
+        "diffusion_sim.model.provenance, diffusion_sim.simulation, diffusion_sim.studies.estimation"
     )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

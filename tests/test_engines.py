@@ -77,8 +77,8 @@ def test_engines_agree_through_events_and_preemption(embedded):
 
 
 def test_mesa_datacollector_matches_timeseries(embedded):
-    from diffusion_sim.agents.model import DiffusionModel
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.engines.agents.model import DiffusionModel
+    from diffusion_sim.model.setup import build_setup
 
     world = ds.build_world(embedded)
     rng = np.random.default_rng(np.random.SeedSequence(4))

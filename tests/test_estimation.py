@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim import events
-from diffusion_sim.estimation import Histories, estimate, prepare
-from diffusion_sim.estimation.fit import maximise
-from diffusion_sim.estimation.likelihood import Likelihood
-from diffusion_sim.estimation.panel import panel
-from diffusion_sim.estimation.parameters import Parametrisation, resolve
-from diffusion_sim.results import build_result
-from diffusion_sim.setup import build_setup
+from diffusion_sim.model import events
+from diffusion_sim.model.setup import build_setup
+from diffusion_sim.record.results import build_result
 from diffusion_sim.simulation import build_world, make_engine
+from diffusion_sim.studies.estimation import Histories, estimate, prepare
+from diffusion_sim.studies.estimation.fit import maximise
+from diffusion_sim.studies.estimation.likelihood import Likelihood
+from diffusion_sim.studies.estimation.panel import panel
+from diffusion_sim.studies.estimation.parameters import Parametrisation, resolve
 from tests.conftest import SCENARIOS
 
 RATES = [

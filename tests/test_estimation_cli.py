@@ -12,7 +12,12 @@ import pytest
 
 import diffusion_sim as ds
 from diffusion_sim.cli import main
-from diffusion_sim.estimation import estimate, histories_from_result, histories_to_csv, prepare
+from diffusion_sim.studies.estimation import (
+    estimate,
+    histories_from_result,
+    histories_to_csv,
+    prepare,
+)
 from tests.conftest import ROOT, SCENARIOS
 
 COVENANT = ROOT.parent / "shared" / "data" / "covenant_of_mayors_signatories_2024.csv"
@@ -221,8 +226,8 @@ def test_a_csv_of_the_runs_adoptions_gives_the_runs_fit(tmp_path):
 def test_the_covenant_file_is_matched_to_the_european_world():
     import numpy as np
 
-    from diffusion_sim.estimation import read_histories
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.model.setup import build_setup
+    from diffusion_sim.studies.estimation import read_histories
 
     scenario = ds.load_scenario("eu_covenant")
     setup = build_setup(scenario, ds.build_world(scenario), np.random.default_rng(0))

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.coordinators import territories
 from diffusion_sim.errors import InputError
-from diffusion_sim.estimation import estimate
-from diffusion_sim.estimation.coordination import auc_table
+from diffusion_sim.studies.estimation import estimate
+from diffusion_sim.studies.estimation.coordination import auc_table
+from diffusion_sim.world.coordinators import territories
 from tests.conftest import ROOT
 
 COVENANT = ROOT.parent / "shared" / "data" / "covenant_of_mayors_signatories_2024.csv"
@@ -137,7 +137,7 @@ def test_the_fitted_rows_coordinator_field_never_reaches_the_fit(tmp_path):
 
 
 def test_the_auc_is_the_share_of_pairs_ranked_right_ties_half():
-    from diffusion_sim.estimation.coordination import roc_auc_score
+    from diffusion_sim.studies.estimation.coordination import roc_auc_score
 
     # positives 0.9, 0.4; negatives 0.4, 0.1: pairs 1 + 1 + 0.5 (tie) + 1 of 4
     assert roc_auc_score([1, 1, 0, 0], [0.9, 0.4, 0.4, 0.1]) == 0.875

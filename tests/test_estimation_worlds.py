@@ -12,9 +12,14 @@ from scipy import stats
 
 import diffusion_sim as ds
 from diffusion_sim.cli import main
-from diffusion_sim.estimation import estimate, histories_from_result, histories_to_csv, prepare
-from diffusion_sim.estimation.crosscheck import compare, read_calibration
-from diffusion_sim.estimation.worlds import estimate_worlds, rubin, world_seeds
+from diffusion_sim.studies.estimation import (
+    estimate,
+    histories_from_result,
+    histories_to_csv,
+    prepare,
+)
+from diffusion_sim.studies.estimation.crosscheck import compare, read_calibration
+from diffusion_sim.studies.estimation.worlds import estimate_worlds, rubin, world_seeds
 
 
 def test_rubin_combination_equals_the_hand_computation():

@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim import events, outcomes, world
-from diffusion_sim.estimation.timeline import Replay
+from diffusion_sim import world
+from diffusion_sim.model import events
+from diffusion_sim.model.setup import build_setup
+from diffusion_sim.record import outcomes
 from diffusion_sim.scenario import SETTABLE
 from diffusion_sim.scenario.event_models import RUNG_NAMES, SIZE_CLASS_NAMES
-from diffusion_sim.setup import build_setup
+from diffusion_sim.studies.estimation.timeline import Replay
 from tests.conftest import only
 from tests.test_engines import assert_same_run
 from tests.test_performance_paths import SET_VALUES

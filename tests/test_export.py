@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.graph_export import edges_frame, export, network_layers, nodes_frame
+from diffusion_sim.studies.graph_export import edges_frame, export, network_layers, nodes_frame
 from tests.conftest import SCENARIOS, small
 
 

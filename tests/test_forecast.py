@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.calibration.forecast import forecast
+from diffusion_sim.studies.calibration.forecast import forecast
 from tests.conftest import SCENARIOS
 
 SMALL = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from diffusion_sim.calibration.baselines import (
+from diffusion_sim.studies.calibration.baselines import (
     BASS,
     LOGISTIC,
     bass,

@@ -24,9 +24,9 @@ import pytest
 from numba.core import event as numba_events
 
 import diffusion_sim as ds
-from diffusion_sim import compiling
 from diffusion_sim.ensemble_folder import INCOMPLETE, finished_replicates, run_ensemble
-from diffusion_sim.storage import clean_stale_staging, reserve_folder, staged
+from diffusion_sim.model import compiling
+from diffusion_sim.record.storage import clean_stale_staging, reserve_folder, staged
 from tests.conftest import ROOT
 
 REPLICATES = 12
@@ -198,7 +198,7 @@ def test_staging_of_a_killed_writer_is_cleaned_and_a_live_one_kept(tmp_path):
         [
             sys.executable,
             "-c",
-            "import os, sys; from diffusion_sim.storage import staged\n"
+            "import os, sys; from diffusion_sim.record.storage import staged\n"
             f"with staged(__import__('pathlib').Path({str(tmp_path / 'x')!r})):\n"
             "    os.kill(os.getpid(), 9)",
         ],
@@ -342,7 +342,7 @@ def test_a_ctrl_c_while_numba_compiles_ends_cleanly(tmp_path, compiled_before_si
 
 DROPPED_CTRL_C = """
 import sys, time, weakref
-from diffusion_sim.cli_interrupts import deliver_ignored_interrupts
+from diffusion_sim.cli.interrupts import deliver_ignored_interrupts
 if sys.argv[1] == "hook":
     deliver_ignored_interrupts()
 class Thing: pass

@@ -37,7 +37,7 @@ def test_the_first_eta_leaves_out_the_slow_first_step(monkeypatch):
     100 s and two of 1 s, 7 steps of 1 s remain, not minutes."""
     import tqdm.std
 
-    from diffusion_sim.cli_text import progress_bar
+    from diffusion_sim.cli.text import progress_bar
 
     clock = [0.0]
     monkeypatch.setattr(tqdm.std, "time", lambda: clock[0])

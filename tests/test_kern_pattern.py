@@ -2,9 +2,9 @@
 
 Kern (2019): horizontal upscaling reaches mostly leaders, vertical adds
 followers, hierarchical reaches the laggards, embedded reaches furthest. Each
-claim (diffusion_sim.modes.CLAIMS) is a paired difference between modes run on
+claim (diffusion_sim.studies.modes.CLAIMS) is a paired difference between modes run on
 common seeds; it holds when its 95% interval lies above its margin. The modes
-are the single definition in diffusion_sim.modes, so this tests what
+are the single definition in diffusion_sim.studies.modes, so this tests what
 ``compare --modes``, the Learn tab and the tutorial show. benchmarks/kern_ladder.py
 prints the same table for every world into docs/ODD.md.
 """
@@ -16,7 +16,13 @@ import pytest
 
 import diffusion_sim as ds
 from diffusion_sim.app.learn import built_in_classroom
-from diffusion_sim.modes import CLAIMS, MODE_NAMES, ladder_runs, ladder_sentences, ladder_table
+from diffusion_sim.studies.modes import (
+    CLAIMS,
+    MODE_NAMES,
+    ladder_runs,
+    ladder_sentences,
+    ladder_table,
+)
 from tests.conftest import SCENARIOS
 
 REPLICATES = 20

@@ -240,7 +240,7 @@ def test_summit_boost_and_network_founding(embedded):
     late = base.with_overrides({"networks.c40.founded_step": 10})
     world = ds.build_world(late)
     assert world.networks[0].founded_step == 10
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.model.setup import build_setup
 
     setup = build_setup(late, world, np.random.default_rng(0))
     assert 0 not in setup.initial_network_sizes()

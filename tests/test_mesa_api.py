@@ -6,8 +6,8 @@ import mesa
 import pandas as pd
 
 import diffusion_sim as ds
-from diffusion_sim.agents.model import DiffusionModel
-from diffusion_sim.results import build_result
+from diffusion_sim.engines.agents.model import DiffusionModel
+from diffusion_sim.record.results import build_result
 
 TINY = {"world.n_cities": 60, "world.n_countries": 2, "run.steps": 8}
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim import outcomes as registry
-from diffusion_sim.outcomes import Window, kind_of, outcome_names
+from diffusion_sim.record import outcomes as registry
+from diffusion_sim.record.outcomes import Window, kind_of, outcome_names
+from diffusion_sim.record.survival import format_p, kaplan_meier, survival_at, time_to_level
 from diffusion_sim.simulation import run_trajectory
-from diffusion_sim.survival import format_p, kaplan_meier, survival_at, time_to_level
 from tests.conftest import SCENARIOS, small
 
 
@@ -79,7 +79,7 @@ def test_change_between_two_steps_is_the_difference_of_the_outcomes_at_them(run)
 
 
 TOY = """
-from diffusion_sim.outcomes import Outcome, register
+from diffusion_sim.record.outcomes import Outcome, register
 
 register(Outcome("toy_share_squared", "share", "share of cities", "toy: share squared",
                  lambda seen: float(seen.share_cities[-1]) ** 2))
@@ -103,9 +103,9 @@ def toy_outcome(tmp_path, monkeypatch):
 
 
 def test_a_toy_outcome_declared_once_is_in_a_run_a_compare_and_a_sweep(toy_outcome, tmp_path):
-    from diffusion_sim.comparison import compare
-    from diffusion_sim.sweep.runner import read_results, run_sweep
-    from diffusion_sim.sweep.spec import load_sweep
+    from diffusion_sim.studies.comparison import compare
+    from diffusion_sim.studies.sweep.runner import read_results, run_sweep
+    from diffusion_sim.studies.sweep.spec import load_sweep
 
     scenario = small(ds.load_scenario(SCENARIOS / "horizontal.toml"), cities=150, steps=8)
     values = ds.simulate(scenario, 1).outcomes()

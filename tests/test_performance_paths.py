@@ -13,9 +13,8 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim import kernels
-from diffusion_sim.engine import VectorizedEngine
-from diffusion_sim.setup import NO_MANDATE, build_setup
+from diffusion_sim.engines.vectorized import VectorizedEngine, kernels
+from diffusion_sim.model.setup import NO_MANDATE, build_setup
 from tests.conftest import only, small
 
 EVENTS = [
@@ -173,7 +172,7 @@ def test_compact_matrices_hold_every_weight_exactly():
     """float32 where the integer weights fit (below 2^24), float64 kept where they do not."""
     import scipy.sparse as sp
 
-    from diffusion_sim.ties import compact
+    from diffusion_sim.model.ties import compact
 
     fits = sp.csr_array(np.array([[0.0, 2.0**20], [3.0, 0.0]]))
     small = compact(fits)

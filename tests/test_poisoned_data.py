@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.calibration import observed_curve, read_adoptions
-from diffusion_sim.calibration.workspace import clean_stale_workspaces
 from diffusion_sim.cli import main
+from diffusion_sim.studies.calibration import observed_curve, read_adoptions
+from diffusion_sim.studies.calibration.workspace import clean_stale_workspaces
 from tests.conftest import ROOT, SCENARIOS
 
 CONTAGION = ["--set", "mechanisms.horizontal.rule=contagion"]

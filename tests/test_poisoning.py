@@ -19,17 +19,17 @@ import pytest
 
 import diffusion_sim as ds
 from diffusion_sim.cli import main
-from diffusion_sim.csv_cells import (
+from diffusion_sim.errors import InputError
+from diffusion_sim.model.ties import layer_names
+from diffusion_sim.record.csv_cells import (
     FORMULA_STARTS,
     neutral,
     neutral_batch,
     neutral_schema,
     write_csv,
 )
-from diffusion_sim.errors import InputError
-from diffusion_sim.graph_export import edges_frame, export, network_layers
 from diffusion_sim.scenario.types import WORLD_LAYERS
-from diffusion_sim.ties import layer_names
+from diffusion_sim.studies.graph_export import edges_frame, export, network_layers
 from tests.conftest import ROOT, SCENARIOS, small
 
 pytestmark = pytest.mark.filterwarnings(r"ignore:World\.from_graph\x3a no capacity")

@@ -1,4 +1,4 @@
-"""Provenance: every adoption names what carried it, by the rules of diffusion_sim.provenance."""
+"""Provenance: every adoption names what carried it, by the rules of model/provenance.py."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pytest
 import scipy.sparse as sp
 
 import diffusion_sim as ds
-from diffusion_sim.mechanisms.embedded import choose_channel_of_one, position_in_channel
-from diffusion_sim.provenance import (
+from diffusion_sim.model.mechanisms.embedded import choose_channel_of_one, position_in_channel
+from diffusion_sim.model.provenance import (
     choose_layers,
     mandating_government,
     pick_in_proportion,
     strongest_supporter,
 )
-from diffusion_sim.setup import NO_MANDATE
+from diffusion_sim.model.setup import NO_MANDATE
 from tests.conftest import only, small
 
 GRID = (np.arange(20_000) + 0.5) / 20_000

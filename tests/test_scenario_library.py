@@ -88,7 +88,7 @@ def test_mechelen_reaches_the_global_level_only_from_below():
 
 def test_europe_modes_follow_kern():
     """Embedded reaches furthest; horizontal alone reaches leaders more than laggards."""
-    from diffusion_sim.comparison import compare_modes
+    from diffusion_sim.studies.comparison import compare_modes
 
     base = small(ds.load_scenario(SCENARIOS / "europe_embedded.toml"), 1500, 60)
     table = compare_modes(base, replicates=2, seed=1).table.set_index(["scenario", "outcome"])

@@ -16,9 +16,13 @@ import pandas as pd
 import pytest
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.sweep.cluster import load_cluster_config, slurm_cluster_kwargs, slurm_options
-from diffusion_sim.sweep.runner import MANIFEST, read_results, run_sweep
-from diffusion_sim.sweep.spec import load_sweep
+from diffusion_sim.studies.sweep.cluster import (
+    load_cluster_config,
+    slurm_cluster_kwargs,
+    slurm_options,
+)
+from diffusion_sim.studies.sweep.runner import MANIFEST, read_results, run_sweep
+from diffusion_sim.studies.sweep.spec import load_sweep
 from tests.conftest import ROOT, SCENARIOS
 from tests.slurm_support import slurm_cluster
 
@@ -157,9 +161,9 @@ def test_the_sweep_command_on_slurm_gives_the_local_table(slurm, sweep_file, loc
 def test_a_sweep_resumes_on_slurm_without_redoing_finished_runs(
     slurm, sweep_file, local_table, tmp_path
 ):
-    from diffusion_sim.sweep._worker import run_batch
-    from diffusion_sim.sweep.parts import PARTS, runs_of, schema, write_part
-    from diffusion_sim.sweep.runner import prepare, worker_context
+    from diffusion_sim.studies.sweep._worker import run_batch
+    from diffusion_sim.studies.sweep.parts import PARTS, runs_of, schema, write_part
+    from diffusion_sim.studies.sweep.runner import prepare, worker_context
 
     # Three batches done before, as by an interrupted local session.
     sweep = load_sweep(sweep_file)
@@ -183,7 +187,7 @@ def test_a_sweep_resumes_on_slurm_without_redoing_finished_runs(
 def test_slurm_daemons_scheduler_and_workers_listen_on_loopback_only(slurm, tmp_path):
     import psutil
 
-    from diffusion_sim.sweep.cluster import open_client
+    from diffusion_sim.studies.sweep.cluster import open_client
 
     with open_client(cluster="slurm", cluster_options=JOBS, log_directory=tmp_path) as client:
         client.wait_for_workers(2, timeout=300)

@@ -8,10 +8,10 @@ import sys
 import pandas as pd
 import pytest
 
-from diffusion_sim.sweep.analyze import analyze
-from diffusion_sim.sweep.data import condition_mask
-from diffusion_sim.sweep.runner import run_sweep
-from diffusion_sim.sweep.spec import sweep_from_dict
+from diffusion_sim.studies.sweep.analyze import analyze
+from diffusion_sim.studies.sweep.data import condition_mask
+from diffusion_sim.studies.sweep.runner import run_sweep
+from diffusion_sim.studies.sweep.spec import sweep_from_dict
 from tests.conftest import ROOT, SCENARIOS
 
 # Under the threshold rule, mechanisms.horizontal.strength (the contagion
@@ -98,8 +98,8 @@ def test_analyze_refuses_unfinished_folders_with_exit_code_2(tmp_path):
 def test_prim_finds_a_box_over_a_listed_parameter_and_a_range(tmp_path):
     import numpy as np
 
-    from diffusion_sim.sweep.data import SweepData
-    from diffusion_sim.sweep.discovery import discover
+    from diffusion_sim.studies.sweep.data import SweepData
+    from diffusion_sim.studies.sweep.discovery import discover
 
     rng = np.random.default_rng(0)
     n = 400

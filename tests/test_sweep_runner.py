@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.sweep.runner import MANIFEST, PARTS, read_results, run_sweep
-from diffusion_sim.sweep.spec import load_sweep
+from diffusion_sim.studies.sweep.runner import MANIFEST, PARTS, read_results, run_sweep
+from diffusion_sim.studies.sweep.spec import load_sweep
 from tests.conftest import ROOT, SCENARIOS
 
 SWEEP = f"""
@@ -154,7 +154,7 @@ def test_the_cluster_listens_on_loopback_only(dask_cluster):
 def test_a_local_cluster_listens_on_loopback_only():
     import psutil
 
-    from diffusion_sim.sweep.runner import open_client
+    from diffusion_sim.studies.sweep.runner import open_client
 
     with open_client(workers=2) as client:
         pids = [psutil.Process().pid]
@@ -341,7 +341,7 @@ def test_a_worker_run_gives_the_outcomes_of_simulate(name, engine):
     # events; every number must still be simulate(...).outcomes()'s, run after run.
     import math
 
-    from diffusion_sim.sweep._worker import WorkerState, run_one
+    from diffusion_sim.studies.sweep._worker import WorkerState, run_one
 
     base = ds.load_scenario(SCENARIOS / f"{name}.toml")
     size = 150 if engine == "agents" else 500
@@ -366,9 +366,9 @@ def test_a_worker_run_gives_the_outcomes_of_simulate(name, engine):
 
 
 def test_the_automatic_batch_size_suits_a_100000_run_sweep(tmp_path):
-    from diffusion_sim.sweep.parts import MAX_TASKS, MIN_TASKS, runs_of
-    from diffusion_sim.sweep.runner import prepare
-    from diffusion_sim.sweep.spec import sweep_from_dict
+    from diffusion_sim.studies.sweep.parts import MAX_TASKS, MIN_TASKS, runs_of
+    from diffusion_sim.studies.sweep.runner import prepare
+    from diffusion_sim.studies.sweep.spec import sweep_from_dict
 
     data = {
         "name": "big",
@@ -424,7 +424,7 @@ def with_series(series_file, tmp_path_factory) -> Path:
 
 
 def test_kept_series_are_simulates_timeseries_every_kth_step(series_file, straight, with_series):
-    from diffusion_sim.sweep.series import read_series
+    from diffusion_sim.studies.sweep.series import read_series
 
     sweep = load_sweep(series_file)
     results = read_results(with_series)
@@ -459,9 +459,9 @@ def test_a_resumed_series_sweep_gives_the_same_series(series_file, with_series, 
     # An interruption made deterministic: every batch runs but the sweep is not finished;
     # then half the batches are lost, some as a series part whose outcome part never got
     # written (a kill between the two) or a half-written temporary file.
-    from diffusion_sim.sweep import runner
-    from diffusion_sim.sweep.series import SERIES as SERIES_DIR
-    from diffusion_sim.sweep.series import SERIES_RESULTS, read_series
+    from diffusion_sim.studies.sweep import runner
+    from diffusion_sim.studies.sweep.series import SERIES as SERIES_DIR
+    from diffusion_sim.studies.sweep.series import SERIES_RESULTS, read_series
 
     out = tmp_path / "out"
     sweep = load_sweep(series_file)
@@ -489,7 +489,7 @@ def test_a_resumed_series_sweep_gives_the_same_series(series_file, with_series, 
 def test_csv_copies_equal_the_parquet_tables(series_file, with_series, tmp_path):
     import shutil
 
-    from diffusion_sim.sweep.series import read_series
+    from diffusion_sim.studies.sweep.series import read_series
 
     out = tmp_path / "out"
     shutil.copytree(with_series, out)
@@ -514,8 +514,8 @@ def test_csv_copies_equal_the_parquet_tables(series_file, with_series, tmp_path)
 def test_a_sweep_without_series_writes_none_and_keeps_its_fingerprint(tmp_path):
     import hashlib
 
-    from diffusion_sim.sweep.parts import fingerprint
-    from diffusion_sim.sweep.spec import sweep_from_dict
+    from diffusion_sim.studies.sweep.parts import fingerprint
+    from diffusion_sim.studies.sweep.spec import sweep_from_dict
 
     data = {
         "name": "no_series",

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.sweep.design import problem, run_seed, sample
-from diffusion_sim.sweep.spec import load_sweep, sweep_from_dict
+from diffusion_sim.studies.sweep.design import problem, run_seed, sample
+from diffusion_sim.studies.sweep.spec import load_sweep, sweep_from_dict
 from tests.conftest import ROOT, SCENARIOS
 
 GOOD = {
@@ -160,7 +160,7 @@ def test_shipped_sweeps_are_valid():
 
 
 def test_shipped_sweeps_load_and_count_their_runs():
-    from diffusion_sim.sweep.spec import design_runs
+    from diffusion_sim.studies.sweep.spec import design_runs
 
     assert design_runs(load_sweep(ROOT / "sweeps" / "embedded_sobol.toml")) == 256 * 9
     assert design_runs(load_sweep(ROOT / "sweeps" / "kern_modes_grid.toml")) == 8 * 10
@@ -199,7 +199,7 @@ def test_series_are_checked_like_outcomes():
 def test_series_names_are_the_timeseries_columns():
     # Every column a run's timeseries can have (here one with every level of government).
     import diffusion_sim as ds
-    from diffusion_sim.sweep.schema import SERIES_INT, SERIES_NAMES
+    from diffusion_sim.studies.sweep.schema import SERIES_INT, SERIES_NAMES
 
     scenario = ds.load_scenario(SCENARIOS / "embedded.toml").with_overrides(
         {"world.n_cities": 200, "run.steps": 3}
@@ -210,8 +210,8 @@ def test_series_names_are_the_timeseries_columns():
 
 
 def test_big_series_need_the_same_confirmation_as_many_runs(capsys):
-    from diffusion_sim.sweep import commands
-    from diffusion_sim.sweep.spec import series_values
+    from diffusion_sim.cli import sweep as commands
+    from diffusion_sim.studies.sweep.spec import series_values
 
     assert series_values(with_()) == 0
     # 20 points x 1 replicate x 11 kept steps (0..10) x 2 series; 6 kept steps with every 2.

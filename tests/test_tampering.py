@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim import real_world
 from diffusion_sim.ensemble_folder import INCOMPLETE, replicate_name, run_ensemble
 from diffusion_sim.errors import InputError
-from diffusion_sim.results import Result
-from diffusion_sim.storage import LOCK, reserve_folder
+from diffusion_sim.record.results import Result
+from diffusion_sim.record.storage import LOCK, reserve_folder
+from diffusion_sim.world import real_world
 from tests.conftest import SCENARIOS, small
 
 
@@ -63,7 +63,7 @@ def test_a_linked_lock_is_refused_and_nothing_is_made_outside(tmp_path):
     outside = tmp_path / "outside" / "planted"
     outside.parent.mkdir()
     (folder / LOCK).symlink_to(outside)
-    from diffusion_sim.storage import held_lock
+    from diffusion_sim.record.storage import held_lock
 
     with pytest.raises(InputError, match="symbolic link"):
         with held_lock(folder):
@@ -162,8 +162,8 @@ def test_a_full_disk_is_one_clear_error_and_leaves_no_debris(small_disk, foreign
 
 
 def test_a_sweep_state_file_of_another_shape_is_refused_naming_it(tmp_path):
-    from diffusion_sim.sweep.runner import run_sweep
-    from diffusion_sim.sweep.spec import load_sweep
+    from diffusion_sim.studies.sweep.runner import run_sweep
+    from diffusion_sim.studies.sweep.spec import load_sweep
 
     sweep_file = Path(__file__).parent.parent / "diffusion_sim" / "shipped" / "sweeps"
     path = sorted(sweep_file.glob("*.toml"))[0]
@@ -176,7 +176,7 @@ def test_a_sweep_state_file_of_another_shape_is_refused_naming_it(tmp_path):
 
 
 def test_a_second_process_on_a_sweep_folder_is_refused_clearly(tmp_path):
-    from diffusion_sim.sweep.state import sweep_lock
+    from diffusion_sim.studies.sweep.state import sweep_lock
 
     with sweep_lock(tmp_path):
         with pytest.raises(InputError, match="another sweep is running"):

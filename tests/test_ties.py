@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from diffusion_sim.ties import summed
+from diffusion_sim.model.ties import summed
 
 
 def random_layer(n: int, density: float, seed: int) -> sp.csr_array:

@@ -10,8 +10,8 @@ import pytest
 import scipy.sparse as sp
 
 import diffusion_sim as ds
-from diffusion_sim.networks import comember_ties
 from diffusion_sim.world import FOLLOWER, LAGGARD, LEADER, ladder_position
+from diffusion_sim.world.networks import comember_ties
 
 
 @pytest.fixture(scope="module")

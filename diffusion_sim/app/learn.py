@@ -1,12 +1,12 @@
 """The learn tab: Kern's four types of upscaling, explained and shown on a classroom world.
 
 The demonstration runs the classroom scenario in each of Kern's modes
-(diffusion_sim.modes.MODES: the same switches ``compare --modes`` and the
+(diffusion_sim.studies.modes.MODES: the same switches ``compare --modes`` and the
 tests use) over an ensemble of replicates on one world with common seeds, and
 reports the share adopted on each rung of the ladder as ensemble means with 95%
 intervals. A single seed of a threshold cascade can land either way, so the
 maps show one run as an illustration, while every sentence that states a result
-is written from the ensemble table (diffusion_sim.modes.ladder_sentences).
+is written from the ensemble table (diffusion_sim.studies.modes.ladder_sentences).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.modes import MODES, SWITCHED, ladder_runs, ladder_sentences, ladder_table
 from diffusion_sim.scenario import Scenario, load_scenario, parse_scenario
+from diffusion_sim.studies.modes import MODES, SWITCHED, ladder_runs, ladder_sentences, ladder_table
 from diffusion_sim.world import World
 
 REPLICATES = 20
@@ -34,7 +34,7 @@ KERN_TYPES: dict[str, dict[str, Any]] = {
     }
     for m in MODES
 }
-"""Each type's switches and words, from diffusion_sim.modes.MODES (one definition)."""
+"""Each type's switches and words, from diffusion_sim.studies.modes.MODES (one definition)."""
 
 CLASSROOM_FILE = "classroom"
 """The scenario file the demonstration prefers (scenarios/classroom.toml), when present."""
@@ -105,7 +105,7 @@ class Demonstration:
     reach: pd.DataFrame
     """One row per type: ensemble mean share adopted among leaders, followers, laggards, all."""
     ensemble: pd.DataFrame
-    """Per type: means with 95% intervals (diffusion_sim.modes.ladder_table)."""
+    """Per type: means with 95% intervals (diffusion_sim.studies.modes.ladder_table)."""
     claims: pd.DataFrame
     """Kern's claims with their paired differences, intervals and verdicts."""
     replicates: int

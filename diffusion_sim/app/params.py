@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms.registry import KERN_TYPES, MECHANISMS
+from diffusion_sim.model.mechanisms.registry import KERN_TYPES, MECHANISMS
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.scenario.numbers import NumberError, parse_number
 

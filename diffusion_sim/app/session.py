@@ -26,16 +26,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from diffusion_sim import provenance
 from diffusion_sim.errors import InputError
-from diffusion_sim.mechanisms.registry import CHANNELS, KERN_TYPES
-from diffusion_sim.results import Result, build_result, make_manifest
+from diffusion_sim.model import provenance
+from diffusion_sim.model.mechanisms.registry import CHANNELS, KERN_TYPES
+from diffusion_sim.model.setup import build_setup
+from diffusion_sim.model.trajectory import ADOPT
+from diffusion_sim.record.results import Result, build_result, make_manifest
+from diffusion_sim.record.storage import reserve_folder
+from diffusion_sim.record.tables import timeseries_table
 from diffusion_sim.scenario import LEVELS, Scenario, load_scenario, scenario_dirs
-from diffusion_sim.setup import build_setup
 from diffusion_sim.simulation import build_world, make_engine
-from diffusion_sim.storage import reserve_folder
-from diffusion_sim.tables import timeseries_table
-from diffusion_sim.trajectory import ADOPT
 from diffusion_sim.world import LADDER_NAMES, World
 
 Engine = Literal["vectorized", "agents"]
@@ -193,7 +193,7 @@ class LiveRun:
 
     def governments(self) -> pd.DataFrame:
         """Each government now: level, adopted, mandate, preempting, stance, cities covered."""
-        from diffusion_sim.tables import STANCES
+        from diffusion_sim.record.tables import STANCES
 
         adopted, mandate, stance, preempts = self._government_arrays()
         setup = self.setup

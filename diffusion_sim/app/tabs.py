@@ -35,8 +35,8 @@ from diffusion_sim.app.session import (
 )
 from diffusion_sim.app.views import png_of
 from diffusion_sim.errors import InputError
+from diffusion_sim.record.storage import timestamp
 from diffusion_sim.scenario import Scenario
-from diffusion_sim.storage import timestamp
 
 
 @solara.component

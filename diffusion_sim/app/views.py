@@ -21,8 +21,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 
-from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS, CHANNELS
-from diffusion_sim.plotting import legend_outside, step_label
+from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS, CHANNELS
+from diffusion_sim.record.plotting import legend_outside, step_label
 from diffusion_sim.world import LADDER_NAMES, World
 
 NOT_ADOPTED = "#d9d9d9"

@@ -90,7 +90,7 @@ from diffusion_sim.scenario.types import (
     folder_name_from,
 )
 
-# Deprecated private alias, kept while diffusion_sim/calibration/keys.py (being split from
+# Deprecated private alias, kept while diffusion_sim/studies/calibration/keys.py (being split from
 # calibration.py by another change) still imports it: import ``model_of`` instead.
 _model_of = model_of
 

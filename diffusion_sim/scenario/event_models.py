@@ -7,7 +7,7 @@ listed ``countries`` (combined, they narrow: ``level = "nation"`` with
 pick its cities within a network, a size class or a rung of Kern's ladder. A
 ``set`` event changes one parameter from its step on; only the parameters the
 engines read at every step (:data:`SETTABLE`) can change. Names are resolved
-against the world when a run is set up (``diffusion_sim.setup``), with a
+against the world when a run is set up (``diffusion_sim.model.setup``), with a
 did-you-mean; everything else is checked here.
 """
 
@@ -23,7 +23,7 @@ from diffusion_sim.scenario.sections import MAX_CITIES, MAX_STEPS, Mechanisms
 from diffusion_sim.scenario.types import AT, LEVELS, Label, Section, Stance
 
 SIZE_CLASS_NAMES = ("small", "medium", "large", "mega")
-"""Size classes of cities (``diffusion_sim.outcomes.SIZE_CLASSES``; a test keeps them equal)."""
+"""Size classes of cities (``diffusion_sim.world.SIZE_CLASSES``; a test keeps them equal)."""
 RUNG_NAMES = ("leader", "follower", "laggard")
 """Rungs of Kern's ladder (``diffusion_sim.world.LADDER_NAMES``; a test keeps them equal)."""
 

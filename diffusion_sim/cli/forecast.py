@@ -1,0 +1,146 @@
+"""CLI command ``forecast``: calibrate on the data up to a date, forecast, compare with baselines.
+
+Argparse here; the work is :func:`diffusion_sim.studies.calibration.forecast.forecast`
+(docs/calibration.md, *Forecasts*).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from diffusion_sim.cli import args as arg
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from diffusion_sim.record.storage import (
+        check_output_folder,
+        give_back,
+        reserve_folder,
+        timestamp,
+    )
+    from diffusion_sim.studies.calibration import fit_key, read_adoptions
+    from diffusion_sim.studies.calibration.forecast import forecast
+
+    scenario = arg.load_with_overrides(args.scenario, args.set or [])
+    overrides = arg.parse_sets(args.set or [])
+    for key in args.fit:  # bad keys and the data file are refused before any work
+        fit_key(scenario, key)
+    data = read_adoptions(args.data)
+    folder = None
+    if not args.no_save:
+        check_output_folder(args.out or "results")
+        stem = f"forecast-{scenario.name}-{timestamp()}"
+        folder = reserve_folder(Path(args.out or "results"), stem)
+    work = None
+    if args.method == "abc" and folder is not None:
+        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".abc", dir=folder.parent))
+    if not args.quiet:
+        print(
+            f"forecast {scenario.name}: fitting {', '.join(args.fit)} on the data up to "
+            f"{args.train_until}, then forecasting to {args.until or 'the data’s end'}",
+            file=sys.stderr,
+        )
+    try:
+        result = forecast(
+            scenario,
+            data,
+            args.fit,
+            train_until=args.train_until,
+            until=args.until,
+            start=args.start,
+            method=args.method,
+            level=args.level,
+            draws=args.draws,
+            seed=args.seed,
+            replicates=args.replicates,
+            max_evaluations=args.max_evaluations,
+            denominator=args.denominator,
+            priors=args.prior or [],
+            coordinated=False if args.curve_only else None,
+            population=args.population,
+            generations=args.generations,
+            workers=args.workers,
+            world_seeds=args.world_seeds,
+            database=work / "abc.db" if work else None,
+            progress=not args.quiet,
+            overrides=overrides,
+        )
+        print(result.summary())
+        if folder is not None:
+            folder = result.save(folder)
+    except BaseException:
+        if folder is not None:  # interrupted or failed: no empty results folder stays behind
+            give_back(folder)
+        raise
+    finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+    if folder is None:
+        print("not saved (--no-save)")
+    else:
+        print(f"forecast (CSV, Parquet), scores.csv, forecast.png and the calibration in {folder}")
+    return 0
+
+
+def level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0.5, 1), got {text!r}") from None
+    if not 0.5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0.5, 1), got {text!r}")
+    return value
+
+
+def add_forecast(sub: argparse._SubParsersAction) -> None:
+    """The ``forecast`` parser (its calibration flags mean what they mean for ``calibrate``)."""
+    fc = sub.add_parser(
+        "forecast",
+        help="calibrate on the data up to a date, forecast the rest, compare with Bass and "
+        "logistic curves",
+    )
+    fc.add_argument("scenario", help="scenario file or shipped name")
+    fc.add_argument(
+        "--data", required=True, help="CSV of city,date or the JRC Covenant of Mayors file"
+    )
+    fc.add_argument(
+        "--train-until", required=True, metavar="DATE", help="last period fitted, e.g. 2014-12"
+    )
+    fc.add_argument(
+        "--until", metavar="DATE", help="last period forecast (default: the data's last)"
+    )
+    fc.add_argument("--fit", action="append", required=True, metavar="KEY")
+    fc.add_argument("--method", choices=("abc", "point"), default="abc")
+    fc.add_argument(
+        "--level", type=level, default=0.9, help="central interval of every method (0.9)"
+    )
+    fc.add_argument(
+        "--draws",
+        type=arg.whole_number(10, 100_000),
+        default=60,
+        help="model runs for its predictive band (default 60)",
+    )
+    fc.add_argument("--replicates", type=arg.whole_number(1, 1000), default=4)
+    fc.add_argument("--seed", type=arg.SEED, help="root seed (default: run.seed)")
+    fc.add_argument("--max-evaluations", type=arg.whole_number(1, 100_000), default=40)
+    fc.add_argument("--prior", action="append", metavar="KEY=KIND:LOW:HIGH")
+    fc.add_argument("--population", type=arg.whole_number(10, 100_000), default=100)
+    fc.add_argument("--generations", type=arg.whole_number(1, 100), default=6)
+    fc.add_argument("--workers", type=arg.WORKERS, default=1)
+    fc.add_argument(
+        "--world-seeds",
+        type=arg.whole_number(1, 100),
+        help="fit on K world seeds and mix the posteriors (default 3 on a real world, 1 "
+        "on a synthetic one)",
+    )
+    fc.add_argument("--curve-only", action="store_true")
+    fc.add_argument("--start", help="first period of step 0, e.g. 2008-01 (default: first date)")
+    fc.add_argument("--denominator", type=arg.whole_number(1, 5_000_000))
+    fc.add_argument("--set", action="append", metavar="KEY=VALUE")
+    fc.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
+    arg.add_output_flags(fc)
+    fc.set_defaults(func=cmd_forecast)

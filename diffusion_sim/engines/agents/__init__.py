@@ -1,0 +1,1 @@
+"""The Mesa model: one agent per city and per government."""

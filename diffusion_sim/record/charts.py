@@ -1,0 +1,149 @@
+"""Charts a paper can use: scenarios by ladder rung and by channel, the events marked.
+
+Every panel shares the time axis of :func:`diffusion_sim.record.plotting.time_axis`
+(the scenario's step unit or dates) and marks the scenario's events on it: a
+dashed line at each event's step, labelled with its kinds (:func:`event_marks`,
+from the resolved scenario a manifest keeps). Files are written in the format
+their name ends with (``.png``, ``.svg``, ``.pdf``) at the figure size asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS
+from diffusion_sim.record.plotting import FONT_SIZE, time_axis
+from diffusion_sim.world import LADDER_NAMES
+
+FORMATS = ("png", "svg", "pdf")
+"""Chart formats ``--format`` takes."""
+COMPARE_SIZE = (13.0, 9.0)
+"""Default size (inches) of a comparison chart."""
+
+
+def event_marks(scenario: dict[str, Any]) -> list[tuple[int, str]]:
+    """(step, kinds) of a resolved scenario's events, one per step, in time order."""
+    steps: dict[int, list[str]] = {}
+    for event in scenario.get("events", []) or []:
+        kinds = steps.setdefault(int(event["step"]), [])
+        if event["kind"] not in kinds:
+            kinds.append(event["kind"])
+    return [(step, ", ".join(kinds)) for step, kinds in sorted(steps.items())]
+
+
+def mark_events(ax: Any, marks: Sequence[tuple[int, str]], label: bool = True) -> None:
+    """A dashed vertical line at each event's step; its kinds written along it."""
+    for step, kinds in marks:
+        ax.axvline(step, color="#555555", ls="--", lw=1.0, zorder=0)
+        if label:
+            ax.annotate(
+                kinds.replace("_", " "),
+                xy=(step, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, -3),
+                textcoords="offset points",
+                rotation=90,
+                ha="left",
+                va="top",
+                fontsize=FONT_SIZE - 2,
+                color="#333333",
+            )
+
+
+def figure_size(text: str) -> tuple[float, float]:
+    """``"8,4.5"`` as (8.0, 4.5) inches; a clear ValueError otherwise."""
+    parts = text.split(",")
+    try:
+        width, height = (float(p) for p in parts)
+    except ValueError:
+        width = height = float("nan")
+    if not (1 <= width <= 50 and 1 <= height <= 50):
+        raise ValueError(f"must be WIDTH,HEIGHT in inches (1-50 each), e.g. 8,4.5; got {text!r}")
+    return width, height
+
+
+def _panels() -> list[tuple[str, str, str]]:
+    """(curve column, panel title, y label) of every panel, row by row."""
+    panels = [
+        ("share_cities", "all cities", "share adopted"),
+        ("share_population", "population", "share adopted"),
+    ]
+    panels += [
+        (f"share_{rung}s", f"{rung}s (Kern's ladder)", "share adopted") for rung in LADDER_NAMES
+    ]
+    panels += [(f"adopters_{c}", f"adopters through {c}", "cities") for c in ADOPTION_CHANNELS]
+    return panels
+
+
+def plot_comparison(
+    curves: pd.DataFrame,
+    labels: Sequence[str],
+    path: str | Path,
+    *,
+    replicates: int,
+    step_unit: str | None = None,
+    start: str | None = None,
+    marks: Sequence[tuple[int, str]] = (),
+    figsize: tuple[float, float] | None = None,
+) -> Path:
+    """Scenarios' mean curves with the replicates' 5-95% band: overall, by rung, by channel."""
+    panels = [p for p in _panels() if f"{p[0]}_mean" in curves]
+    ncols = 4
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=figsize or COMPARE_SIZE, layout="constrained", squeeze=False
+    )
+    last = float(curves["step"].max()) if len(curves) else None
+    handles = []
+    for ax, (column, title, ylabel) in zip(axes.ravel(), panels, strict=False):
+        for label in labels:
+            part = curves[curves["scenario"] == label]
+            (line,) = ax.plot(part["step"], part[f"{column}_mean"], label=label, lw=1.6)
+            ax.fill_between(
+                part["step"], part[f"{column}_p5"], part[f"{column}_p95"],
+                color=line.get_color(), alpha=0.18, lw=0,
+            )  # fmt: skip
+            if column == panels[0][0]:
+                handles.append(line)
+        if column.startswith("share_"):
+            ax.set_ylim(0, 1.02)
+        mark_events(ax, marks, label=column == panels[0][0])
+        time_axis(ax, step_unit, start, last)
+        ax.set_title(title, fontsize=FONT_SIZE + 1)
+        ax.set_ylabel(ylabel, fontsize=FONT_SIZE)
+        ax.tick_params(labelsize=FONT_SIZE - 1)
+    for ax in axes.ravel()[len(panels) :]:
+        ax.set_visible(False)
+    fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=FONT_SIZE)
+    fig.suptitle(
+        f"mean and 5-95% of {replicates} replicates per scenario"
+        + ("; dashed: the scenarios' events" if marks else ""),
+        fontsize=FONT_SIZE + 2,
+    )
+    path = Path(path)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path
+
+
+def band_curves(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Per step: mean and 5th/95th percentile over replicates of ``columns`` (long input)."""
+    grouped = frame.groupby("step")[list(columns)]
+    band = pd.concat(
+        {"mean": grouped.mean(), "p5": grouped.quantile(0.05), "p95": grouped.quantile(0.95)},
+        axis=1,
+    )
+    band.columns = [f"{col}_{stat}" for stat, col in band.columns]
+    return band.reset_index()
+
+
+CURVE_COLUMNS = tuple(p[0] for p in _panels())
+"""Timeseries columns a comparison keeps per step (mean and band)."""

@@ -1,0 +1,1 @@
+"""Studies built on runs: comparisons, Kern's modes, calibration, estimation, export, sweeps."""

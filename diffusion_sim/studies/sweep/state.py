@@ -1,0 +1,215 @@
+"""What a sweep reads back from its folder, checked before it is used.
+
+A sweep resumes from files anyone may have touched: ``sweep.json`` (the plan),
+``design.parquet`` and the parts. None is trusted:
+
+- the plan must have the shape written (:class:`PlanRecord`), this sweep's
+  fingerprint, and totals that agree with its design; the design must match the
+  digest the plan recorded. Either wrong: the sweep is refused, naming the file;
+- each part carries, in its Parquet metadata, the sweep's fingerprint, its batch
+  and a digest of its rows (and of its series part). A part that is unreadable,
+  foreign (another sweep or seed), of another batch or altered is not counted: it
+  is removed and its batch run again. It is never mixed in;
+- nothing is read, written or removed through a symbolic link, and one process at
+  a time works in a folder (:func:`sweep_lock`; a second one is refused, clearly).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from diffusion_sim.errors import InputError
+from diffusion_sim.record.storage import LOCK, read_bytes, refuse_link, try_lock
+
+PART_KEY = b"diffusion_sim.part"
+"""The Parquet metadata key of a part's fingerprint record."""
+
+
+class PlanParameter(BaseModel):
+    column: str
+    key: str
+    kind: str
+
+
+class PlanSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    seed: int
+    common_seeds: bool
+    engine: str
+    outcomes: list[str]
+
+
+class PlanRecord(BaseModel):
+    """The keys of ``sweep.json`` a resumed sweep relies on."""
+
+    model_config = ConfigDict(extra="allow")
+    format: int
+    fingerprint: str
+    name: str
+    spec: PlanSpec
+    base_scenario: dict[str, Any]
+    parameters: list[PlanParameter]
+    points: int = Field(ge=1)
+    replicates: int = Field(ge=1)
+    total_runs: int = Field(ge=1)
+    runs_per_task: int = Field(ge=1)
+    design_sha256: str | None = None
+
+
+def fingerprint(sweep: Any) -> str:
+    """A hash of everything that decides the results (sweep file and resolved base).
+
+    The series keys count only when series are kept, so folders of sweeps without
+    series (older ones included) keep their fingerprint.
+    """
+    spec = sweep.spec.model_dump(mode="json")
+    if not spec["series"]:
+        del spec["series"], spec["series_every"]
+    payload = {"spec": spec, "base": sweep.base_dict}
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def refuse(path: Path, what: str) -> InputError:
+    return InputError(
+        f"{what}; this folder cannot be resumed safely: give another --out, or move the "
+        "folder away to start over",
+        source=str(path),
+    )
+
+
+def read_json(path: Path) -> Any:
+    """A state file's JSON, read without following a link; unreadable: refused."""
+    try:
+        return json.loads(read_bytes(path))
+    except (OSError, ValueError) as exc:
+        raise refuse(path, f"not valid JSON ({type(exc).__name__})") from None
+
+
+def check_plan(path: Path, data: Any, fingerprint: str) -> dict[str, Any]:
+    """``sweep.json`` of this sweep: whose it is first, then its shape and totals."""
+    if isinstance(data, dict) and isinstance(data.get("fingerprint"), str):
+        if data["fingerprint"] != fingerprint:
+            raise InputError(
+                "this folder holds results of a different sweep (the sweep file or its "
+                "base scenario changed); give another --out, or delete the folder to "
+                "start over",
+                source=str(path.parent),
+            )
+    try:
+        record = PlanRecord.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        what = f"not a sweep plan this program wrote (key '{where}': {error['msg']})"
+        raise refuse(path, what) from None
+    if record.total_runs != record.points * record.replicates:
+        raise refuse(path, "its total_runs is not points x replicates (altered)")
+    return data
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A digest of a table's columns and values (the same after a Parquet round trip)."""
+    digest = hashlib.sha256(json.dumps([str(c) for c in frame.columns]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def read_table(path: Path) -> pa.Table:
+    """A Parquet file read without following a link (raises ValueError/OSError if broken)."""
+    return pq.read_table(io.BytesIO(read_bytes(path)))
+
+
+def read_design(path: Path, plan_data: dict[str, Any]) -> pd.DataFrame:
+    """``design.parquet``, readable and equal to what the plan recorded; else refused."""
+    if path.is_symlink():
+        raise refuse_link(path)
+    try:
+        table = read_table(path).to_pandas()
+    except FileNotFoundError:
+        raise refuse(path, "missing") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise refuse(path, f"not a readable Parquet table ({type(exc).__name__})") from None
+    columns = ["point", *(p["column"] for p in plan_data["parameters"])]
+    if any(c not in table.columns for c in columns) or len(table) != plan_data["points"]:
+        raise refuse(path, "its columns or its number of points differ from the plan")
+    expected = plan_data.get("design_sha256")
+    if expected is not None and frame_digest(table) != expected:
+        raise refuse(path, "differs from the design the plan recorded (altered)")
+    return table
+
+
+def part_record(fingerprint: str, batch: int, table: pa.Table, series: str | None) -> bytes:
+    """The record a part carries: whose it is, which batch, what rows (and series part)."""
+    record = {
+        "fingerprint": fingerprint,
+        "batch": batch,
+        "rows": frame_digest(table.to_pandas()),
+        "series_sha256": series,
+    }
+    return json.dumps(record).encode()
+
+
+def part_problem(
+    path: Path,
+    fingerprint: str,
+    batch: int,
+    ids: dict[str, list[int]],
+    table_schema: pa.Schema,
+    series: Path | None,
+) -> str | None:
+    """Why a part cannot be counted for ``batch`` of this sweep, or None if it can."""
+    if path.is_symlink():
+        return "is a symbolic link"
+    try:
+        table = read_table(path)
+    except (OSError, ValueError, pa.ArrowException):
+        return "is not a readable Parquet file (truncated or damaged)"
+    try:
+        record = json.loads((table.schema.metadata or {})[PART_KEY])
+    except (KeyError, ValueError):
+        return "carries no fingerprint (written by another program or version)"
+    if not isinstance(record, dict) or record.get("fingerprint") != fingerprint:
+        return "belongs to another sweep (another seed, scenario or design)"
+    if record.get("batch") != batch:
+        return f"holds batch {record.get('batch')}, not {batch}"
+    if not table.schema.equals(table_schema, check_metadata=False):
+        return "has other columns than this sweep's"
+    if any(table[name].to_pylist() != values for name, values in ids.items()):
+        return "holds other runs (points, replicates or seeds) than its batch"
+    if frame_digest(table.to_pandas()) != record.get("rows"):
+        return "was altered after it was written"
+    if series is not None:
+        if series.is_symlink() or not series.is_file():
+            return f"lacks its series part {series.name}"
+        if hashlib.sha256(read_bytes(series)).hexdigest() != record.get("series_sha256"):
+            return f"does not match its series part {series.name}"
+    return None
+
+
+@contextmanager
+def sweep_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder/.lock`` while a sweep works there; a second process is refused."""
+    handle = try_lock(folder / LOCK)
+    if handle is None:
+        raise InputError(
+            "another sweep is running in this folder; wait for it to finish (then run "
+            "this command again: it will find the sweep done or resume it), or give "
+            "another --out",
+            source=str(folder),
+        )
+    try:
+        yield
+    finally:
+        handle.close()

@@ -1,9 +1,0 @@
-"""Batch sweeps: many runs of one scenario, on local cores or a Dask cluster.
-
-- :mod:`~diffusion_sim.sweep.spec`: the sweep file (TOML) and its validation;
-- :mod:`~diffusion_sim.sweep.design`: grid, random, LHS, Sobol and Morris designs, and seeds;
-- :mod:`~diffusion_sim.sweep.runner`: batches on Dask, Parquet parts, resume;
-- :mod:`~diffusion_sim.sweep.analyze`: SALib indices, main effects, PRIM, the report.
-
-Nothing heavy is imported here: Dask, SALib and EMA Workbench load when used.
-"""
