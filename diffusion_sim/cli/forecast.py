@@ -7,9 +7,8 @@ Argparse here; the work is :func:`diffusion_sim.studies.calibration.forecast.for
 from __future__ import annotations
 
 import argparse
-import shutil
+import contextlib
 import sys
-import tempfile
 from pathlib import Path
 
 from diffusion_sim.cli import args as arg
@@ -24,6 +23,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
     from diffusion_sim.studies.calibration import fit_key, read_adoptions
     from diffusion_sim.studies.calibration.forecast import forecast
+    from diffusion_sim.studies.calibration.workspace import abc_workspace
 
     scenario = arg.load_with_overrides(args.scenario, args.set or [])
     overrides = arg.parse_sets(args.set or [])
@@ -35,9 +35,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         check_output_folder(args.out or "results")
         stem = f"forecast-{scenario.name}-{timestamp()}"
         folder = reserve_folder(Path(args.out or "results"), stem)
-    work = None
-    if args.method == "abc" and folder is not None:
-        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".abc", dir=folder.parent))
+    work, workspace = None, contextlib.ExitStack()
+    if args.method == "abc" and folder is not None:  # locked; a killed run's removed by the next
+        work = workspace.enter_context(abc_workspace(folder))
     if not args.quiet:
         print(
             f"forecast {scenario.name}: fitting {', '.join(args.fit)} on the data up to "
@@ -77,8 +77,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             give_back(folder)
         raise
     finally:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+        workspace.close()
     if folder is None:
         print("not saved (--no-save)")
     else:
