@@ -170,15 +170,16 @@ class CityAgent(mesa.Agent):
         u = model.u_city[self.index]
         self.next_change, self.next_channel = 0, -1
         self.next_source, self.next_source_rest = NO_SOURCE, 0.0
+        above: tuple = (0.0, 0, False, NO_MANDATE)  # nothing above acts: as the kernels, skip
+        if params.vertical or params.hierarchical:
+            above = (
+                float(sum(g.support_given for g in self.governments)),
+                sum(1 for g in self.governments if g.stance == vertical.HOSTILE),
+                self.preempted(),
+                self.under_mandate_since(),
+            )
         factor, top_down, preempted, blocked, start = compose.city_context(
-            params,
-            float(sum(g.support_given for g in self.governments)),
-            sum(1 for g in self.governments if g.stance == vertical.HOSTILE),
-            self.preempted(),
-            self.under_mandate_since(),
-            self.defiant,
-            self.susceptibility,
-            self.readiness,
+            params, *above, self.defiant, self.susceptibility, self.readiness
         )
         if self.adopted:
             hazards = compose.exit_hazards(
