@@ -43,7 +43,7 @@ ALMOST_ONE = 1.0 - 2.0**-52
 
 
 class CellInputs(NamedTuple):
-    """What :func:`diffusion_sim.compose.cell_channels` reads per cell (typed arrays)."""
+    """What :func:`diffusion_sim.model.mechanisms.compose.cell_channels` reads per cell (typed arrays)."""
 
     support: np.ndarray
     n_hostile: np.ndarray
@@ -178,7 +178,7 @@ class Likelihood:
     ) -> tuple[np.ndarray, ...]:
         """The four channels' hazards at the cells, composed as the engines compose them.
 
-        :func:`diffusion_sim.compose.cell_channels` with the scenario's switches
+        :func:`diffusion_sim.model.mechanisms.compose.cell_channels` with the scenario's switches
         and rates (:mod:`diffusion_sim.model.mechanisms.compose`), the estimated ones
         put in their place.
         """
