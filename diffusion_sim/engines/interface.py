@@ -18,7 +18,7 @@ from diffusion_sim.model.governments import GovernmentState
 from diffusion_sim.model.setup import Setup
 from diffusion_sim.model.trajectory import Recorder, Trajectory
 
-__all__ = ["Engine", "GovernmentState"]
+__all__ = ["Engine", "GovernmentState", "run_steps"]
 
 
 class Engine(Protocol):
@@ -41,3 +41,14 @@ class Engine(Protocol):
 
     def government_state(self) -> GovernmentState:
         """Each government's state now."""
+
+
+def run_steps(
+    engine: Engine, steps: int, progress: Callable[[int], None] | None = None
+) -> Trajectory:
+    """Step ``engine`` ``steps`` times, telling ``progress`` each finished step; its events."""
+    for _ in range(steps):
+        engine.step()
+        if progress is not None:
+            progress(engine.steps)
+    return engine.recorder.finish(steps)

@@ -15,7 +15,7 @@ import numpy as np
 from mesa.agent import AgentSet
 
 from diffusion_sim.engines.agents.agents import CityAgent, GovernmentAgent
-from diffusion_sim.engines.interface import GovernmentState
+from diffusion_sim.engines.interface import GovernmentState, run_steps
 from diffusion_sim.model import events
 from diffusion_sim.model.events import Boost
 from diffusion_sim.model.governments import GovernmentStates
@@ -175,11 +175,7 @@ class DiffusionModel(mesa.Model):
         self.datacollector.collect(self)
 
     def run(self, steps: int, progress: Callable[[int], None] | None = None) -> Trajectory:
-        for _ in range(steps):
-            self.step()
-            if progress is not None:
-                progress(self.steps)
-        return self.recorder.finish(steps)
+        return run_steps(self, steps, progress)
 
     # ------------------------------------------------------- Mesa-style API
     # Added for Mesa users (docs/mesa.md): build from a scenario with keyword

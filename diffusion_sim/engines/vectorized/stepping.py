@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from diffusion_sim.engines.interface import GovernmentState
+from diffusion_sim.engines.interface import GovernmentState, run_steps
 from diffusion_sim.engines.vectorized import kernels
 from diffusion_sim.engines.vectorized.context import KeptContext
 from diffusion_sim.engines.vectorized.reference import full_hazard
@@ -327,8 +327,4 @@ class VectorizedEngine:
 
     def run(self, steps: int, progress: Callable[[int], None] | None = None) -> Trajectory:
         """Run ``steps`` steps and return the change events."""
-        for _ in range(steps):
-            self.step()
-            if progress is not None:
-                progress(self.steps)
-        return self.recorder.finish(steps)
+        return run_steps(self, steps, progress)
