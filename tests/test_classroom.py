@@ -16,7 +16,7 @@ from diffusion_sim.scenario.keys import bounds, field_at
 # ------------------------------------------------------------- inputs (issue 20)
 
 
-@pytest.mark.parametrize("scenario", [ds.Scenario(), built_in_classroom()], ids=["default", "class"])
+@pytest.mark.parametrize("scenario", [ds.Scenario(), built_in_classroom()], ids=["default", "cls"])
 def test_inputs_take_their_bounds_from_the_schema_keys(scenario):
     """Every numeric input's range is scenario/keys.bounds of the field its key names."""
     specs = [s for group in parameter_specs(scenario).values() for s in group]
