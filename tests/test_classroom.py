@@ -27,3 +27,79 @@ def test_inputs_take_their_bounds_from_the_schema_keys(scenario):
         assert {k: spec[k] for k in ("ge", "gt", "le", "lt") if k in spec} == bounds(field)
     networks = {s["key"].split(".")[1] for s in specs if s["key"].startswith("networks.")}
     assert networks == set(scenario.networks)
+
+
+# ------------------------------------------------------------------ the lesson
+
+
+@pytest.fixture(scope="module")
+def demonstrations():
+    """The demonstration on every world the Learn tab offers (state.LEARN_WORLDS)."""
+    from diffusion_sim.app import state
+    from diffusion_sim.app.learn import run_demonstration
+
+    return {
+        name: run_demonstration(state.base_scenario(name), world_name=name)
+        for name in state.LEARN_WORLDS
+    }
+
+
+def test_the_learn_tab_opens_on_the_world_the_lesson_is_written_for(demonstrations):
+    from diffusion_sim.app import state
+    from diffusion_sim.app.learn import LESSON_WORLD
+
+    assert state.LEARN_WORLDS[0] == LESSON_WORLD == state.learn_world.value
+    lesson = demonstrations[LESSON_WORLD]
+    assert lesson.not_shown == []  # every claim of the lesson holds there
+    assert lesson.claims["holds"].all() and (lesson.claims["low"] > lesson.claims["margin"]).all()
+    assert "all 4 of the lesson's claims" in lesson.verdict
+
+
+def test_every_learn_world_says_which_claims_it_shows_with_the_numbers(demonstrations):
+    """A world that does not show a claim says so plainly, the claim and its numbers on screen."""
+    for name, demo in demonstrations.items():
+        missing = demo.claims.loc[~demo.claims["holds"], "claim"].tolist()
+        assert demo.not_shown == missing
+        for claim in missing:
+            assert claim in demo.verdict and "NOT shown" in demo.verdict, name
+        for row, sentence in zip(demo.claims.itertuples(), demo.sentences, strict=True):
+            assert f"{row.difference:+.2f}" in sentence and f"{row.low:+.2f}" in sentence
+            assert sentence.startswith(f"Kern: {row.claim}. ")
+            assert ("Shown here" in sentence) == row.holds
+        cells = demo.reach_table().set_index("type")
+        for mode, row in demo.ensemble.iterrows():  # means with their intervals
+            low, high = row["share_laggards_low"], row["share_laggards_high"]
+            assert cells.loc[mode, "laggards"] == (
+                f"{row['share_laggards']:.0%} [{low:.0%}-{high:.0%}]"
+            )
+
+
+def test_the_demonstration_reports_each_run_as_progress():
+    from diffusion_sim.app.learn import demonstration_runs, progress_text, run_demonstration
+
+    done = []
+    run_demonstration(built_in_classroom(), replicates=2, on_progress=done.append)
+    assert done == list(range(1, demonstration_runs(2) + 1)) and done[-1] == 4 * 3
+    assert progress_text(5, 2).startswith("running the demonstration: 5 of 12 runs done")
+
+
+solara = pytest.importorskip("solara")
+
+
+def test_the_learn_world_survives_opening_the_live_view():
+    """Choose a world, open it in the live view, come back: the menu still shows it."""
+    import ipyvuetify as v
+
+    from diffusion_sim.app import state
+    from diffusion_sim.app.learn_tab import LearnTab
+
+    if "classroom" not in state.CATALOG:
+        pytest.skip("scenarios/classroom.toml is not in the catalog")
+    _, rc = solara.render(LearnTab(), handle_error=False)
+    rc.find(v.Select).widget.v_model = "classroom"
+    rc.find(v.Btn, children=["Open it in the live view"]).widget.click()
+    assert state.scenario_key.value == "classroom" and state.tab.value == 0
+    rc.close()
+    _, again = solara.render(LearnTab(), handle_error=False)
+    assert again.find(v.Select).widget.v_model == "classroom"
+    state.learn_world.set(state.LEARN_WORLDS[0])

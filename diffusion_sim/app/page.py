@@ -17,9 +17,10 @@ import solara.lab
 
 from diffusion_sim.app import state
 from diffusion_sim.app.components import GovernmentsView, PageFixes, SpeedSlider, StatusLine
+from diffusion_sim.app.learn_tab import LearnTab
 from diffusion_sim.app.params import parse_seed
 from diffusion_sim.app.session import MECHANISMS
-from diffusion_sim.app.tabs import CompareTab, ExportTab, LearnTab, ParametersTab, RunTab
+from diffusion_sim.app.tabs import CompareTab, ExportTab, ParametersTab, RunTab
 from diffusion_sim.app.views import COLOUR_MODES, NETWORK_VIEW_MAX_CITIES
 from diffusion_sim.errors import InputError
 

@@ -1,4 +1,5 @@
-"""The dashboard's tabs: Run, Parameters, Compare, Learn and Export (Governments is a view).
+"""The dashboard's tabs: Run, Parameters, Compare and Export (Governments is a view; Learn is
+in learn_tab.py).
 
 Each tab reads and changes the state in :mod:`diffusion_sim.app.state`; the
 page (:mod:`diffusion_sim.app.page`) puts the selected one under the tab bar.
@@ -16,14 +17,12 @@ from diffusion_sim.app.components import (
     CityView,
     ClickableImage,
     CurvesView,
-    DemonstrationView,
     InspectorView,
     ParameterInput,
     data_url,
     md,
 )
 from diffusion_sim.app.figures import compare_figure
-from diffusion_sim.app.learn import KERN_TYPES, run_demonstration
 from diffusion_sim.app.params import apply_overrides, parameter_specs, parse_input
 from diffusion_sim.app.session import (
     MECHANISMS,
@@ -183,42 +182,6 @@ def CompareTab():
             css_class="ds-compare",
             clickable=False,
         )
-
-
-@solara.component
-def LearnTab():
-    """Kern's four types explained, and the one-click demonstration on the classroom world."""
-    md(
-        "Kristine Kern (2019) describes four ways a local experiment spreads and rises to "
-        "higher levels. The demonstration runs each type on the **classroom world**, "
-        "switching only the mechanism: the maps show one run each (an illustration), marking "
-        "each city as a **leader** (triangle), **follower** (circle) or **laggard** (square); "
-        "the table and the sentences under it are ensemble means with 95% intervals over "
-        "replicates on common seeds, so they show the pattern, not one lucky run."
-    )
-    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
-        for info in KERN_TYPES.values():
-            with solara.Card(info["title"], style={"width": "320px"}):
-                md(info["text"])
-
-    worlds = (["classroom"] if "classroom" in state.CATALOG else []) + [state.BUILT_IN_CLASSROOM]
-    world_key, set_world_key = solara.use_state(worlds[0])
-
-    @state.guarded
-    def show() -> None:
-        state.demo.set(run_demonstration(state.base_scenario(world_key)))
-
-    @state.guarded
-    def open_classroom() -> None:
-        state.choose_scenario(world_key)
-        state.tab.set(0)
-
-    with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Select("Classroom world", value=world_key, values=worlds, on_value=set_world_key)
-        solara.Button("Show the demonstration", on_click=show, color="primary")
-        solara.Button("Open it in the live view", on_click=open_classroom)
-    if state.demo.value is not None:
-        DemonstrationView(state.demo.value)
 
 
 @solara.component
