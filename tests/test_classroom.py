@@ -103,3 +103,47 @@ def test_the_learn_world_survives_opening_the_live_view():
     _, again = solara.render(LearnTab(), handle_error=False)
     assert again.find(v.Select).widget.v_model == "classroom"
     state.learn_world.set(state.LEARN_WORLDS[0])
+
+
+# ------------------------------------------------------- docs/teaching.md's figures
+
+
+def _teaching_script():
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    path = ROOT / "docs" / "make_teaching_figures.py"
+    spec = importlib.util.spec_from_file_location("make_teaching_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_teaching_md_holds_the_figures_the_app_computes_now():
+    """Every figure of the lesson is what the Learn tab computes (python docs/make_teaching_...)."""
+    script = _teaching_script()
+    text = script.TEACHING.read_text(encoding="utf-8")
+    values = script.figures()
+    assert script.fill(text, values) == text, "run python docs/make_teaching_figures.py"
+    for name in ("world", "seeds", "hook", "table", "pioneers", "networks", "real"):
+        assert f"<!-- fig:{name} -->{values[name]}<!-- /fig -->" in text
+    assert "5 of 60" not in text and "about two thirds" not in text  # the figures issue 23 found
+
+
+def test_the_lessons_what_ifs_name_inputs_the_parameters_tab_has():
+    """'**Section** → label = value' in teaching.md: that section, that input, a value it takes."""
+    import re
+
+    from diffusion_sim.app.params import parse_input
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    found = re.findall(r"\*\*([^*]+)\*\* → ([^=\n]+?) = ([^\s;.()]+)", text)
+    assert len(found) >= 4
+    groups = parameter_specs(built_in_classroom())
+    for section, label, value in found:
+        assert section in groups, section
+        spec = next((s for s in groups[section] if s["label"] == label), None)
+        assert spec is not None, f"{section} has no input {label!r}"
+        parse_input(spec, value)  # raises if the screen would refuse it
