@@ -147,3 +147,157 @@ def test_the_lessons_what_ifs_name_inputs_the_parameters_tab_has():
         spec = next((s for s in groups[section] if s["label"] == label), None)
         assert spec is not None, f"{section} has no input {label!r}"
         parse_input(spec, value)  # raises if the screen would refuse it
+
+
+# ------------------------------------------------------------------ downloads
+
+
+def _set_up_on_screen(key: str) -> None:
+    """A session as a student leaves it: a world, one value changed, one switch off, a seed."""
+    from diffusion_sim.app import state
+
+    state.choose_scenario(key)
+    assert state.page_error.value is None, state.page_error.value
+    assert state.commit_parameter("mechanisms.horizontal.strength", 0.3) is None
+    state.switch_mechanism("vertical", False)
+    state.seed.set(12345)
+    state.rebuild("test")
+
+
+@pytest.mark.parametrize("key", ["classroom (built in)", "classroom"])
+def test_the_scenario_download_reproduces_the_dashboards_run_with_the_cli(key, tmp_path):
+    """The TOML of the settings on screen, run by ``diffusion-sim run``: the same tables."""
+    import re
+
+    import pandas as pd
+
+    from diffusion_sim.app import state
+    from diffusion_sim.app.downloads import scenario_toml
+    from diffusion_sim.cli import main
+
+    if key not in state.KEYS:
+        pytest.skip(f"{key} is not in the catalog")
+    _set_up_on_screen(key)
+    run = state.live.value
+    run.step(run.steps)
+    text = scenario_toml(state.current_scenario(), state.seed.value, state.engine.value)
+    command = re.search(r"# Reproduce the run: diffusion-sim (run .+)", text)[1].split()
+    path = tmp_path / command[1]
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "results"
+    assert main([*command[:1], str(path), *command[2:], "--out", str(out), "--quiet"]) == 0
+    (folder,) = out.iterdir()
+    saved = ds.Result.load(folder)
+    shown = run.result()
+    assert saved.manifest["engine"] == state.engine.value
+    assert len(shown.events) > 0
+    for name in ds.Result.TABLES:
+        pd.testing.assert_frame_equal(getattr(saved, name), getattr(shown, name), obj=name)
+
+
+def test_tables_and_charts_download_as_files_a_laptop_opens():
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    from diffusion_sim.app.downloads import chart, table_csv, tables_zip
+
+    run = ds.app.session.LiveRun(built_in_classroom().with_overrides({"run.steps": 12}), seed=4)
+    run.step(12)
+    result = run.result()
+    cities = pd.read_csv(io.BytesIO(table_csv(result, "cities")))
+    assert len(cities) == run.world.n_cities
+    pd.testing.assert_series_equal(
+        cities["adopted"].astype(bool), result.cities["adopted"].astype(bool)
+    )
+    with zipfile.ZipFile(io.BytesIO(tables_zip(result, "run"))) as archive:
+        names = set(archive.namelist())
+        assert names == {f"run/{t}.csv" for t in ds.Result.TABLES} | {"run/manifest.json"}
+        series = pd.read_csv(archive.open("run/timeseries.csv"))
+    assert series["adopters"].tolist() == result.timeseries["adopters"].tolist()
+    assert chart(result, "png")[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = chart(result, "svg")
+    assert b"<svg" in svg[:500] and b"</svg>" in svg[-100:]
+
+
+# ------------------------------------------------------- a link to the same settings
+
+
+def test_settings_survive_the_round_trip_through_the_url():
+    """Settings -> query -> settings, and the page opened from it runs the same run."""
+    from diffusion_sim.app import state
+    from diffusion_sim.app.links import current_settings, read_query, settings_query
+
+    _set_up_on_screen("classroom (built in)")
+    assert state.commit_parameter("governments.nation", "hostile") is None
+    assert state.commit_parameter("mechanisms.abandonment.enabled", True) is None
+    before = current_settings(state)
+    assert before.overrides and not before.switches["vertical"]
+    query = settings_query(before)
+    assert read_query("?" + query, state.KEYS, state.base_scenario) == before
+    expected = state.live.value
+    expected.step(expected.steps)
+    state.choose_scenario(state.KEYS[0])  # the page somewhere else ...
+    state.open_page("?" + query)  # ... then opened from the link
+    assert current_settings(state) == before and state.page_error.value is None
+    assert "opened from a link" in state.notice.value
+    reopened = state.live.value
+    reopened.step(reopened.steps)
+    assert reopened.engine_name == expected.engine_name
+    for name in ds.Result.TABLES:
+        assert getattr(reopened.result(), name).equals(getattr(expected.result(), name)), name
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("scenario=../../etc/passwd", "is not one of"),
+        ("scenario=classroom+(built+in)&seed=-1", "seed must be an integer"),
+        ("scenario=classroom+(built+in)&engine=gpu", "engine 'gpu' is not one of"),
+        ("scenario=classroom+(built+in)&on=horizontal,teleport", "switches on teleport"),
+        ("scenario=classroom+(built+in)&set=mechanisms.horizontal.strength=7", "out of range"),
+        ("scenario=classroom+(built+in)&set=run.seed=1", "not a parameter"),
+        ("scenario=classroom+(built+in)&set=mechanisms.abandonment.enabled=yes", "true or false"),
+        ("scenario=classroom+(built+in)&colour=red", "the link has colour"),
+    ],
+)
+def test_a_bad_link_is_refused_with_a_message_naming_the_part(query, message):
+    from diffusion_sim.app import state
+    from diffusion_sim.app.links import read_query
+    from diffusion_sim.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        read_query(query, state.KEYS, state.base_scenario)
+    state.open_page("?" + query)  # the page opens anyway, and says what was wrong
+    assert message.split("'")[0].split(" ")[0] in state.page_error.value
+    assert state.live.value is not None
+
+
+def test_a_page_without_settings_in_its_url_opens_as_before():
+    from diffusion_sim.app import state
+    from diffusion_sim.app.links import read_query
+
+    assert read_query("", state.KEYS, state.base_scenario) is None
+    assert (
+        read_query("?kernelid=abc&solara-no-close-beacon", state.KEYS, state.base_scenario) is None
+    )
+
+
+def test_the_export_tab_offers_each_download_and_the_link():
+    import ipyvuetify as v
+
+    from diffusion_sim.app import state
+    from diffusion_sim.app.export_tab import ExportTab
+    from diffusion_sim.app.links import current_settings, settings_query
+
+    _set_up_on_screen("classroom (built in)")
+    _, rc = solara.render(ExportTab(state.live.value), handle_error=False)
+    labels = {b.widget.children[-1] for b in rc.find(v.Btn)}
+    for label in ("All tables (CSV, zip)", "Chart (PNG)", "Chart (SVG)", "Scenario (TOML)"):
+        assert label in labels, labels
+    link = settings_query(current_settings(state)).replace("&", "&amp;")
+    assert any(
+        f'href="?{link}"' in (w.unsafe_innerHTML or "")
+        for w in rc.find(solara.widgets.HTML).widgets
+    )

@@ -22,6 +22,7 @@ from typing import Any
 import solara
 
 from diffusion_sim.app.learn import LESSON_WORLD, built_in_classroom
+from diffusion_sim.app.links import Settings, read_query
 from diffusion_sim.app.params import apply_overrides
 from diffusion_sim.app.session import (
     LiveRun,
@@ -138,6 +139,36 @@ def choose_scenario(key: str) -> None:
     engine.set(default_engine(n_cities))
     view_kind.set("map" if n_cities > NETWORK_VIEW_MAX_CITIES else "network")
     rebuild(f"opened {key}: {n_cities:,} cities, {base.run.steps} {base.run.step_unit}s")
+
+
+@guarded
+def open_page(search: str | None) -> None:
+    """At page load: the settings a link names (its URL query), else the scenario at start.
+
+    A link that names something the page cannot set opens the scenario at start
+    and says what was wrong with the link.
+    """
+    try:
+        settings = read_query(search, KEYS, base_scenario)
+    except InputError as exc:
+        choose_scenario(scenario_key.value)
+        page_error.set(f"{exc}; opened {scenario_key.value} instead")
+        return
+    if settings is None:
+        choose_scenario(scenario_key.value)
+    else:
+        apply_settings(settings)
+
+
+def apply_settings(settings: Settings) -> None:
+    """Open a scenario with a link's seed, engine, switches and changed parameters."""
+    choose_scenario(settings.scenario)
+    overrides.set(dict(settings.overrides))
+    switches.set(dict(settings.switches))
+    seed.set(settings.seed)
+    engine.set(settings.engine)
+    changed = f", {len(settings.overrides)} parameter(s) changed" if settings.overrides else ""
+    guarded(rebuild)(f"opened from a link: {settings.scenario}, seed {settings.seed}{changed}")
 
 
 @guarded

@@ -1,5 +1,5 @@
-"""The dashboard's tabs: Run, Parameters, Compare and Export (Governments is a view; Learn is
-in learn_tab.py).
+"""The dashboard's tabs: Run, Parameters and Compare (Governments is a view; Learn is in
+learn_tab.py, Export in export_tab.py).
 
 Each tab reads and changes the state in :mod:`diffusion_sim.app.state`; the
 page (:mod:`diffusion_sim.app.page`) puts the selected one under the tab bar.
@@ -28,13 +28,10 @@ from diffusion_sim.app.session import (
     MECHANISMS,
     LiveRun,
     Snapshot,
-    export_run,
-    sanitize_run_name,
     with_switches,
 )
 from diffusion_sim.app.views import png_of
 from diffusion_sim.errors import InputError
-from diffusion_sim.record.storage import timestamp
 from diffusion_sim.scenario import Scenario
 
 
@@ -182,37 +179,3 @@ def CompareTab():
             css_class="ds-compare",
             clickable=False,
         )
-
-
-@solara.component
-def ExportTab(run: LiveRun):
-    """Save the run so far to results/ in the format of ``diffusion-sim run``; never overwrite."""
-    name, set_name = solara.use_state(f"{run.scenario.name}-dashboard-{timestamp()}")
-    message, set_message = solara.use_state(None)
-    error, set_error = solara.use_state(None)
-    root = state.results_root()
-
-    def save() -> None:
-        try:
-            folder = export_run(run, name, root)
-        except InputError as exc:
-            set_error(str(exc))
-            set_message(None)
-            return
-        set_error(None)
-        wanted = sanitize_run_name(name)
-        taken = f"{wanted}/ already exists (kept as it is); " if folder.name != wanted else ""
-        set_message(f"{taken}saved {run.step_count} steps to {folder.name}/ under {root}/")
-
-    md(
-        "Saves the run as it stands (tables as Parquet, adoption.png, manifest.json) into a "
-        "folder under results/. The name may use letters, digits, '.', '_' and '-'; anything "
-        "else is replaced. An existing folder is never replaced: the run then goes to "
-        "name-2, name-3, ..."
-    )
-    solara.InputText("Run name", value=name, on_value=set_name, continuous_update=True)
-    solara.Button("Save to results/", on_click=save, color="primary")
-    if message:
-        solara.Success(message, classes=["ds-export-ok"])
-    if error:
-        solara.Error(error)
