@@ -301,3 +301,35 @@ def test_the_export_tab_offers_each_download_and_the_link():
         f'href="?{link}"' in (w.unsafe_innerHTML or "")
         for w in rc.find(solara.widgets.HTML).widgets
     )
+
+
+# ------------------------------------------------------- folders with the user's modes
+
+
+@pytest.mark.parametrize(
+    ("umask", "folder_mode", "file_mode"), [(0o022, 0o755, 0o644), (0o002, 0o775, 0o664)]
+)
+def test_save_to_results_makes_folders_and_files_with_the_users_umask(
+    tmp_path, umask, folder_mode, file_mode
+):
+    """Every folder "Save to results/" creates is 0o777 less the umask, never drwx------."""
+    import os
+    import stat
+
+    from diffusion_sim.app.session import LiveRun, export_run
+
+    run = LiveRun(built_in_classroom().with_overrides({"run.steps": 5}), seed=2)
+    run.step(5)
+    root = tmp_path / "new" / "results"  # neither exists yet
+    previous = os.umask(umask)
+    try:
+        folder = export_run(run, "lesson", root)
+    finally:
+        os.umask(previous)
+    for made in (tmp_path / "new", root, folder):
+        assert stat.S_IMODE(made.stat().st_mode) == folder_mode, made
+    files = list(folder.iterdir())
+    assert {p.name for p in files} >= {"manifest.json", "adoption.png", "cities.parquet"}
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == file_mode, path
+    assert [p.name for p in root.iterdir()] == ["lesson"]  # no staging left beside it
