@@ -11,6 +11,7 @@ is written from the ensemble table (diffusion_sim.studies.modes.ladder_sentences
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,28 @@ class Demonstration:
     claims: pd.DataFrame
     """Kern's claims with their paired differences, intervals and verdicts."""
     replicates: int
+    world_name: str = "classroom"
+    """The menu's name of the world (the Learn tab shows a demonstration only for its world)."""
+
+    @property
+    def not_shown(self) -> list[str]:
+        """The lesson's claims the ensemble does not show on this world."""
+        return [row.claim for row in self.claims.itertuples(index=False) if not row.holds]
+
+    @property
+    def verdict(self) -> str:
+        """Whether this world shows the lesson, in one sentence written from the claims."""
+        n, missing = len(self.claims), self.not_shown
+        if not missing:
+            return (
+                f"On {self.world_name}, the ensemble shows all {n} of the lesson's claims "
+                "(each with its numbers below)."
+            )
+        return (
+            f"On {self.world_name}, {len(missing)} of the lesson's {n} claims are NOT shown: "
+            f"{'; '.join(missing)}. Their numbers are below. The lesson (docs/teaching.md) is "
+            f"written for {LESSON_WORLD}."
+        )
 
     @property
     def sentences(self) -> list[str]:
@@ -137,15 +160,53 @@ class Demonstration:
         return pd.DataFrame(rows)
 
 
+LESSON_WORLD = "classroom (built in)"
+"""The world docs/teaching.md is written for (:func:`built_in_classroom`): Learn's default."""
+
 LADDER = ("share_leaders", "share_followers", "share_laggards", "share_cities")
 REACH_COLUMNS = ("leaders", "followers", "laggards", "all cities")
 
 
+def demonstration_runs(replicates: int = REPLICATES) -> int:
+    """How many runs a demonstration takes: one per type for the maps, then the ensemble."""
+    return len(MODES) * (1 + replicates)
+
+
+def progress_text(done: int, replicates: int = REPLICATES) -> str:
+    """What the Learn tab says while the demonstration runs, e.g. 'run 12 of 84 ...'.
+
+    Examples
+    --------
+    >>> progress_text(12).split(" (")[0]
+    'running the demonstration: 12 of 84 runs done'
+    """
+    return (
+        f"running the demonstration: {done} of {demonstration_runs(replicates)} runs done "
+        f"({len(MODES)} types: one run each for the maps, then {replicates} replicates each)"
+    )
+
+
 def run_demonstration(
-    scenario: Scenario, seed: int | None = None, replicates: int = REPLICATES
+    scenario: Scenario,
+    seed: int | None = None,
+    replicates: int = REPLICATES,
+    *,
+    world_name: str = LESSON_WORLD,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Demonstration:
-    """Run the four types on one world: one run each for the maps, and the ensemble."""
+    """Run the four types on one world: one run each for the maps, and the ensemble.
+
+    ``on_progress(done)`` is called after each of the :func:`demonstration_runs` runs.
+    """
     from diffusion_sim.app.session import LiveRun, cached_world
+
+    done = 0
+
+    def one_more(*_: Any) -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done)
 
     seed = int(scenario.run.seed if seed is None else seed)
     world = cached_world(scenario, seed)
@@ -155,8 +216,12 @@ def run_demonstration(
         run.step(run.steps)
         snapshot = run.snapshot()
         panels[m.title] = {"adopted": snapshot.adopted, "channel": snapshot.channel}
-    ensemble, claims = ladder_table(ladder_runs(scenario, replicates, seed=seed, world=world))
+        one_more()
+    runs = ladder_runs(scenario, replicates, seed=seed, world=world, on_run=one_more)
+    ensemble, claims = ladder_table(runs)
     reach = pd.DataFrame({"type": list(ensemble.index)})
     for column, label in zip(LADDER, REACH_COLUMNS, strict=True):
         reach[label] = ensemble[column].to_numpy()
-    return Demonstration(scenario, world, seed, panels, reach, ensemble, claims, replicates)
+    return Demonstration(
+        scenario, world, seed, panels, reach, ensemble, claims, replicates, world_name
+    )

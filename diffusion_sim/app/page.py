@@ -17,9 +17,11 @@ import solara.lab
 
 from diffusion_sim.app import state
 from diffusion_sim.app.components import GovernmentsView, PageFixes, SpeedSlider, StatusLine
+from diffusion_sim.app.export_tab import ExportTab
+from diffusion_sim.app.learn_tab import LearnTab
 from diffusion_sim.app.params import parse_seed
 from diffusion_sim.app.session import MECHANISMS
-from diffusion_sim.app.tabs import CompareTab, ExportTab, LearnTab, ParametersTab, RunTab
+from diffusion_sim.app.tabs import CompareTab, ParametersTab, RunTab
 from diffusion_sim.app.views import COLOUR_MODES, NETWORK_VIEW_MAX_CITIES
 from diffusion_sim.errors import InputError
 
@@ -169,12 +171,8 @@ def Page():
     solara.Title("diffusion_sim dashboard")
     solara.Style(CSS)
     PageFixes()
-    solara.use_effect(
-        lambda: (
-            state.choose_scenario(state.scenario_key.value) if state.live.value is None else None
-        ),
-        [],
-    )
+    search = solara.use_router().search  # a link's settings (state.open_page, links.py)
+    solara.use_effect(lambda: state.open_page(search) if state.live.value is None else None, [])
     run = state.live.value
     snapshot = solara.use_memo(
         lambda: run.snapshot() if run is not None else None, [id(run), state.version.value]

@@ -14,11 +14,10 @@ import math
 import typing
 from typing import Any
 
-from pydantic import BaseModel
-
 from diffusion_sim.errors import InputError
 from diffusion_sim.model.mechanisms.registry import KERN_TYPES, MECHANISMS
 from diffusion_sim.scenario import Scenario
+from diffusion_sim.scenario.keys import bounds, iter_fields
 from diffusion_sim.scenario.numbers import NumberError, parse_number
 
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -44,36 +43,38 @@ _SKIPPED = {"run.seed", "run.replicates", "run.step_unit", "world.seed", "world.
 _KERN_SWITCHES = {f"mechanisms.{m}.enabled" for m in KERN_TYPES}
 
 
-def _bounds(field: Any) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for meta in field.metadata:
-        for attr in ("ge", "gt", "le", "lt"):
-            value = getattr(meta, attr, None)
-            if value is not None:
-                found[attr] = value
-    return found
+def _leaf_keys(scenario: Scenario) -> list[tuple[str, Any]]:
+    """Every leaf key of the schema (scenario/keys.iter_fields) with its field, networks by name.
+
+    A network's fields appear once per network the scenario has, network after
+    network, where the schema puts networks; other keyed sections (governments'
+    overrides) are edited in the file.
+    """
+    network = "networks.<name>."
+    fields = list(iter_fields(Scenario))
+    per_network = [(k.removeprefix(network), f) for k, f, _ in fields if k.startswith(network)]
+    leaves: list[tuple[str, Any]] = []
+    for key, field, _ in fields:
+        if key.startswith(network) and key.endswith(per_network[0][0]):
+            leaves += [(f"networks.{n}.{k}", f) for n in scenario.networks for k, f in per_network]
+        elif "<name>" not in key:
+            leaves.append((key, field))
+    return leaves
 
 
-def _walk(model: BaseModel, prefix: str) -> list[dict[str, Any]]:
+def _value_at(data: dict[str, Any], key: str) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def _walk(scenario: Scenario) -> list[dict[str, Any]]:
+    data = scenario.model_dump(by_alias=True)
     specs: list[dict[str, Any]] = []
-    for name, field in type(model).model_fields.items():
-        if name == "source":
-            continue
-        key = prefix + (field.alias or name)
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            specs.extend(_walk(value, key + "."))
-            continue
-        if (
-            isinstance(value, dict)
-            and value
-            and all(isinstance(v, BaseModel) for v in value.values())
-        ):
-            if key == "networks":
-                for child_name, child in value.items():
-                    specs.extend(_walk(child, f"{key}.{child_name}."))
-            continue
+    for key, field in _leaf_keys(scenario):
         annotation = field.annotation
+        value = _value_at(data, key)
         spec: dict[str, Any] = {
             "key": key,
             "label": key.rsplit(".", 1)[-1].replace("_", " "),
@@ -87,9 +88,9 @@ def _walk(model: BaseModel, prefix: str) -> list[dict[str, Any]]:
         elif choices and all(isinstance(c, str) for c in choices):
             spec.update(type="Select", value=value, values=list(choices))
         elif annotation in (int, float) and not isinstance(value, bool):
-            bounds = _bounds(field)
-            spec.update(type="InputText", value=value, kind=annotation.__name__, **bounds)
-            spec["allowed"] = _allowed_text(bounds, annotation.__name__)
+            found = bounds(field)
+            spec.update(type="InputText", value=value, kind=annotation.__name__, **found)
+            spec["allowed"] = _allowed_text(found, annotation.__name__)
         else:
             continue  # lists, names and optional values are edited in the file
         specs.append(spec)
@@ -117,7 +118,7 @@ def parameter_specs(scenario: Scenario) -> dict[str, list[dict[str, Any]]]:
     """
     groups: dict[str, list[dict[str, Any]]] = {title: [] for _, title in SECTIONS}
     prefixes = sorted(SECTIONS, key=lambda s: -len(s[0]))
-    for spec in _walk(scenario, ""):
+    for spec in _walk(scenario):
         key = spec["key"]
         if key in _SKIPPED or key in _KERN_SWITCHES:
             continue

@@ -21,7 +21,8 @@ from typing import Any
 
 import solara
 
-from diffusion_sim.app.learn import built_in_classroom
+from diffusion_sim.app.learn import LESSON_WORLD, built_in_classroom
+from diffusion_sim.app.links import Settings, read_query
 from diffusion_sim.app.params import apply_overrides
 from diffusion_sim.app.session import (
     LiveRun,
@@ -42,11 +43,13 @@ START_ENV = "DIFFUSION_SIM_DASHBOARD_SCENARIO"
 """The scenario file named on the command line (set by ``diffusion-sim dashboard``)."""
 RESULTS_ENV = "DIFFUSION_SIM_DASHBOARD_RESULTS"
 """Where exports go (default: ./results, as for ``diffusion-sim run``)."""
-BUILT_IN_CLASSROOM = "classroom (built in)"
+BUILT_IN_CLASSROOM = LESSON_WORLD
 TABS = ("Run", "Parameters", "Governments", "Compare", "Learn", "Export")
 
 CATALOG: dict[str, Path] = scenario_catalog(os.environ.get(START_ENV) or None)
 KEYS: list[str] = [*CATALOG, BUILT_IN_CLASSROOM]
+LEARN_WORLDS: list[str] = [BUILT_IN_CLASSROOM, *(["classroom"] if "classroom" in CATALOG else [])]
+"""The Learn tab's worlds: the lesson's (docs/teaching.md) first, then the real-city classroom."""
 
 
 def _initial_key() -> str:
@@ -69,7 +72,8 @@ colour_by = solara.reactive("channel")
 selected_city: solara.Reactive[int | None] = solara.reactive(None)
 notice: solara.Reactive[str | None] = solara.reactive(None)
 page_error: solara.Reactive[str | None] = solara.reactive(None)
-demo = solara.reactive(None)
+learn_world = solara.reactive(LEARN_WORLDS[0])
+"""The Learn tab's world: kept here, not in the tab, so it survives a visit to another tab."""
 tab = solara.reactive(0)
 controls_open = solara.reactive(True)
 
@@ -134,8 +138,37 @@ def choose_scenario(key: str) -> None:
     seed.set(base.run.seed)
     engine.set(default_engine(n_cities))
     view_kind.set("map" if n_cities > NETWORK_VIEW_MAX_CITIES else "network")
-    demo.set(None)
     rebuild(f"opened {key}: {n_cities:,} cities, {base.run.steps} {base.run.step_unit}s")
+
+
+@guarded
+def open_page(search: str | None) -> None:
+    """At page load: the settings a link names (its URL query), else the scenario at start.
+
+    A link that names something the page cannot set opens the scenario at start
+    and says what was wrong with the link.
+    """
+    try:
+        settings = read_query(search, KEYS, base_scenario)
+    except InputError as exc:
+        choose_scenario(scenario_key.value)
+        page_error.set(f"{exc}; opened {scenario_key.value} instead")
+        return
+    if settings is None:
+        choose_scenario(scenario_key.value)
+    else:
+        apply_settings(settings)
+
+
+def apply_settings(settings: Settings) -> None:
+    """Open a scenario with a link's seed, engine, switches and changed parameters."""
+    choose_scenario(settings.scenario)
+    overrides.set(dict(settings.overrides))
+    switches.set(dict(settings.switches))
+    seed.set(settings.seed)
+    engine.set(settings.engine)
+    changed = f", {len(settings.overrides)} parameter(s) changed" if settings.overrides else ""
+    guarded(rebuild)(f"opened from a link: {settings.scenario}, seed {settings.seed}{changed}")
 
 
 @guarded

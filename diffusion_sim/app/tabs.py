@@ -1,4 +1,5 @@
-"""The dashboard's tabs: Run, Parameters, Compare, Learn and Export (Governments is a view).
+"""The dashboard's tabs: Run, Parameters and Compare (Governments is a view; Learn is in
+learn_tab.py, Export in export_tab.py).
 
 Each tab reads and changes the state in :mod:`diffusion_sim.app.state`; the
 page (:mod:`diffusion_sim.app.page`) puts the selected one under the tab bar.
@@ -16,26 +17,21 @@ from diffusion_sim.app.components import (
     CityView,
     ClickableImage,
     CurvesView,
-    DemonstrationView,
     InspectorView,
     ParameterInput,
     data_url,
     md,
 )
 from diffusion_sim.app.figures import compare_figure
-from diffusion_sim.app.learn import KERN_TYPES, run_demonstration
 from diffusion_sim.app.params import apply_overrides, parameter_specs, parse_input
 from diffusion_sim.app.session import (
     MECHANISMS,
     LiveRun,
     Snapshot,
-    export_run,
-    sanitize_run_name,
     with_switches,
 )
 from diffusion_sim.app.views import png_of
 from diffusion_sim.errors import InputError
-from diffusion_sim.record.storage import timestamp
 from diffusion_sim.scenario import Scenario
 
 
@@ -183,73 +179,3 @@ def CompareTab():
             css_class="ds-compare",
             clickable=False,
         )
-
-
-@solara.component
-def LearnTab():
-    """Kern's four types explained, and the one-click demonstration on the classroom world."""
-    md(
-        "Kristine Kern (2019) describes four ways a local experiment spreads and rises to "
-        "higher levels. The demonstration runs each type on the **classroom world**, "
-        "switching only the mechanism: the maps show one run each (an illustration), marking "
-        "each city as a **leader** (triangle), **follower** (circle) or **laggard** (square); "
-        "the table and the sentences under it are ensemble means with 95% intervals over "
-        "replicates on common seeds, so they show the pattern, not one lucky run."
-    )
-    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
-        for info in KERN_TYPES.values():
-            with solara.Card(info["title"], style={"width": "320px"}):
-                md(info["text"])
-
-    worlds = (["classroom"] if "classroom" in state.CATALOG else []) + [state.BUILT_IN_CLASSROOM]
-    world_key, set_world_key = solara.use_state(worlds[0])
-
-    @state.guarded
-    def show() -> None:
-        state.demo.set(run_demonstration(state.base_scenario(world_key)))
-
-    @state.guarded
-    def open_classroom() -> None:
-        state.choose_scenario(world_key)
-        state.tab.set(0)
-
-    with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Select("Classroom world", value=world_key, values=worlds, on_value=set_world_key)
-        solara.Button("Show the demonstration", on_click=show, color="primary")
-        solara.Button("Open it in the live view", on_click=open_classroom)
-    if state.demo.value is not None:
-        DemonstrationView(state.demo.value)
-
-
-@solara.component
-def ExportTab(run: LiveRun):
-    """Save the run so far to results/ in the format of ``diffusion-sim run``; never overwrite."""
-    name, set_name = solara.use_state(f"{run.scenario.name}-dashboard-{timestamp()}")
-    message, set_message = solara.use_state(None)
-    error, set_error = solara.use_state(None)
-    root = state.results_root()
-
-    def save() -> None:
-        try:
-            folder = export_run(run, name, root)
-        except InputError as exc:
-            set_error(str(exc))
-            set_message(None)
-            return
-        set_error(None)
-        wanted = sanitize_run_name(name)
-        taken = f"{wanted}/ already exists (kept as it is); " if folder.name != wanted else ""
-        set_message(f"{taken}saved {run.step_count} steps to {folder.name}/ under {root}/")
-
-    md(
-        "Saves the run as it stands (tables as Parquet, adoption.png, manifest.json) into a "
-        "folder under results/. The name may use letters, digits, '.', '_' and '-'; anything "
-        "else is replaced. An existing folder is never replaced: the run then goes to "
-        "name-2, name-3, ..."
-    )
-    solara.InputText("Run name", value=name, on_value=set_name, continuous_update=True)
-    solara.Button("Save to results/", on_click=save, color="primary")
-    if message:
-        solara.Success(message, classes=["ds-export-ok"])
-    if error:
-        solara.Error(error)

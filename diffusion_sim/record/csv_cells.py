@@ -12,7 +12,7 @@ negative number there, as it should); headers and a written index are text too.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -59,8 +59,9 @@ def neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path, **options: Any) -> None:
-    """``frame.to_csv(path, **options)`` with every text cell made inert first."""
+def write_csv(frame: pd.DataFrame, path: str | Path | IO[str], **options: Any) -> None:
+    """``frame.to_csv(path, **options)`` with every text cell made inert first (a path or an
+    open text buffer, e.g. the dashboard's downloads)."""
     neutral_frame(frame).to_csv(path, **options)
 
 

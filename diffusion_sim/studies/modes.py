@@ -177,11 +177,14 @@ CLAIMS: tuple[Claim, ...] = (
 """Kern's ladder (2019, abstract; pp. 136-137) as claims a run of the four modes can test."""
 
 
-def ladder_runs(scenario: Scenario, replicates: int = 20, seed: int = 2019, world=None):
+def ladder_runs(
+    scenario: Scenario, replicates: int = 20, seed: int = 2019, world=None, on_run=None
+):
     """Per mode and replicate: the shares adopted on each rung, on one world, common seeds.
 
     Replicate seeds come from one ``SeedSequence(seed).spawn(replicates)`` shared by
     every mode, so replicate i of two modes differs only by the mode's switches.
+    ``on_run(mode, replicate)``, if given, is called after each run (progress on screen).
     """
     import pandas as pd
 
@@ -197,6 +200,8 @@ def ladder_runs(scenario: Scenario, replicates: int = 20, seed: int = 2019, worl
             result = simulate(changed, sequence, world=world)
             out = result.outcomes()
             rows.append({"mode": m.name, "replicate": i, **{k: out[k] for k in LADDER_COLUMNS}})
+            if on_run is not None:
+                on_run(m.name, i)
     return pd.DataFrame(rows)
 
 
