@@ -1,4 +1,4 @@
-"""The command line: ``diffusion-sim run | scenarios | validate``.
+"""The command line: ``diffusion-sim run | scenarios | validate | new``, and the rest.
 
 Bad input (a missing file, malformed TOML, an unknown key, a value out of
 range) prints one clear message and exits with code 2, never a traceback.
@@ -299,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     from diffusion_sim.cli.estimate import add_command as add_estimate_command
 
     add_estimate_command(sub)
+
+    # new (issue 22): a commented scenario file to start from.
+    from diffusion_sim.cli.new import add_command as add_new_command
+
+    add_new_command(sub)
 
     add_dashboard_command(sub)
     return parser
