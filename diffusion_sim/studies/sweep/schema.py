@@ -20,14 +20,16 @@ from pydantic import (
 )
 
 from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
-from diffusion_sim.record.outcomes import outcome_names
+from diffusion_sim.record.outcomes import Window, kind_of, outcome_names
 from diffusion_sim.scenario import (
     LEVELS,
+    MAX_STEPS,
     FolderName,
     Label,
     Scenario,
     Text,
 )
+from diffusion_sim.scenario.types import AT
 from diffusion_sim.world import LADDER_NAMES
 
 Scalar = bool | int | float | str
@@ -212,6 +214,18 @@ class SweepSpec(_Section):
     series_every: int = Field(
         1, ge=1, le=1_000_000, description="keep the series at every k-th step (0, k, 2k, ...)"
     )
+    at: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_STEPS,
+        description="measure the outcomes at this step (default: the last)",
+    )
+    between: tuple[int, int] | None = Field(
+        None,
+        strict=False,
+        description="or: each outcome's change from step A to step B, [A, B] with 0 <= A < B "
+        "(times to a level have no change: left out)",
+    )
     questions: tuple[Question, ...] = Field(
         (),
         strict=False,
@@ -246,6 +260,38 @@ class SweepSpec(_Section):
         if len(set(series)) != len(series):
             raise ValueError("series must not repeat")
         return series
+
+    @field_validator("between")
+    @classmethod
+    def _ordered(cls, between: tuple[int, int] | None) -> tuple[int, int] | None:
+        if between is not None and not 0 <= between[0] < between[1]:
+            raise ValueError(f"must be [A, B] with 0 <= A < B, got {list(between)}")
+        return between
+
+    @model_validator(mode="before")
+    @classmethod
+    def _changes_by_default(cls, data: Any) -> Any:
+        """With ``between`` and no ``outcomes``: every outcome that has a change."""
+        if isinstance(data, dict) and data.get("between") is not None and "outcomes" not in data:
+            data = {**data, "outcomes": [o for o in outcome_names() if kind_of(o) != "time_to"]}
+        return data
+
+    @model_validator(mode="after")
+    def _one_window(self) -> SweepSpec:
+        if self.at is not None and self.between is not None:
+            raise ValueError(f"between{AT}give 'at' (one step) or 'between' (two), not both")
+        times = [o for o in self.outcomes if kind_of(o) == "time_to"]
+        if self.between is not None and times:
+            raise ValueError(
+                f"outcomes{AT}{times} are times to a level, which have no change between two "
+                "steps; leave them out, or measure them 'at' a step"
+            )
+        return self
+
+    @property
+    def window(self) -> Window:
+        """Where the sweep's outcomes are measured (``at``, ``between`` or the last step)."""
+        return Window(at=self.at, between=self.between)
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
