@@ -19,10 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
 from diffusion_sim.record.outcomes import Window, kind_of, outcome_names
+from diffusion_sim.record.tables import timeseries_columns
 from diffusion_sim.scenario import (
-    LEVELS,
     MAX_STEPS,
     FolderName,
     Label,
@@ -30,7 +29,6 @@ from diffusion_sim.scenario import (
     Text,
 )
 from diffusion_sim.scenario.types import AT
-from diffusion_sim.world import LADDER_NAMES
 
 Scalar = bool | int | float | str
 METHODS = ("grid", "random", "lhs", "sobol", "morris")
@@ -40,24 +38,13 @@ _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=|==|!=|<|>)\s*([-+0-9.eE]+|na
 MAX_RUNS = 10_000_000
 """Most runs (points x replicates) a sweep may have: its plan is held in memory."""
 
-SERIES_INT = (
-    "adopters",
-    *(f"new_{name}" for name in ADOPTION_CHANNELS),
-    *(f"drop_{name}" for name in EXIT_CHANNELS),
-    *(f"governments_{level}" for level in LEVELS),
-    *(f"adopters_{name}" for name in ADOPTION_CHANNELS),
-)
-"""Per-step series that count (integers); every other series is a share."""
-SERIES_NAMES = (
-    "adopters",
-    "share_cities",
-    "share_population",
-    *(f"share_{name}s" for name in LADDER_NAMES),
-    *SERIES_INT[1:],
-)
+SERIES_NAMES = tuple(timeseries_columns())
 """Columns of a run's ``timeseries`` (``diffusion_sim.record.tables.timeseries_table``) a sweep
-may keep per step; ``governments_<level>`` exists only where that level has governments
-(other runs keep it empty)."""
+may keep per step, as that table gives them (``tables.timeseries_columns``: no list here to
+keep); ``governments_<level>`` exists only where that level has governments (other runs
+keep it empty)."""
+SERIES_INT = tuple(name for name, counts in timeseries_columns().items() if counts)
+"""Per-step series that count (integers); every other series is a share."""
 
 
 class _Section(BaseModel):
@@ -207,7 +194,7 @@ class SweepSpec(_Section):
     series: tuple[str, ...] = Field(
         (),
         strict=False,
-        max_length=len(SERIES_NAMES),
+        max_length=1000,
         description="per-step series to keep, from the run's timeseries columns (e.g. "
         "'share_cities', 'adopters'); written to series.parquet (default: none)",
     )
@@ -252,11 +239,12 @@ class SweepSpec(_Section):
     @field_validator("series")
     @classmethod
     def _known_series(cls, series: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [s for s in series if s not in SERIES_NAMES]
+        known = list(timeseries_columns())
+        unknown = [s for s in series if s not in known]
         if unknown:
-            close = difflib.get_close_matches(unknown[0], SERIES_NAMES, n=1)
+            close = difflib.get_close_matches(unknown[0], known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ValueError(f"unknown series {unknown}{hint} Allowed: {', '.join(SERIES_NAMES)}")
+            raise ValueError(f"unknown series {unknown}{hint} Allowed: {', '.join(known)}")
         if len(set(series)) != len(series):
             raise ValueError("series must not repeat")
         return series
