@@ -232,7 +232,7 @@ class Ensemble:
         folder = Path(folder)
         with staged(folder) as staging:
             for i, result in enumerate(self.results):
-                result.save(staging / f"replicate-{i:03d}")
+                result.save(staging / f"replicate-{i:03d}", curves=False)
             timeseries = self.timeseries
             timeseries.to_parquet(staging / "timeseries.parquet", index=False)
             band = ensemble_band(timeseries)

@@ -311,6 +311,7 @@ def test_an_ensembles_charts_take_the_format_and_mark_events(captured, tmp_path)
     folder = ensemble.save(tmp_path / "e", chart_format="pdf", figsize=(9, 6))
     for name in ("band.pdf", "curves.pdf"):
         assert (folder / name).read_bytes()[:5] == b"%PDF-"
+    assert not list(folder.glob("replicate-*/curves.*"))  # drawn once, for the ensemble
     band, curves = captured[-2:]
     assert len(_dashed_at(band.axes[0], 17)) == 1
     assert "3 replicates" in curves.get_suptitle()

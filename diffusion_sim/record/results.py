@@ -73,6 +73,7 @@ class Result:
         folder: str | Path,
         *,
         plot: bool = True,
+        curves: bool = True,
         chart_format: str = "png",
         figsize: tuple[float, float] | None = None,
     ) -> Path:
@@ -83,7 +84,8 @@ class Result:
         must not exist yet (or be empty): results are never overwritten.
         ``plot=False`` skips the charts (an ensemble draws one band instead):
         ``adoption.<format>`` (channels and reach) and ``curves.<format>`` (by ladder
-        rung and by channel), each with the scenario's events marked.
+        rung and by channel; not with ``curves=False``: an ensemble's replicate, whose
+        ensemble draws them once), each with the scenario's events marked.
         The manifest records the run's fingerprint and each table's SHA-256, so a
         table or manifest altered or copied in from another run is refused on reading.
         """
@@ -102,8 +104,9 @@ class Result:
                 marks = event_marks(self.manifest.get("scenario", {}))
                 adoption = staging / f"adoption.{chart_format}"
                 plot_channels(self.timeseries, adoption, *labels, marks=marks, figsize=figsize)
-                curves = staging / f"curves.{chart_format}"
-                plot_run(self.timeseries, curves, self.manifest, figsize)
+                if curves:
+                    drawn = staging / f"curves.{chart_format}"
+                    plot_run(self.timeseries, drawn, self.manifest, figsize)
             manifest = dict(self.manifest)
             if _RECORD_KEYS <= manifest.keys():
                 manifest["fingerprint"] = run_fingerprint(manifest)
