@@ -316,3 +316,15 @@ def test_an_ensembles_charts_take_the_format_and_mark_events(captured, tmp_path)
     assert len(_dashed_at(band.axes[0], 17)) == 1
     assert "3 replicates" in curves.get_suptitle()
     assert tuple(curves.get_size_inches()) == (9, 6)
+
+
+def test_a_streamed_ensemble_from_the_cli_draws_its_charts_in_the_format_asked(tmp_path):
+    from diffusion_sim.cli import main
+
+    argv = ["run", str(SCENARIOS / "us_paris_withdrawal.toml"), "--steps", "20", "--quiet"]
+    argv += ["--set", "world.n_cities=300", "--replicates", "2", "--workers", "1"]
+    assert main([*argv, "--out", str(tmp_path), "--format", "svg"]) == 0
+    (folder,) = tmp_path.iterdir()
+    for name in ("band.svg", "curves.svg"):
+        assert (folder / name).read_bytes()[:5] == b"<?xml"
+    assert not list(folder.glob("*.png")) and not list(folder.glob(".*"))

@@ -9,8 +9,7 @@ import pytest
 from diffusion_sim.cli import main
 from diffusion_sim.record.survival import time_to_level
 from diffusion_sim.studies.sweep.analyze import analyze
-from diffusion_sim.studies.sweep.combinations import horizon_of
-from diffusion_sim.studies.sweep.data import load
+from diffusion_sim.studies.sweep.data import censored, horizon_of, load
 from diffusion_sim.studies.sweep.runner import read_results, run_sweep
 from diffusion_sim.studies.sweep.spec import sweep_from_dict
 from tests.conftest import SCENARIOS
@@ -84,3 +83,5 @@ def test_a_times_horizon_is_the_sweeps_window(grid):
     assert horizon_of(data, 14) == 14
     data.plan["spec"]["at"] = 9
     assert horizon_of(data, 14) == 9
+    never = data.ok["time_to_50pct"].isna()
+    assert never.any() and (censored(data, data.ok)["time_to_50pct"][never] == 10).all()

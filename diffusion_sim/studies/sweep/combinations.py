@@ -16,18 +16,10 @@ import pandas as pd
 from diffusion_sim.record.outcomes import kind_of
 from diffusion_sim.record.statistics import BOOTSTRAP_SEED, bootstrap_interval
 from diffusion_sim.record.survival import time_to_level
-from diffusion_sim.studies.sweep.data import SweepData
+from diffusion_sim.studies.sweep.data import SweepData, horizon_of
 
 SHOWN = 4
 """Outcomes printed per combination when none are asked for (the CSV holds them all)."""
-
-
-def horizon_of(data: SweepData, steps: float) -> float:
-    """Where a time never reached is censored: the sweep's window end, else the run's end."""
-    spec = data.plan["spec"]
-    if spec.get("between"):
-        return float(spec["between"][1])
-    return float(spec["at"]) if spec.get("at") is not None else float(steps)
 
 
 def combination_table(data: SweepData) -> pd.DataFrame:
