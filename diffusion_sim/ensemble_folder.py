@@ -39,7 +39,6 @@ from pydantic import BaseModel, ValidationError
 from diffusion_sim.errors import InputError
 from diffusion_sim.record.results import (
     Result,
-    chart_labels,
     ensemble_band,
     run_fingerprint,
 )
@@ -227,6 +226,8 @@ def run_ensemble(
     world: World | None = None,
     on_start: Callable[[Path, int], None] | None = None,
     on_replicate: Callable[[int], None] | None = None,
+    chart_format: str = "png",
+    figsize: tuple[float, float] | None = None,
 ) -> EnsembleReport:
     """Run ``scenario.run.replicates`` replicates into a folder under ``root``, resuming if asked.
 
@@ -242,6 +243,9 @@ def run_ensemble(
         Called with the folder and the number of replicates already done.
     on_replicate : callable, optional
         Called with each replicate's index as it is saved.
+    chart_format, figsize : optional
+        The charts' format (png, svg, pdf) and size in inches (not part of the
+        fingerprint: a resumed ensemble may draw them otherwise).
     """
     from diffusion_sim.simulation import build_world
 
@@ -281,7 +285,8 @@ def run_ensemble(
                     "world": world if world is not None else build_world(scenario, seed=run.seed),
                 }
                 _run_pending(job, pending, workers, on_replicate)
-            _write_tables(folder, scenario, engine, time.perf_counter() - started)
+            charts = {"chart_format": chart_format, "figsize": figsize}
+            _write_tables(folder, scenario, engine, time.perf_counter() - started, charts)
         except InputError:  # a full disk: no debris, the finished replicates stay
             _remove_debris(folder, run.replicates)
             raise
@@ -338,9 +343,12 @@ def _run_pending(
     pool.shutdown(wait=True)
 
 
-def _write_tables(folder: Path, scenario: Scenario, engine: str, wall_s: float) -> None:
-    """The ensemble tables from the replicate folders (each checked again), then the manifest."""
-    from diffusion_sim.record.plotting import plot_band
+def _write_tables(
+    folder: Path, scenario: Scenario, engine: str, wall_s: float, charts: dict[str, Any]
+) -> None:
+    """The ensemble tables from the replicate folders (each checked again), the charts, then
+    the manifest; ``charts`` holds ``chart_format`` and ``figsize``."""
+    from diffusion_sim.record.charts import plot_ensemble
     from diffusion_sim.simulation import ensemble_of
 
     run = scenario.run
@@ -358,8 +366,10 @@ def _write_tables(folder: Path, scenario: Scenario, engine: str, wall_s: float) 
     for name, table in tables:
         write_atomic(folder / f"{name}.parquet", _parquet_writer(table))
     manifest = ensemble.manifest
-    labels = chart_labels(manifest)
-    write_atomic(folder / "band.png", lambda tmp: plot_band(band, tmp, *labels))
+    chart_format = charts.get("chart_format", "png")
+    drawn = plot_ensemble(timeseries, band, manifest, charts.get("figsize"))
+    for name, write in drawn.items():
+        write_atomic(folder / f"{name}.{chart_format}", write)
     write_manifest(folder, manifest)
     (folder / INCOMPLETE).unlink(missing_ok=True)
     (folder / LOCK).unlink(missing_ok=True)  # complete: nothing will resume it

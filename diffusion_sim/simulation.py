@@ -18,7 +18,6 @@ from diffusion_sim.model.trajectory import Trajectory
 from diffusion_sim.record.results import (
     Result,
     build_result,
-    chart_labels,
     ensemble_band,
     make_manifest,
     staged,
@@ -220,18 +219,27 @@ class Ensemble:
         """Headline outcomes, one row per replicate."""
         return summaries_table(self.results)
 
-    def save(self, folder: str | Path) -> Path:
+    def save(
+        self,
+        folder: str | Path,
+        *,
+        chart_format: str = "png",
+        figsize: tuple[float, float] | None = None,
+    ) -> Path:
         """Each replicate in its own subfolder, the ensemble tables beside them, manifest last."""
-        from diffusion_sim.record.plotting import plot_band
+        from diffusion_sim.record.charts import plot_ensemble
 
         folder = Path(folder)
         with staged(folder) as staging:
             for i, result in enumerate(self.results):
-                result.save(staging / f"replicate-{i:03d}")
-            self.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
-            self.band.to_parquet(staging / "band.parquet", index=False)
+                result.save(staging / f"replicate-{i:03d}", curves=False)
+            timeseries = self.timeseries
+            timeseries.to_parquet(staging / "timeseries.parquet", index=False)
+            band = ensemble_band(timeseries)
+            band.to_parquet(staging / "band.parquet", index=False)
             self.summaries().to_parquet(staging / "summaries.parquet", index=False)
-            plot_band(self.band, staging / "band.png", *chart_labels(self.manifest))
+            for name, write in plot_ensemble(timeseries, band, self.manifest, figsize).items():
+                write(staging / f"{name}.{chart_format}")
             write_manifest(staging, self.manifest)
         return folder
 

@@ -136,8 +136,9 @@ def test_the_cli_draws_dates_for_a_scenario_with_a_start(captured, tmp_path):
     assert main(["run", "horizontal", *tiny, *dated, "--quiet"]) == 0
     assert main(["run", "horizontal", *tiny, *dated, "--replicates", "2", "--quiet"]) == 0
     assert main(["run", "horizontal", *tiny, "--quiet"]) == 0
-    adoption, band, plain = captured[0], captured[-2], captured[-1]
-    for figure in (adoption, band):
+    # each run draws its adoption (or band) chart, then its curves by rung and channel
+    adoption, curves, band, plain = captured[0], captured[1], captured[2], captured[4]
+    for figure in (adoption, band, curves):
         figure.canvas.draw()
         assert tick_texts(figure.axes[0])[0] == "2017-06", tick_texts(figure.axes[0])
     plain.canvas.draw()
@@ -261,3 +262,69 @@ def test_sweep_charts_name_their_axes_and_keep_legends_off_the_data(tmp_path, mo
             if ax.get_label() == "<colorbar>" or not ax.get_visible():
                 continue
             assert ax.get_xlabel() or tick_texts(ax), figure
+
+
+def _dashed_at(ax, step: int) -> list:
+    return [
+        line
+        for line in ax.lines
+        if list(line.get_xdata()) == [step, step] and line.get_linestyle() == "--"
+    ]
+
+
+def test_run_charts_by_rung_and_channel_mark_the_events_in_the_format_and_size_asked(
+    captured, tmp_path, capsys
+):
+    from diffusion_sim.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = ["run", str(SCENARIOS / "us_paris_withdrawal.toml"), "--steps", "20"]
+    argv += ["--set", "world.n_cities=300", "--out", str(out), "--quiet"]
+    assert main([*argv, "--format", "svg", "--figsize", "8,5"]) == 0
+    (folder,) = out.iterdir()
+    names = {p.name for p in folder.iterdir()}
+    assert {"adoption.svg", "curves.svg"} <= names and not any(n.endswith(".png") for n in names)
+    assert (folder / "curves.svg").read_bytes()[:5] == b"<?xml"
+    adoption, curves = captured[-2:]
+    assert tuple(curves.get_size_inches()) == tuple(adoption.get_size_inches()) == (8, 5)
+    shown = [ax for ax in curves.axes if ax.get_visible()]
+    titles = [ax.get_title() for ax in shown]
+    assert {"leaders (Kern's ladder)", "adopters through vertical"} <= set(titles)
+    assert all(len(_dashed_at(ax, 17)) == 1 for ax in shown)  # the events, on every panel
+    assert any("government withdraws" in t.get_text() for t in shown[0].texts)
+    assert "one run (seed" in curves.get_suptitle()
+    assert all(len(_dashed_at(ax, 17)) == 1 for ax in adoption.axes[:2])
+    # the curves drawn are the run's own numbers
+    import pandas as pd
+
+    timeseries = pd.read_parquet(folder / "timeseries.parquet")
+    (line,) = [x for x in shown[2].lines if x.get_linestyle() == "-"]
+    assert list(line.get_ydata()) == list(timeseries["share_leaders"])
+
+
+def test_an_ensembles_charts_take_the_format_and_mark_events(captured, tmp_path):
+    scenario = ds.load_scenario(SCENARIOS / "us_paris_withdrawal.toml").with_overrides(
+        {"world.n_cities": 300, "run.steps": 20, "run.replicates": 3}
+    )
+    ensemble = ds.simulate_ensemble(scenario)
+    folder = ensemble.save(tmp_path / "e", chart_format="pdf", figsize=(9, 6))
+    for name in ("band.pdf", "curves.pdf"):
+        assert (folder / name).read_bytes()[:5] == b"%PDF-"
+    assert not list(folder.glob("replicate-*/curves.*"))  # drawn once, for the ensemble
+    band, curves = captured[-2:]
+    assert len(_dashed_at(band.axes[0], 17)) == 1
+    assert "3 replicates" in curves.get_suptitle()
+    assert tuple(curves.get_size_inches()) == (9, 6)
+
+
+def test_a_streamed_ensemble_from_the_cli_draws_its_charts_in_the_format_asked(tmp_path):
+    from diffusion_sim.cli import main
+
+    argv = ["run", str(SCENARIOS / "us_paris_withdrawal.toml"), "--steps", "20", "--quiet"]
+    argv += ["--set", "world.n_cities=300", "--replicates", "2", "--workers", "1"]
+    assert main([*argv, "--out", str(tmp_path), "--format", "svg"]) == 0
+    (folder,) = tmp_path.iterdir()
+    for name in ("band.svg", "curves.svg"):
+        assert (folder / name).read_bytes()[:5] == b"<?xml"
+    assert not list(folder.glob("*.png")) and not list(folder.glob(".*"))

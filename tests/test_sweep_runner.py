@@ -535,9 +535,10 @@ def test_a_sweep_without_series_writes_none_and_keeps_its_fingerprint(tmp_path):
         "sweep.json",
     ]
     assert json.loads((tmp_path / "out" / MANIFEST).read_text())["series_file"] is None
-    # Folders written before series existed resume: their fingerprint is unchanged ...
+    # Folders written before series and windows existed resume: their fingerprint is
+    # unchanged ...
     spec = sweep.spec.model_dump(mode="json")
-    del spec["series"], spec["series_every"]
+    del spec["series"], spec["series_every"], spec["at"], spec["between"]
     old = json.dumps({"spec": spec, "base": sweep.base_dict}, sort_keys=True, default=str)
     assert fingerprint(sweep) == hashlib.sha256(old.encode()).hexdigest()
     # ... and a sweep file that starts keeping series is a different sweep.
@@ -545,3 +546,4 @@ def test_a_sweep_without_series_writes_none_and_keeps_its_fingerprint(tmp_path):
     assert fingerprint(kept) != fingerprint(sweep)
     every = sweep_from_dict({**data, "series": ["adopters"], "series_every": 2})
     assert fingerprint(every) != fingerprint(kept)
+    assert fingerprint(sweep_from_dict({**data, "at": 3})) != fingerprint(sweep)

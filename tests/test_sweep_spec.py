@@ -207,6 +207,40 @@ def test_series_names_are_the_timeseries_columns():
     table = ds.simulate(scenario, seed=1).timeseries
     assert set(table.columns) - {"step"} <= set(SERIES_NAMES)
     assert {c for c in table.columns if table[c].dtype.kind == "i"} - {"step"} <= set(SERIES_INT)
+    # every level of government present: the run's columns are exactly the list, in order
+    everything = scenario.with_overrides(
+        {"governments.levels": ["region", "nation", "bloc", "global"]}
+    )
+    columns = [c for c in ds.simulate(everything, seed=1).timeseries.columns if c != "step"]
+    assert tuple(columns) == SERIES_NAMES
+
+
+def test_a_new_per_step_column_is_a_series_a_sweep_may_keep(monkeypatch):
+    """The list is read off timeseries_table itself: a column added there needs no edit."""
+    from diffusion_sim.record import tables
+    from diffusion_sim.studies.sweep.series import series_schema
+
+    original = tables.timeseries_table
+
+    def with_a_new_column(setup, trajectory):
+        table = original(setup, trajectory)
+        table["adopters_twice"] = 2 * table["adopters"]
+        table["share_halved"] = table["share_cities"] / 2
+        return table
+
+    monkeypatch.setattr(tables, "timeseries_table", with_a_new_column)
+    tables.timeseries_columns.cache_clear()
+    try:
+        assert "did you mean 'adopters_twice'" in message(series=["adopters_twise"])
+        sweep = with_(series=["adopters_twice", "share_halved"])
+        assert sweep.spec.series == ("adopters_twice", "share_halved")
+        schema = series_schema(sweep.spec.series)
+        assert str(schema.field("adopters_twice").type) == "int64"
+        assert str(schema.field("share_halved").type) == "double"
+    finally:
+        monkeypatch.undo()
+        tables.timeseries_columns.cache_clear()
+    assert "unknown series" in message(series=["adopters_twice"])
 
 
 def test_big_series_need_the_same_confirmation_as_many_runs(capsys):

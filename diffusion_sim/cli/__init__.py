@@ -1,4 +1,4 @@
-"""The command line: ``diffusion-sim run | scenarios | validate``.
+"""The command line: ``diffusion-sim run | scenarios | validate | new``, and the rest.
 
 Bad input (a missing file, malformed TOML, an unknown key, a value out of
 range) prints one clear message and exits with code 2, never a traceback.
@@ -60,18 +60,24 @@ def cmd_run(args: argparse.Namespace) -> int:
             "--at/--between measure one run; for replicates with intervals use "
             f"'diffusion-sim compare {args.scenario} --at STEP' (or --between A:B)"
         )
+    charts = {"chart_format": args.format, "figsize": args.figsize}
     if replicates == 1:
-        folder = _run_once(scenario, out_root, args.engine, args.quiet, window)
+        folder = _run_once(scenario, out_root, args.engine, args.quiet, window, charts)
     elif out_root is None:
         folder = _run_ensemble_in_memory(scenario, args.engine, args.quiet)
     else:
-        folder = _run_ensemble(scenario, out_root, args.engine, args.workers, args.quiet)
+        folder = _run_ensemble(scenario, out_root, args.engine, args.workers, args.quiet, charts)
     print(f"results in {folder}" if folder else "not saved (--no-save)")
     return 0
 
 
 def _run_once(
-    scenario, out_root: Path | None, engine: str, quiet: bool = False, window=None
+    scenario,
+    out_root: Path | None,
+    engine: str,
+    quiet: bool = False,
+    window=None,
+    charts: dict | None = None,
 ) -> Path | None:
     import time
 
@@ -93,7 +99,8 @@ def _run_once(
         print(format_window(window.of_events(setup, trajectory), window.describe()))
     if out_root is None:
         return None
-    return result.save(reserve_folder(out_root, f"{scenario.name}-{timestamp()}"))
+    folder = reserve_folder(out_root, f"{scenario.name}-{timestamp()}")
+    return result.save(folder, **(charts or {}))
 
 
 def _run_ensemble_in_memory(scenario, engine: str, quiet: bool = False) -> None:
@@ -107,7 +114,12 @@ def _run_ensemble_in_memory(scenario, engine: str, quiet: bool = False) -> None:
 
 
 def _run_ensemble(
-    scenario, out_root: Path, engine: str, workers: int | None, quiet: bool = False
+    scenario,
+    out_root: Path,
+    engine: str,
+    workers: int | None,
+    quiet: bool = False,
+    charts: dict | None = None,
 ) -> Path:
     """Replicates streamed to disk as they finish; the same command resumes an interrupted one."""
     import pandas as pd
@@ -132,6 +144,7 @@ def _run_ensemble(
             workers=workers,
             on_start=started,
             on_replicate=lambda i: state["bar"].update(1),
+            **(charts or {}),
         )
     except KeyboardInterrupt:
         if "folder" not in state:
@@ -264,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes for an ensemble's replicates (default: every core)",
     )
     arg.add_window_flags(run)
+    arg.add_chart_flags(run, latex=False)
     arg.add_output_flags(run)
     run.set_defaults(func=cmd_run)
 
@@ -299,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     from diffusion_sim.cli.estimate import add_command as add_estimate_command
 
     add_estimate_command(sub)
+
+    # new (issue 22): a commented scenario file to start from.
+    from diffusion_sim.cli.new import add_command as add_new_command
+
+    add_new_command(sub)
 
     add_dashboard_command(sub)
     return parser

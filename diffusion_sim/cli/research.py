@@ -32,10 +32,42 @@ def check_out(args: argparse.Namespace) -> None:
     check_output_folder(args.out or "results")
 
 
+def _compare_file(args: argparse.Namespace):
+    """A compare file's scenarios (``--set`` applied) and settings, flags given winning."""
+    from diffusion_sim.studies.compare_file import load_compare_file, settings
+
+    study = load_compare_file(args.scenarios[0])
+    overrides, origins = arg.parse_sets(args.set or []), arg.set_origins(args.set or [])
+    scenarios = {
+        label: scenario.with_overrides(overrides, origins=origins) if overrides else scenario
+        for label, scenario in study.scenarios.items()
+    }
+    windowed = args.at is not None or args.between is not None
+    flags = {
+        "replicates": args.replicates,
+        "seed": args.seed,
+        "steps": args.steps,
+        "engine": args.engine,
+        "window": arg.window_of(args) if windowed else None,
+    }
+    from diffusion_sim.scenario import folder_name_from
+
+    return scenarios, settings(study, flags), folder_name_from(Path(study.source).stem)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
+    from diffusion_sim.studies.compare_file import is_compare_file
     from diffusion_sim.studies.comparison import compare, compare_modes
 
+    if len(args.scenarios) == 1 and not args.modes and is_compare_file(args.scenarios[0]):
+        labelled, chosen, stem = _compare_file(args)
+        if not args.no_save:
+            check_out(args)
+        comparison = compare(labelled, chosen.pop("replicates"), chosen.pop("seed"), **chosen)
+        return _show_and_save(args, comparison, f"compare-{stem}")
     scenarios = [scenario_with_sets(name, args.set) for name in args.scenarios]
+    args.replicates = args.replicates or 20
+    args.engine = args.engine or "vectorized"
     if not args.no_save:
         check_out(args)
     if args.modes:
@@ -60,6 +92,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
             window=arg.window_of(args),
         )
         stem = "compare-" + "-vs-".join(s.name for s in scenarios[:3])
+    return _show_and_save(args, comparison, stem)
+
+
+def _show_and_save(args: argparse.Namespace, comparison, stem: str) -> int:
     arg.say_unless_quiet(args)(
         f"{len(comparison.labels)} scenarios x {comparison.replicates} replicates on common "
         f"seeds (root {comparison.seed}); mean [95% interval], Δ paired difference to "
@@ -202,18 +238,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "compare",
         help="run scenarios side by side on common seeds: outcomes with 95%% intervals",
     )
-    comp.add_argument("scenarios", nargs="+", help="scenario files or shipped names")
+    comp.add_argument(
+        "scenarios",
+        nargs="+",
+        help="scenario files or shipped names, or one compare file (a [compare] table: "
+        "scenarios, labels, replicates, seed, at or between; flags given win)",
+    )
     comp.add_argument(
         "--modes",
         action="store_true",
         help="one scenario as horizontal, vertical, hierarchical and embedded",
     )
-    comp.add_argument(
-        "--replicates", type=arg.REPLICATES, default=20, help="replicates each (default 20)"
-    )
+    comp.add_argument("--replicates", type=arg.REPLICATES, help="replicates each (default 20)")
     comp.add_argument("--seed", type=arg.SEED, help="root seed (default: the first's run.seed)")
     comp.add_argument("--steps", type=arg.STEPS, help="steps (default: each scenario's run.steps)")
-    comp.add_argument("--engine", choices=("vectorized", "agents"), default="vectorized")
+    comp.add_argument(
+        "--engine", choices=("vectorized", "agents"), help="engine (default: vectorized)"
+    )
     comp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override in all")
     comp.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     arg.add_window_flags(comp)

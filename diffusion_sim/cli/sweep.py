@@ -152,7 +152,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     if args.threshold is not None and not 0 < args.threshold <= 1:
         raise InputError(f"--threshold must be in (0, 1], got {args.threshold}")
+    from diffusion_sim.studies.sweep.combinations import format_combinations
+    from diffusion_sim.studies.sweep.data import load
+
+    data = load(args.results)  # --show is checked before any work
+    unknown = [o for o in args.show or [] if o not in data.outcomes]
+    if unknown:
+        raise InputError(
+            f"--show {unknown[0]!r}: not an outcome this sweep recorded; recorded: "
+            f"{', '.join(data.outcomes)}"
+        )
     analysis = analyze(args.results, questions=args.question, threshold=args.threshold)
+    if analysis.combinations is not None:
+        print("outcomes per combination: mean [95% interval] over its replicates")
+        print(format_combinations(data, analysis.combinations, args.show))
+        print(f"every outcome in {analysis.folder / 'combinations.csv'}")
     for note in analysis.notes:
         print(f"note: {note}")
     for box in analysis.boxes:
@@ -237,5 +251,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     analyze.add_argument(
         "--threshold", type=arg.fraction, help="PRIM density threshold for --question (default 0.8)"
+    )
+    analyze.add_argument(
+        "--show",
+        action="append",
+        metavar="OUTCOME",
+        help="a grid: print this outcome per combination (repeatable; default: the first "
+        "four recorded; combinations.csv holds them all)",
     )
     analyze.set_defaults(func=cmd_analyze)

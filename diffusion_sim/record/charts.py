@@ -1,4 +1,4 @@
-"""Charts a paper can use: scenarios by ladder rung and by channel, the events marked.
+"""Charts a paper can use: scenarios (or one run) by ladder rung and by channel, events marked.
 
 Every panel shares the time axis of :func:`diffusion_sim.record.plotting.time_axis`
 (the scenario's step unit or dates) and marks the scenario's events on it: a
@@ -20,42 +20,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS
-from diffusion_sim.record.plotting import FONT_SIZE, time_axis
+from diffusion_sim.record.plotting import FONT_SIZE, event_marks, mark_events, time_axis
 from diffusion_sim.world import LADDER_NAMES
 
 FORMATS = ("png", "svg", "pdf")
 """Chart formats ``--format`` takes."""
 COMPARE_SIZE = (13.0, 9.0)
 """Default size (inches) of a comparison chart."""
-
-
-def event_marks(scenario: dict[str, Any]) -> list[tuple[int, str]]:
-    """(step, kinds) of a resolved scenario's events, one per step, in time order."""
-    steps: dict[int, list[str]] = {}
-    for event in scenario.get("events", []) or []:
-        kinds = steps.setdefault(int(event["step"]), [])
-        if event["kind"] not in kinds:
-            kinds.append(event["kind"])
-    return [(step, ", ".join(kinds)) for step, kinds in sorted(steps.items())]
-
-
-def mark_events(ax: Any, marks: Sequence[tuple[int, str]], label: bool = True) -> None:
-    """A dashed vertical line at each event's step; its kinds written along it."""
-    for step, kinds in marks:
-        ax.axvline(step, color="#555555", ls="--", lw=1.0, zorder=0)
-        if label:
-            ax.annotate(
-                kinds.replace("_", " "),
-                xy=(step, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(3, -3),
-                textcoords="offset points",
-                rotation=90,
-                ha="left",
-                va="top",
-                fontsize=FONT_SIZE - 2,
-                color="#333333",
-            )
 
 
 def figure_size(text: str) -> tuple[float, float]:
@@ -93,6 +64,7 @@ def plot_comparison(
     start: str | None = None,
     marks: Sequence[tuple[int, str]] = (),
     figsize: tuple[float, float] | None = None,
+    title: str | None = None,
 ) -> Path:
     """Scenarios' mean curves with the replicates' 5-95% band: overall, by rung, by channel."""
     panels = [p for p in _panels() if f"{p[0]}_mean" in curves]
@@ -103,7 +75,7 @@ def plot_comparison(
     )
     last = float(curves["step"].max()) if len(curves) else None
     handles = []
-    for ax, (column, title, ylabel) in zip(axes.ravel(), panels, strict=False):
+    for ax, (column, heading, ylabel) in zip(axes.ravel(), panels, strict=False):
         for label in labels:
             part = curves[curves["scenario"] == label]
             (line,) = ax.plot(part["step"], part[f"{column}_mean"], label=label, lw=1.6)
@@ -117,14 +89,14 @@ def plot_comparison(
             ax.set_ylim(0, 1.02)
         mark_events(ax, marks, label=column == panels[0][0])
         time_axis(ax, step_unit, start, last)
-        ax.set_title(title, fontsize=FONT_SIZE + 1)
+        ax.set_title(heading, fontsize=FONT_SIZE + 1)
         ax.set_ylabel(ylabel, fontsize=FONT_SIZE)
         ax.tick_params(labelsize=FONT_SIZE - 1)
     for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
     fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=FONT_SIZE)
     fig.suptitle(
-        f"mean and 5-95% of {replicates} replicates per scenario"
+        (title or f"mean and 5-95% of {replicates} replicates per scenario")
         + ("; dashed: the scenarios' events" if marks else ""),
         fontsize=FONT_SIZE + 2,
     )
@@ -147,3 +119,64 @@ def band_curves(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 CURVE_COLUMNS = tuple(p[0] for p in _panels())
 """Timeseries columns a comparison keeps per step (mean and band)."""
+
+
+def run_curves(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """A run's curves in a comparison's shape: one run's values (no band), or an
+    ensemble's mean and 5-95% band when ``timeseries`` stacks replicates."""
+    columns = [c for c in CURVE_COLUMNS if c in timeseries]
+    if "replicate" in timeseries:
+        return band_curves(timeseries, columns)
+    curves = timeseries[["step"]].copy()
+    for column in columns:
+        for stat in ("mean", "p5", "p95"):
+            curves[f"{column}_{stat}"] = timeseries[column].to_numpy()
+    return curves
+
+
+def plot_run(
+    timeseries: pd.DataFrame,
+    path: str | Path,
+    manifest: dict[str, Any],
+    figsize: tuple[float, float] | None = None,
+) -> Path:
+    """A run's (or an ensemble's) curves overall, by ladder rung and by channel, the
+    scenario's events marked: the panels of :func:`plot_comparison` for one scenario."""
+    scenario = manifest.get("scenario", {})
+    name = manifest.get("scenario_name") or scenario.get("name", "")
+    replicates = int(timeseries["replicate"].nunique()) if "replicate" in timeseries else 1
+    curves = run_curves(timeseries).assign(scenario=name)
+    title = (
+        f"{name}: mean and 5-95% of {replicates} replicates"
+        if replicates > 1
+        else f"{name}: one run (seed {scenario.get('run', {}).get('seed', '?')})"
+    )
+    run = scenario.get("run", {})
+    return plot_comparison(
+        curves,
+        [name],
+        path,
+        replicates=replicates,
+        step_unit=run.get("step_unit"),
+        start=run.get("start"),
+        marks=event_marks(scenario),
+        figsize=figsize,
+        title=title,
+    )
+
+
+def plot_ensemble(
+    timeseries: pd.DataFrame,
+    band: pd.DataFrame,
+    manifest: dict[str, Any],
+    figsize: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """An ensemble's charts by name, each a function of the path to write: ``band`` (the
+    share adopted with its 5-95% band) and ``curves`` (by rung and channel), events marked."""
+    from diffusion_sim.record.plotting import chart_labels, plot_band
+
+    labels, marks = chart_labels(manifest), event_marks(manifest.get("scenario", {}))
+    return {
+        "band": lambda path: plot_band(band, path, *labels, marks=marks, figsize=figsize),
+        "curves": lambda path: plot_run(timeseries, path, manifest, figsize),
+    }

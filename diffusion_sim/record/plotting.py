@@ -10,6 +10,7 @@ figure (tests/test_charts.py).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,6 +113,42 @@ def time_axis(
     ax.set_xlabel(f"date (1 step = 1 {word}; step 0 = {start})", fontsize=FONT_SIZE + 1)
 
 
+def chart_labels(manifest: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """What a saved run's chart is labelled with, from its manifest: the scenario's name,
+    its ``run.step_unit`` (month, year ...) and its ``run.start`` (a date), if recorded."""
+    run = manifest.get("scenario", {}).get("run", {})
+    return manifest.get("scenario_name", ""), run.get("step_unit"), run.get("start")
+
+
+def event_marks(scenario: dict[str, Any]) -> list[tuple[int, str]]:
+    """(step, kinds) of a resolved scenario's events, one per step, in time order."""
+    steps: dict[int, list[str]] = {}
+    for event in scenario.get("events", []) or []:
+        kinds = steps.setdefault(int(event["step"]), [])
+        if event["kind"] not in kinds:
+            kinds.append(event["kind"])
+    return [(step, ", ".join(kinds)) for step, kinds in sorted(steps.items())]
+
+
+def mark_events(ax: Any, marks: Sequence[tuple[int, str]], label: bool = True) -> None:
+    """A dashed vertical line at each event's step; its kinds written along it."""
+    for step, kinds in marks:
+        ax.axvline(step, color="#555555", ls="--", lw=1.0, zorder=0)
+        if label:
+            ax.annotate(
+                kinds.replace("_", " "),
+                xy=(step, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, -3),
+                textcoords="offset points",
+                rotation=90,
+                ha="left",
+                va="top",
+                fontsize=FONT_SIZE - 2,
+                color="#333333",
+            )
+
+
 def legend_outside(
     ax: Any,
     where: Literal["right", "below"] = "right",
@@ -188,6 +225,9 @@ def plot_channels(
     title: str = "",
     step_unit: str | None = None,
     start: str | None = None,
+    *,
+    marks: Sequence[tuple[int, str]] = (),
+    figsize: tuple[float, float] | None = None,
 ) -> Path:
     """Cumulative adoptions stacked by channel and adopters now; reach on the right.
 
@@ -195,11 +235,12 @@ def plot_channels(
     adoptions rises above the adopters now; the gap is shaded and labelled.
     ``step_unit`` is the scenario's ``run.step_unit`` (default: the
     timeseries' ``attrs["step_unit"]``, else "step"); ``start`` its ``run.start``
-    (default: ``attrs["start"]``), which writes the time axis as dates.
+    (default: ``attrs["start"]``), which writes the time axis as dates. ``marks``
+    (:func:`event_marks`) are drawn as dashed lines; the file's suffix is its format.
     """
     unit = step_unit or timeseries.attrs.get("step_unit") or "step"
     start = start or timeseries.attrs.get("start")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize or (13, 4.8), layout="constrained")
     steps = timeseries["step"].to_numpy()
     cumulative = [timeseries[f"new_{c}"].cumsum().to_numpy() for c in ADOPTION_CHANNELS]
     left.stackplot(
@@ -252,6 +293,7 @@ def plot_channels(
     right.set_title("reach: share adopted now", fontsize=FONT_SIZE + 2)
     legend_outside(right, "right")
     for ax in (left, right):
+        mark_events(ax, marks, label=ax is right)
         time_axis(ax, unit, start, float(steps[-1]) if len(steps) else None)
         ax.tick_params(labelsize=FONT_SIZE)
     if title:
@@ -268,14 +310,17 @@ def plot_band(
     title: str = "",
     step_unit: str | None = None,
     start: str | None = None,
+    *,
+    marks: Sequence[tuple[int, str]] = (),
+    figsize: tuple[float, float] | None = None,
 ) -> Path:
     """Mean share of cities adopted with its 5-95% band over replicates.
 
-    ``step_unit`` and ``start`` as in :func:`plot_channels`.
+    ``step_unit``, ``start``, ``marks`` and ``figsize`` as in :func:`plot_channels`.
     """
     unit = step_unit or band.attrs.get("step_unit") or "step"
     start = start or band.attrs.get("start")
-    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=figsize or (9, 4.5), layout="constrained")
     for column, label in (("share_cities", "cities"), ("share_population", "population")):
         ax.plot(band["step"], band[f"{column}_mean"], lw=2.0, label=f"{label} (mean)")
         ax.fill_between(
@@ -285,6 +330,7 @@ def plot_band(
             alpha=0.25,
             label=f"{label} (5-95% of replicates)",
         )
+    mark_events(ax, marks)
     time_axis(ax, unit, start, float(band["step"].max()) if len(band) else None)
     ax.set_ylabel("share adopted", fontsize=FONT_SIZE + 1)
     ax.set_ylim(0, 1.02)

@@ -68,13 +68,24 @@ class Result:
 
     TABLES = ("timeseries", "events", "cities", "governments", "government_events")
 
-    def save(self, folder: str | Path, *, plot: bool = True) -> Path:
-        """Write tables, chart and manifest into ``folder``; the manifest is written last.
+    def save(
+        self,
+        folder: str | Path,
+        *,
+        plot: bool = True,
+        curves: bool = True,
+        chart_format: str = "png",
+        figsize: tuple[float, float] | None = None,
+    ) -> Path:
+        """Write tables, charts and manifest into ``folder``; the manifest is written last.
 
         Files go to a hidden sibling first and the folder appears complete in
         one rename, so an interrupted save never looks finished. ``folder``
         must not exist yet (or be empty): results are never overwritten.
-        ``plot=False`` skips ``adoption.png`` (an ensemble draws one band instead).
+        ``plot=False`` skips the charts (an ensemble draws one band instead):
+        ``adoption.<format>`` (channels and reach) and ``curves.<format>`` (by ladder
+        rung and by channel; not with ``curves=False``: an ensemble's replicate, whose
+        ensemble draws them once), each with the scenario's events marked.
         The manifest records the run's fingerprint and each table's SHA-256, so a
         table or manifest altered or copied in from another run is refused on reading.
         """
@@ -86,10 +97,16 @@ class Result:
                 getattr(self, name).to_parquet(path, index=False)
                 digests[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
             if plot:
-                from diffusion_sim.record.plotting import plot_channels
+                from diffusion_sim.record.charts import plot_run
+                from diffusion_sim.record.plotting import chart_labels, event_marks, plot_channels
 
                 labels = chart_labels(self.manifest)
-                plot_channels(self.timeseries, staging / "adoption.png", *labels)
+                marks = event_marks(self.manifest.get("scenario", {}))
+                adoption = staging / f"adoption.{chart_format}"
+                plot_channels(self.timeseries, adoption, *labels, marks=marks, figsize=figsize)
+                if curves:
+                    drawn = staging / f"curves.{chart_format}"
+                    plot_run(self.timeseries, drawn, self.manifest, figsize)
             manifest = dict(self.manifest)
             if _RECORD_KEYS <= manifest.keys():
                 manifest["fingerprint"] = run_fingerprint(manifest)
@@ -228,13 +245,6 @@ def build_result(setup: Setup, trajectory: Trajectory, manifest: dict | None = N
         government_events=government_events,
         manifest=manifest or {},
     )
-
-
-def chart_labels(manifest: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    """What a saved run's chart is labelled with, from its manifest: the scenario's name,
-    its ``run.step_unit`` (month, year ...) and its ``run.start`` (a date), if recorded."""
-    run = manifest.get("scenario", {}).get("run", {})
-    return manifest.get("scenario_name", ""), run.get("step_unit"), run.get("start")
 
 
 def summaries_table(results: list[Result]) -> pd.DataFrame:

@@ -7,6 +7,9 @@ built only by whoever needs it.
 
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +23,7 @@ from diffusion_sim.model.trajectory import (
     GOV_ADOPT,
     GOV_WITHDRAW,
     NO_SOURCE,
+    Recorder,
     Trajectory,
 )
 from diffusion_sim.scenario import LEVELS
@@ -127,6 +131,21 @@ def timeseries_table(setup: Setup, trajectory: Trajectory) -> pd.DataFrame:
             np.bincount(gstep[in_level], weights=delta[in_level], minlength=bins)
         ).astype(np.int64)
     return pd.DataFrame(timeseries)
+
+
+@functools.cache
+def timeseries_columns() -> dict[str, bool]:
+    """Every column :func:`timeseries_table` can give but ``step``, in its order, and
+    whether it counts (integers) rather than a share.
+
+    Read off the table of a run without events in a world of one city under a
+    government of every level, so a column added to the table is listed with no list
+    to edit (sweeps choose their per-step series from these).
+    """
+    world = SimpleNamespace(n_cities=1, population=np.ones(1), ladder=np.zeros(1, dtype=np.int8))
+    setup = SimpleNamespace(world=world, gov_level=np.arange(len(LEVELS)))
+    table = timeseries_table(setup, Recorder().finish(0))  # type: ignore[arg-type]
+    return {c: table[c].dtype.kind in "iu" for c in table.columns if c != "step"}
 
 
 def adoption_channel_of_each_event(trajectory: Trajectory) -> np.ndarray:

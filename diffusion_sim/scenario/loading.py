@@ -163,8 +163,10 @@ def load_scenario(path: str | Path, *, show_values: bool = True) -> Scenario:
         message names the file, the key (and line) and what is allowed.
     """
     path = find_scenario(path)
-    if not path.exists() and len(path.parts) == 1:
-        _missing_name(path)
+    if not path.exists() and not path.is_symlink():
+        if len(path.parts) == 1:
+            _missing_name(path)
+        raise InputError(f"no such scenario file; {how_to_make(path)}", source=str(path))
     data, text, bases = _read_toml(path, chain=())
     elsewhere = f"the file it extends, {bases[0]}" if bases else None
     return parse_scenario(
@@ -178,12 +180,22 @@ def load_scenario(path: str | Path, *, show_values: bool = True) -> Scenario:
     )
 
 
+def how_to_make(path: Path) -> str:
+    """How to make a missing scenario file: the command that writes one to start from."""
+    stem = folder_name_from(path.stem)
+    return (
+        f"to make one, 'diffusion-sim new {stem}' writes a commented {stem}.toml "
+        "(add --from embedded to start from a shipped scenario)"
+    )
+
+
 def _missing_name(path: Path) -> None:
     names = scenario_names()
     close = difflib.get_close_matches(path.stem, names, n=3)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise InputError(
-        f"no such scenario file or shipped scenario{hint} Shipped: {', '.join(names)}",
+        f"no such scenario file or shipped scenario{hint} Shipped: {', '.join(names)}; "
+        f"{how_to_make(path)}",
         source=str(path),
     )
 

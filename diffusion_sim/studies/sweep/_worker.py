@@ -31,7 +31,7 @@ import numpy as np
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from diffusion_sim.model.setup import influence_key
-from diffusion_sim.record.outcomes import WorldFacts, outcomes_from_events
+from diffusion_sim.record.outcomes import Window, WorldFacts
 
 WORLD_KEYS = ("world.", "networks.")
 WORLD_CACHE_SIZE = 4
@@ -134,6 +134,8 @@ def run_batch(context: dict[str, Any], runs: list[tuple[int, int, int, dict]]) -
     series = tuple(context.get("series") or ())
     every, replicates = context.get("series_every", 1), context.get("replicates", 1)
     lean = context.get("lean", True)
+    between = context.get("between")
+    window = Window(at=context.get("at"), between=tuple(between) if between else None)
     columns: dict[str, Any] = {
         k: [] for k in ("point", "replicate", "seed", "status", "error", *outcomes, "_sim_s")
     }
@@ -142,7 +144,13 @@ def run_batch(context: dict[str, Any], runs: list[tuple[int, int, int, dict]]) -
         started = time.perf_counter()
         try:
             values, timeseries = _run(
-                state, overrides, seed, context["engine"], lean=lean, series=bool(series)
+                state,
+                overrides,
+                seed,
+                context["engine"],
+                lean=lean,
+                series=bool(series),
+                window=window,
             )
             status, error = "ok", None
         except Exception as exc:  # any failure of a run is data
@@ -165,10 +173,17 @@ def run_batch(context: dict[str, Any], runs: list[tuple[int, int, int, dict]]) -
 
 
 def run_one(
-    state: WorkerState, overrides: dict, seed: int, engine: str, *, lean: bool = True
+    state: WorkerState,
+    overrides: dict,
+    seed: int,
+    engine: str,
+    *,
+    lean: bool = True,
+    window: Window | None = None,
 ) -> dict[str, float]:
-    """The outcomes of one run: ``simulate(base.with_overrides(overrides), seed).outcomes()``."""
-    return _run(state, overrides, seed, engine, lean=lean)[0]
+    """The outcomes of one run: ``simulate(base.with_overrides(overrides), seed).outcomes()``
+    (in ``window``, if given)."""
+    return _run(state, overrides, seed, engine, lean=lean, window=window)[0]
 
 
 def _run(
@@ -179,8 +194,10 @@ def _run(
     *,
     lean: bool = True,
     series: bool = False,
+    window: Window | None = None,
 ) -> tuple[dict[str, float], Any]:
-    """A run's outcomes, and its ``timeseries`` table when ``series`` (else None).
+    """A run's outcomes (in ``window``: at a step or between two; default the last step),
+    and its ``timeseries`` table when ``series`` (else None).
 
     The table is ``tables.timeseries_table`` of the same setup and change events that
     ``simulate`` would tabulate, so the series are ``simulate(...).timeseries``'s.
@@ -193,7 +210,8 @@ def _run(
         sorted((k, v) for k, v in overrides.items() if k.startswith(WORLD_KEYS)), default=str
     )
     world = state.world(scenario, world_key)
-    if not lean:
+    window = window or Window()
+    if not lean and window.last_step is None:
         result = simulate(scenario, seed, engine=engine, world=world)
         return result.outcomes(), (result.timeseries if series else None)
     # simulate()'s run, minus the manifest and the tables.
@@ -204,5 +222,5 @@ def _run(
         world=world,
         influence_cache=state.ties_cache(world_key, scenario),
     )
-    values = outcomes_from_events(setup, trajectory, state.world_facts(world_key, world))
+    values = window.of_events(setup, trajectory, state.world_facts(world_key, world))
     return values, (timeseries_table(setup, trajectory) if series else None)

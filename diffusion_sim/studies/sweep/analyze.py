@@ -5,6 +5,8 @@
 - Main-effect plots for every design: an outcome's mean across each parameter.
 - Scenario discovery with PRIM (EMA Workbench's implementation): which ranges of
   the parameters make a question such as ``share_small >= 0.8`` true.
+- For a grid: the outcomes of every combination with their intervals
+  (:mod:`.combinations`), ``combinations.csv``.
 
 Everything lands in the results folder: PNG figures, CSV tables and ``report.md``.
 """
@@ -20,6 +22,7 @@ import pandas as pd
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.record.csv_cells import write_csv
+from diffusion_sim.studies.sweep.combinations import combination_table, format_combinations
 from diffusion_sim.studies.sweep.data import SweepData, load, point_means
 from diffusion_sim.studies.sweep.discovery import discover
 from diffusion_sim.studies.sweep.figures import (
@@ -42,6 +45,8 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     report: Path | None = None
+    combinations: pd.DataFrame | None = None
+    """A grid's outcomes per combination (:func:`.combinations.combination_table`)."""
 
 
 def sensitivity(data: SweepData, seed: int = 0) -> tuple[pd.DataFrame | None, list[str]]:
@@ -163,6 +168,10 @@ def analyze(
             )
         asked.append((condition, condition, threshold or 0.8))
 
+    if data.plan["spec"]["design"]["method"] == "grid":
+        out.combinations = combination_table(data)
+        write_csv(out.combinations, data.folder / "combinations.csv", index=False)
+
     out.indices, notes = sensitivity(data, seed=seed)
     out.notes.extend(notes)
     if out.indices is not None:
@@ -233,6 +242,19 @@ def write_report(data: SweepData, analysis: Analysis) -> Path:
             for e in manifest["errors"]
         ]
         lines += [""]
+    if analysis.combinations is not None:
+        lines += [
+            "## Outcomes per combination",
+            "",
+            "Mean over each combination's successful replicates [95% bootstrap interval]; "
+            "a time to a level is the Kaplan-Meier median [95% interval] with the share of "
+            "replicates that never got there. Every outcome is in `combinations.csv`.",
+            "",
+            "```",
+            format_combinations(data, analysis.combinations),
+            "```",
+            "",
+        ]
     lines += ["## Sensitivity", ""]
     if analysis.indices is not None:
         indices = analysis.indices

@@ -75,7 +75,8 @@ def load(folder: str | Path) -> SweepData:
 
 
 def censored(data: SweepData, frame: pd.DataFrame) -> pd.DataFrame:
-    """Times never reached (NaN) set to the horizon + 1, so runs that never get there count.
+    """Times never reached (NaN) set to the horizon + 1, so runs that never get there count
+    (the horizon: the sweep's ``at`` step if it has one, else the run's last step).
 
     Sensitivity indices need a number for every point; a time that is never
     reached is at least one step past the end of the run.
@@ -89,10 +90,19 @@ def censored(data: SweepData, frame: pd.DataFrame) -> pd.DataFrame:
         if steps_key
         else pd.Series(float(data.plan["base_scenario"]["run"]["steps"]), index=frame.index)
     )
+    horizon = horizon.map(lambda steps: horizon_of(data, steps))  # a window ends earlier
     for name in data.outcomes:
         if kind_of(name) == "time_to":
             frame[name] = frame[name].fillna(horizon + 1)
     return frame
+
+
+def horizon_of(data: SweepData, steps: float) -> float:
+    """Where a time never reached is censored: the sweep's window end, else the run's end."""
+    spec = data.plan["spec"]
+    if spec.get("between"):
+        return float(spec["between"][1])
+    return float(spec["at"]) if spec.get("at") is not None else float(steps)
 
 
 def point_means(data: SweepData) -> pd.DataFrame:

@@ -187,6 +187,8 @@ def worker_context(plan: Plan) -> dict[str, Any]:
         "base": plan.data["base_scenario"],
         "engine": spec["engine"],
         "outcomes": list(spec["outcomes"]),
+        "at": spec.get("at"),
+        "between": spec.get("between"),
         "series": list(wanted(plan)),
         "series_every": spec.get("series_every", 1),
         "replicates": plan.data["replicates"],

@@ -19,16 +19,16 @@ from pydantic import (
     model_validator,
 )
 
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS, EXIT_CHANNELS
-from diffusion_sim.record.outcomes import outcome_names
+from diffusion_sim.record.outcomes import Window, kind_of, outcome_names
+from diffusion_sim.record.tables import timeseries_columns
 from diffusion_sim.scenario import (
-    LEVELS,
+    MAX_STEPS,
     FolderName,
     Label,
     Scenario,
     Text,
 )
-from diffusion_sim.world import LADDER_NAMES
+from diffusion_sim.scenario.types import AT
 
 Scalar = bool | int | float | str
 METHODS = ("grid", "random", "lhs", "sobol", "morris")
@@ -38,24 +38,13 @@ _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=|==|!=|<|>)\s*([-+0-9.eE]+|na
 MAX_RUNS = 10_000_000
 """Most runs (points x replicates) a sweep may have: its plan is held in memory."""
 
-SERIES_INT = (
-    "adopters",
-    *(f"new_{name}" for name in ADOPTION_CHANNELS),
-    *(f"drop_{name}" for name in EXIT_CHANNELS),
-    *(f"governments_{level}" for level in LEVELS),
-    *(f"adopters_{name}" for name in ADOPTION_CHANNELS),
-)
-"""Per-step series that count (integers); every other series is a share."""
-SERIES_NAMES = (
-    "adopters",
-    "share_cities",
-    "share_population",
-    *(f"share_{name}s" for name in LADDER_NAMES),
-    *SERIES_INT[1:],
-)
+SERIES_NAMES = tuple(timeseries_columns())
 """Columns of a run's ``timeseries`` (``diffusion_sim.record.tables.timeseries_table``) a sweep
-may keep per step; ``governments_<level>`` exists only where that level has governments
-(other runs keep it empty)."""
+may keep per step, as that table gives them (``tables.timeseries_columns``: no list here to
+keep); ``governments_<level>`` exists only where that level has governments (other runs
+keep it empty)."""
+SERIES_INT = tuple(name for name, counts in timeseries_columns().items() if counts)
+"""Per-step series that count (integers); every other series is a share."""
 
 
 class _Section(BaseModel):
@@ -205,12 +194,24 @@ class SweepSpec(_Section):
     series: tuple[str, ...] = Field(
         (),
         strict=False,
-        max_length=len(SERIES_NAMES),
+        max_length=1000,
         description="per-step series to keep, from the run's timeseries columns (e.g. "
         "'share_cities', 'adopters'); written to series.parquet (default: none)",
     )
     series_every: int = Field(
         1, ge=1, le=1_000_000, description="keep the series at every k-th step (0, k, 2k, ...)"
+    )
+    at: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_STEPS,
+        description="measure the outcomes at this step (default: the last)",
+    )
+    between: tuple[int, int] | None = Field(
+        None,
+        strict=False,
+        description="or: each outcome's change from step A to step B, [A, B] with 0 <= A < B "
+        "(times to a level have no change: left out)",
     )
     questions: tuple[Question, ...] = Field(
         (),
@@ -238,14 +239,47 @@ class SweepSpec(_Section):
     @field_validator("series")
     @classmethod
     def _known_series(cls, series: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [s for s in series if s not in SERIES_NAMES]
+        known = list(timeseries_columns())
+        unknown = [s for s in series if s not in known]
         if unknown:
-            close = difflib.get_close_matches(unknown[0], SERIES_NAMES, n=1)
+            close = difflib.get_close_matches(unknown[0], known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ValueError(f"unknown series {unknown}{hint} Allowed: {', '.join(SERIES_NAMES)}")
+            raise ValueError(f"unknown series {unknown}{hint} Allowed: {', '.join(known)}")
         if len(set(series)) != len(series):
             raise ValueError("series must not repeat")
         return series
+
+    @field_validator("between")
+    @classmethod
+    def _ordered(cls, between: tuple[int, int] | None) -> tuple[int, int] | None:
+        if between is not None and not 0 <= between[0] < between[1]:
+            raise ValueError(f"must be [A, B] with 0 <= A < B, got {list(between)}")
+        return between
+
+    @model_validator(mode="before")
+    @classmethod
+    def _changes_by_default(cls, data: Any) -> Any:
+        """With ``between`` and no ``outcomes``: every outcome that has a change."""
+        if isinstance(data, dict) and data.get("between") is not None and "outcomes" not in data:
+            data = {**data, "outcomes": [o for o in outcome_names() if kind_of(o) != "time_to"]}
+        return data
+
+    @model_validator(mode="after")
+    def _one_window(self) -> SweepSpec:
+        if self.at is not None and self.between is not None:
+            raise ValueError(f"between{AT}give 'at' (one step) or 'between' (two), not both")
+        times = [o for o in self.outcomes if kind_of(o) == "time_to"]
+        if self.between is not None and times:
+            raise ValueError(
+                f"outcomes{AT}{times} are times to a level, which have no change between two "
+                "steps; leave them out, or measure them 'at' a step"
+            )
+        return self
+
+    @property
+    def window(self) -> Window:
+        """Where the sweep's outcomes are measured (``at``, ``between`` or the last step)."""
+        return Window(at=self.at, between=self.between)
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:

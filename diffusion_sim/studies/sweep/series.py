@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.record.csv_cells import neutral_batch, neutral_schema
-from diffusion_sim.studies.sweep.schema import SERIES_INT
+from diffusion_sim.record.tables import timeseries_columns
 
 if TYPE_CHECKING:
     from diffusion_sim.studies.sweep.parts import Plan
@@ -45,7 +45,8 @@ def wanted(plan: Plan) -> tuple[str, ...]:
 def series_schema(names: tuple[str, ...]) -> pa.Schema:
     """Ids as int64, counts as int64 (null where a run lacks the column), shares as float64."""
     fields = [pa.field(c, pa.int64()) for c in ID_COLUMNS]
-    fields += [pa.field(n, pa.int64() if n in SERIES_INT else pa.float64()) for n in names]
+    counts = timeseries_columns()
+    fields += [pa.field(n, pa.int64() if counts.get(n) else pa.float64()) for n in names]
     return pa.schema(fields)
 
 

@@ -192,6 +192,7 @@ def check_sweep(spec: SweepSpec, base: Scenario, source: str | None = None) -> S
                     problems.extend(f"{where}: {e}" for e in errors)
                     break
             params.append(ParamInfo(param, kind))
+    problems += _window_problems(spec, resolved, source)
     if problems:
         raise InputError("\n  ".join(["invalid sweep:", *problems]), source=source)
     sweep = Sweep(spec=spec, base=resolved, params=tuple(params), source=source)
@@ -206,6 +207,24 @@ def check_sweep(spec: SweepSpec, base: Scenario, source: str | None = None) -> S
             source=source,
         )
     return sweep
+
+
+def _window_problems(spec: SweepSpec, base: Scenario, source: str | None) -> list[str]:
+    """A window (``at``, ``between``) past the last step of the shortest run of the sweep."""
+    last = spec.window.last_step
+    if last is None:
+        return []
+    steps, where_steps = base.run.steps, "the base scenario's run.steps"
+    for param in spec.parameters:
+        if param.key == "run.steps":
+            candidates = param.values if param.values is not None else param.range
+            steps, where_steps = int(min(candidates)), "the smallest run.steps the sweep varies"
+    if last <= steps:
+        return []
+    key = "at" if spec.at is not None else "between"
+    line = line_of(source and _text_of(source), key)
+    where = f"key '{key}'" + (f" (line {line})" if line else "")
+    return [f"{where}: step {last} is after the last step {steps} ({where_steps})"]
 
 
 def _text_of(source: str) -> str | None:

@@ -70,12 +70,15 @@ class PlanRecord(BaseModel):
 def fingerprint(sweep: Any) -> str:
     """A hash of everything that decides the results (sweep file and resolved base).
 
-    The series keys count only when series are kept, so folders of sweeps without
-    series (older ones included) keep their fingerprint.
+    The series keys count only when series are kept, and the window only when one is
+    given, so folders of sweeps without them (older ones included) keep their fingerprint.
     """
     spec = sweep.spec.model_dump(mode="json")
     if not spec["series"]:
         del spec["series"], spec["series_every"]
+    for key in ("at", "between"):  # a sweep at the last step keeps its older fingerprint
+        if spec.get(key) is None:
+            spec.pop(key, None)
     payload = {"spec": spec, "base": sweep.base_dict}
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
