@@ -260,6 +260,11 @@ def test_a_ctrl_c_as_the_program_starts_is_one_line_exit_130_and_no_debris(tmp_p
     if code == 0:  # the run had finished and saved
         assert len(folders) == 1 and (folders[0] / "manifest.json").exists()
         return
+    if code == -signal.SIGINT and stderr == "":
+        # On a busy machine the signal can come before the interpreter has started
+        # at all: the system's default action ends it, before any code of ours ran.
+        assert folders == [], f"an interrupted run left {folders}"
+        return
     assert code == 130, stderr
     assert stderr.count("interrupted") == 1, stderr  # one line, whatever the progress bar drew
     assert folders == [], f"an interrupted run left {folders}"

@@ -212,6 +212,8 @@ def clean_stale_staging(parent: Path) -> list[Path]:
                 continue
         except InputError:  # a planted link for a lock: not ours, left alone
             continue
+        except FileNotFoundError:  # another process cleaned it between our looks
+            continue
         shutil.rmtree(staging, ignore_errors=True)
         removed.append(staging)
     return removed
