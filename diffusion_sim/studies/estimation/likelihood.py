@@ -43,7 +43,7 @@ ALMOST_ONE = 1.0 - 2.0**-52
 
 
 class CellInputs(NamedTuple):
-    """What :func:`diffusion_sim.model.mechanisms.compose.cell_channels` reads per cell (typed arrays)."""
+    """What :func:`~diffusion_sim.model.mechanisms.compose.cell_channels` reads per cell."""
 
     support: np.ndarray
     n_hostile: np.ndarray
