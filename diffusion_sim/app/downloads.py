@@ -19,7 +19,8 @@ from typing import Literal
 import tomli_w
 
 from diffusion_sim.record.csv_cells import write_csv
-from diffusion_sim.record.results import Result, chart_labels
+from diffusion_sim.record.plotting import chart_labels
+from diffusion_sim.record.results import Result
 from diffusion_sim.scenario import Scenario
 
 Engine = Literal["vectorized", "agents"]
