@@ -166,10 +166,26 @@ def sweep(sweep_file: Path, out: Path, **hooks):
 
 
 @pytest.fixture(scope="module")
-def straight_sweep(sweep_files, tmp_path_factory) -> pd.DataFrame:
+def finished_sweep(sweep_files, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("straight-sweep") / "out"
     clean_exit(sweep(sweep_files[11], out), 0)
-    return pd.read_parquet(out / "results.parquet")
+    return out
+
+
+@pytest.fixture(scope="module")
+def straight_sweep(finished_sweep) -> pd.DataFrame:
+    return pd.read_parquet(finished_sweep / "results.parquet")
+
+
+def test_a_finished_sweep_whose_results_are_damaged_is_not_called_complete(
+    tmp_path, sweep_files, finished_sweep
+):
+    out = tmp_path / "out"
+    shutil.copytree(finished_sweep, out)
+    results = out / "results.parquet"
+    results.write_bytes(results.read_bytes()[:-200])
+    err = clean_exit(sweep(sweep_files[11], out), 2)
+    one_error(err, "results.parquet: damaged or missing", "run the sweep again")
 
 
 @pytest.fixture(scope="module")
@@ -348,3 +364,15 @@ def test_a_full_disk_during_a_sweep_keeps_its_parts_and_resumes(
     filler.unlink()
     clean_exit(sweep(sweep_files[11], out), 0)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), straight_sweep)
+
+
+def test_a_full_disk_during_an_export_is_one_message_and_leaves_nothing(small_disk):
+    out = small_disk / "net"
+    argv = ["export", "embedded", "--set", "world.n_cities=200", "--format", "csv"]
+    filler = fill(small_disk, leave=0)
+    err = clean_exit(cli([*argv, "--out", str(out), "--quiet"]), 2)
+    one_error(err, "world-nodes.csv: the disk is full")
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+    filler.unlink()
+    clean_exit(cli([*argv, "--out", str(out), "--quiet"]), 0)
+    assert sorted(p.name for p in out.iterdir()) == ["world-edges.csv", "world-nodes.csv"]
