@@ -182,3 +182,59 @@ def test_a_second_process_on_a_sweep_folder_is_refused_clearly(tmp_path):
         with pytest.raises(InputError, match="another sweep is running"):
             with sweep_lock(tmp_path):
                 pass
+
+
+def test_a_lock_that_is_a_folder_is_refused_clearly(tmp_path):
+    from diffusion_sim.record.storage import held_lock
+
+    (tmp_path / LOCK).mkdir()
+    with pytest.raises(InputError, match=r"\.lock: is a folder"):
+        with held_lock(tmp_path):
+            pass
+
+
+@pytest.fixture
+def planned(tmp_path):
+    """A shipped sweep's folder with its plan and design written (no run yet)."""
+    from diffusion_sim.studies.sweep.parts import prepare
+    from diffusion_sim.studies.sweep.spec import load_sweep
+
+    shipped = Path(__file__).parent.parent / "diffusion_sim" / "shipped" / "sweeps"
+    sweep = load_sweep(sorted(shipped.glob("*.toml"))[0])
+    prepare(sweep, tmp_path / "out")
+    return sweep, tmp_path / "out"
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        (lambda d: d.update(total_runs=str(d["total_runs"])), "key 'total_runs'"),
+        (lambda d: d["spec"].update(seed=d["spec"]["seed"] + 1), "spec or base scenario"),
+        (lambda d: d["base_scenario"]["run"].update(steps=3), "spec or base scenario"),
+        (lambda d: d["parameters"][0].update(key="run.seed"), "its parameters"),
+    ],
+)
+def test_an_altered_plan_that_still_parses_is_refused(planned, change, said):
+    """A plan whose seed, base or parameters were edited would give other runs than its
+    fingerprint says (a seed edited in sweep.json used to give mixed results, exit 0)."""
+    from diffusion_sim.studies.sweep.parts import prepare
+
+    sweep, out = planned
+    data = json.loads((out / "sweep.json").read_text())
+    change(data)
+    (out / "sweep.json").write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"sweep\.json: .*" + said):
+        prepare(sweep, out)
+
+
+@pytest.mark.parametrize("where", ["parts", "parts/part-000000.parquet"])
+def test_a_file_or_folder_where_the_other_belongs_is_refused_before_any_run(planned, where):
+    from diffusion_sim.studies.sweep.runner import run_sweep
+
+    sweep, out = planned
+    if where == "parts":
+        (out / "parts").write_text("x")
+    else:
+        (out / where).mkdir(parents=True)
+    with pytest.raises(InputError, match=where.replace(".", r"\.") + ": is a"):
+        run_sweep(sweep, out, workers=1, progress=False)

@@ -145,6 +145,9 @@ def try_lock(path: Path) -> Any | None:
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
                     raise refuse_link(path) from None
+                if exc.errno == errno.EISDIR:
+                    what = f"{path}: is a folder, not a lock; remove it and run again"
+                    raise InputError(what) from None
                 raise
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)

@@ -30,6 +30,7 @@ from diffusion_sim.errors import InputError
 from diffusion_sim.model.ties import layer_names, network_ties
 from diffusion_sim.record.csv_cells import write_csv
 from diffusion_sim.record.results import Result
+from diffusion_sim.record.storage import disk_full_is_input_error
 from diffusion_sim.scenario.types import LAYER_SEPARATOR
 from diffusion_sim.world import World
 
@@ -312,7 +313,6 @@ def export(
     list of Path
         The files written.
     """
-    import networkx as nx
 
     path = Path(path)
     if format is None:
@@ -331,21 +331,33 @@ def export(
         graph = cascade_to_networkx(world, result) if cascade else to_networkx(world, result)
         check_xml_text(graph)
         frames = [graph]
-    targets[0].parent.mkdir(parents=True, exist_ok=True)
+    folder = targets[0].parent
+    made = not folder.exists()
     written = []
     try:
-        for target, content in zip(targets, frames, strict=True):
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            written.append((tmp, target))
-            if format == "csv":
-                write_csv(content, tmp, index=False)
-            elif format == "graphml":
-                nx.write_graphml(content, tmp)
-            else:
-                nx.write_gexf(content, tmp)
-        _publish(written, force)
+        with disk_full_is_input_error(targets[0]):
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_all(targets, frames, format, written)
+            _publish(written, force)
     except BaseException:
         for tmp, _ in written:
             tmp.unlink(missing_ok=True)
+        if made and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # a folder made for files never written goes too
         raise
     return targets
+
+
+def _write_all(targets: list[Path], frames: list, format: str, written: list) -> None:
+    """Each file under a hidden temporary name beside its target (listed in ``written``)."""
+    import networkx as nx
+
+    for target, content in zip(targets, frames, strict=True):
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        written.append((tmp, target))
+        if format == "csv":
+            write_csv(content, tmp, index=False)
+        elif format == "graphml":
+            nx.write_graphml(content, tmp)
+        else:
+            nx.write_gexf(content, tmp)

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.record.storage import LOCK, refuse_link, write_atomic
+from diffusion_sim.record.storage import refuse_link, write_atomic
 from diffusion_sim.studies.sweep.design import Points, problem, run_seed, sample
 from diffusion_sim.studies.sweep.series import SERIES, assemble_series, remove_series_parts
 from diffusion_sim.studies.sweep.spec import Sweep
@@ -42,6 +42,7 @@ from diffusion_sim.studies.sweep.state import (
     check_plan,
     fingerprint,
     frame_digest,
+    is_fresh,
     part_problem,
     part_record,
     read_design,
@@ -150,9 +151,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
-def is_fresh(folder: Path) -> bool:
-    """Whether a folder may become a sweep's: missing, empty, or holding only its lock."""
-    return not folder.exists() or all(p.name == LOCK for p in folder.iterdir())
+def plan_parameters(sweep: Sweep) -> list[dict[str, str]]:
+    """The plan's record of the sweep's parameters: which column sets which key."""
+    return [{"column": p.column, "key": p.parameter.key, "kind": p.kind} for p in sweep.params]
 
 
 def prepare(sweep: Sweep, folder: Path) -> Plan:
@@ -163,7 +164,7 @@ def prepare(sweep: Sweep, folder: Path) -> Plan:
     if plan_path.exists() or plan_path.is_symlink():
         if plan_path.is_symlink():
             raise refuse_link(plan_path)
-        data = check_plan(plan_path, read_json(plan_path), digest)
+        data = check_plan(plan_path, read_json(plan_path), digest, plan_parameters(sweep))
         table = read_design(folder / DESIGN, data)
         x = table[[c for c in table.columns if c.startswith("_x")]].to_numpy()
         values = table[[p.column for p in sweep.params]]
@@ -187,9 +188,7 @@ def prepare(sweep: Sweep, folder: Path) -> Plan:
         "sweep_file": sweep.source,
         "spec": spec.model_dump(mode="json"),
         "base_scenario": sweep.base_dict,
-        "parameters": [
-            {"column": p.column, "key": p.parameter.key, "kind": p.kind} for p in sweep.params
-        ],
+        "parameters": plan_parameters(sweep),
         "uncertainties": [p.column for p in spec.uncertainties],
         "levers": [p.column for p in spec.levers],
         "problem": points.problem,

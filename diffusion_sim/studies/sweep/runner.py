@@ -35,7 +35,6 @@ from diffusion_sim.studies.sweep.parts import (
     auto_runs_per_task,
     completed_batches,
     finalize,
-    is_fresh,
     prepare,
     read_results,
     runs_of,
@@ -44,7 +43,7 @@ from diffusion_sim.studies.sweep.parts import (
 )
 from diffusion_sim.studies.sweep.series import SERIES, clean_series_parts, wanted, write_series_part
 from diffusion_sim.studies.sweep.spec import Sweep
-from diffusion_sim.studies.sweep.state import sweep_lock
+from diffusion_sim.studies.sweep.state import check_results, is_fresh, refuse, sweep_lock
 
 __all__ = [
     "DESIGN",
@@ -143,11 +142,14 @@ def _run_locked(sweep, folder: Path, say, progress: bool, where: dict[str, Any])
     """The sweep, with its folder's lock held: state checked, missing batches run, assembled."""
     plan = prepare(sweep, folder)
     if (plan.folder / MANIFEST).is_file():
+        check_results(plan.folder / RESULTS, plan.total_runs)
         say(f"{plan.folder}: sweep already complete ({plan.total_runs} runs)")
         return SweepReport(plan.folder, plan.total_runs, plan.total_runs, 0, True)
     for name in (PARTS, SERIES):
         if (plan.folder / name).is_symlink():
             raise refuse_link(plan.folder / name)
+        if (plan.folder / name).exists() and not (plan.folder / name).is_dir():
+            raise refuse(plan.folder / name, "is a file where the sweep keeps a folder")
     parts = plan.folder / PARTS
     parts.mkdir(exist_ok=True)
     clean_series_parts(plan)

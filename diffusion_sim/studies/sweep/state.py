@@ -43,7 +43,7 @@ class PlanParameter(BaseModel):
 
 
 class PlanSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     seed: int
     common_seeds: bool
     engine: str
@@ -51,9 +51,9 @@ class PlanSpec(BaseModel):
 
 
 class PlanRecord(BaseModel):
-    """The keys of ``sweep.json`` a resumed sweep relies on."""
+    """The keys of ``sweep.json`` a resumed sweep relies on (strict: ``"4"`` is no count)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     format: int
     fingerprint: str
     name: str
@@ -73,14 +73,17 @@ def fingerprint(sweep: Any) -> str:
     The series keys count only when series are kept, and the window only when one is
     given, so folders of sweeps without them (older ones included) keep their fingerprint.
     """
-    spec = sweep.spec.model_dump(mode="json")
-    if not spec["series"]:
-        del spec["series"], spec["series_every"]
+    return _digest(sweep.spec.model_dump(mode="json"), sweep.base_dict)
+
+
+def _digest(spec: dict[str, Any], base: dict[str, Any]) -> str:
+    spec = dict(spec)
+    if not spec.get("series"):
+        spec.pop("series", None), spec.pop("series_every", None)
     for key in ("at", "between"):  # a sweep at the last step keeps its older fingerprint
         if spec.get(key) is None:
             spec.pop(key, None)
-    payload = {"spec": spec, "base": sweep.base_dict}
-    text = json.dumps(payload, sort_keys=True, default=str)
+    text = json.dumps({"spec": spec, "base": base}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -100,8 +103,11 @@ def read_json(path: Path) -> Any:
         raise refuse(path, f"not valid JSON ({type(exc).__name__})") from None
 
 
-def check_plan(path: Path, data: Any, fingerprint: str) -> dict[str, Any]:
-    """``sweep.json`` of this sweep: whose it is first, then its shape and totals."""
+def check_plan(
+    path: Path, data: Any, fingerprint: str, parameters: list[dict[str, str]]
+) -> dict[str, Any]:
+    """``sweep.json`` of this sweep: whose it is first, then its shape, totals and content
+    (the spec, base scenario and parameters its runs are built from)."""
     if isinstance(data, dict) and isinstance(data.get("fingerprint"), str):
         if data["fingerprint"] != fingerprint:
             raise InputError(
@@ -119,7 +125,18 @@ def check_plan(path: Path, data: Any, fingerprint: str) -> dict[str, Any]:
         raise refuse(path, what) from None
     if record.total_runs != record.points * record.replicates:
         raise refuse(path, "its total_runs is not points x replicates (altered)")
+    if _digest(data["spec"], data["base_scenario"]) != fingerprint:
+        raise refuse(path, "its spec or base scenario is not what its fingerprint says (altered)")
+    if record.replicates != record.spec.model_extra.get("replicates", record.replicates):
+        raise refuse(path, "its replicates differ from its spec's (altered)")
+    if data["parameters"] != parameters:
+        raise refuse(path, "its parameters are not the sweep file's (altered)")
     return data
+
+
+def is_fresh(folder: Path) -> bool:
+    """Whether a folder may become a sweep's: missing, empty, or holding only its lock."""
+    return not folder.exists() or all(p.name == LOCK for p in folder.iterdir())
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -153,6 +170,26 @@ def read_design(path: Path, plan_data: dict[str, Any]) -> pd.DataFrame:
     return table
 
 
+def check_results(path: Path, total_runs: int) -> None:
+    """A finished sweep's ``results.parquet``: a whole Parquet file of its runs, else refused.
+
+    Its parts were removed when it was assembled, so it cannot be rebuilt in place.
+    """
+    if path.is_symlink():
+        raise refuse_link(path)
+    try:
+        rows = pq.ParquetFile(io.BytesIO(read_bytes(path))).metadata.num_rows
+    except (OSError, ValueError, pa.ArrowException):
+        rows = None
+    if rows != total_runs:
+        raise InputError(
+            f"damaged or missing (not a whole Parquet table of this sweep's {total_runs} "
+            "runs), though the sweep is marked finished and its parts are gone: move the "
+            "folder away (or give another --out) and run the sweep again",
+            source=str(path),
+        )
+
+
 def part_record(fingerprint: str, batch: int, table: pa.Table, series: str | None) -> bytes:
     """The record a part carries: whose it is, which batch, what rows (and series part)."""
     record = {
@@ -175,6 +212,11 @@ def part_problem(
     """Why a part cannot be counted for ``batch`` of this sweep, or None if it can."""
     if path.is_symlink():
         return "is a symbolic link"
+    if path.is_dir():
+        raise InputError(
+            "is a folder, not a part: remove it and run the same command again",
+            source=str(path),
+        )
     try:
         table = read_table(path)
     except (OSError, ValueError, pa.ArrowException):
