@@ -9,7 +9,6 @@ no app bar eating the height); its CSS is ``dashboard.css`` beside this file.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import solara
@@ -18,6 +17,7 @@ import solara.lab
 from diffusion_sim.app import state
 from diffusion_sim.app.components import GovernmentsView, PageFixes, SpeedSlider, StatusLine
 from diffusion_sim.app.params import parse_seed
+from diffusion_sim.app.play import Pacer, every_step_requested
 from diffusion_sim.app.session import MECHANISMS
 from diffusion_sim.app.tabs import CompareTab, ExportTab, LearnTab, ParametersTab, RunTab
 from diffusion_sim.app.views import COLOUR_MODES, NETWORK_VIEW_MAX_CITIES
@@ -27,6 +27,8 @@ CSS = Path(__file__).with_name("dashboard.css")
 
 # Kept importable from here for callers that predate state.py.
 TABS, KEYS, CATALOG = state.TABS, state.KEYS, state.CATALOG
+play_pacer: solara.Reactive[Pacer | None] = solara.reactive(None)
+"""The clock of the play in progress (its note is shown under the status line)."""
 
 
 @solara.component
@@ -56,19 +58,27 @@ def Controls():
     solara.use_effect(lambda: set_seed_text(str(state.seed.value)), [state.seed.value])
 
     def play_loop(cancel) -> None:
+        """Steps on the clock; before each picture every step that is due (see play.py)."""
+        skip = not every_step_requested()
+        pacer = Pacer(state.speed.value, skip=skip)
+        play_pacer.set(pacer)
         while state.playing.value and not cancel.is_set():
             current = state.live.value
             if current is None or current.finished:
                 state.playing.set(False)
                 return
-            started = time.perf_counter()
+            if pacer.speed != state.speed.value:  # the slider moved: a new clock
+                pacer = Pacer(state.speed.value, skip=skip)
+                play_pacer.set(pacer)
+            count = pacer.due()
+            if count == 0:
+                cancel.wait(pacer.wait())
+                continue
             with current.lock:  # a pause waits for this step; none starts after it
                 if current.pause_requested or not state.playing.value:
                     return
-                state.step_run(1)
-            delay = 1.0 / max(state.speed.value, 1) - (time.perf_counter() - started)
-            if delay > 0:
-                cancel.wait(delay)
+                pacer.took(min(count, current.steps - current.step_count))
+                state.step_run(count)  # draws once, with the note of the rates so far
 
     def toggle_play() -> None:
         """Play, or pause once the step in flight (if any) has landed: no step after Pause."""
@@ -80,6 +90,7 @@ def Controls():
         else:
             if current is not None:
                 current.pause_requested = False
+            play_pacer.set(None)  # no rates of an earlier play on screen
             state.playing.set(not state.playing.value)
 
     solara.use_thread(
@@ -191,6 +202,8 @@ def Page():
                 solara.Text("building the world...")
                 return
             StatusLine(snapshot, run.scenario.run.step_unit)
+            if state.playing.value and play_pacer.value is not None:
+                solara.Text(play_pacer.value.note(), classes=["ds-play-note", "ds-muted"])
             # Tab headers only: with Vuetify 3, solara.lab.Tabs puts tab content inside the
             # scrolling header row, so the selected view is rendered below it instead.
             with solara.lab.Tabs(value=state.tab):
