@@ -14,13 +14,14 @@ from pathlib import Path
 import solara
 import solara.lab
 
-from diffusion_sim.app import state
-from diffusion_sim.app.components import GovernmentsView, PageFixes, SpeedSlider, StatusLine
+from diffusion_sim.app import layout, state
+from diffusion_sim.app.components import GovernmentsView, StatusLine
 from diffusion_sim.app.params import parse_seed
 from diffusion_sim.app.play import Pacer, every_step_requested
 from diffusion_sim.app.session import MECHANISMS
 from diffusion_sim.app.tabs import CompareTab, ExportTab, LearnTab, ParametersTab, RunTab
 from diffusion_sim.app.views import COLOUR_MODES, NETWORK_VIEW_MAX_CITIES
+from diffusion_sim.app.widgets import PageFixes, SpeedSlider
 from diffusion_sim.errors import InputError
 
 CSS = Path(__file__).with_name("dashboard.css")
@@ -98,6 +99,19 @@ def Controls():
     )
 
     solara.HTML(tag="h1", unsafe_innerHTML="diffusion_sim", classes=["ds-title"])
+    solara.Button(
+        "Close controls",
+        icon_name="mdi-close",
+        on_click=lambda: layout.drawer_open.set(False),
+        text=True,
+        classes=["ds-drawer-close"],
+    )
+    solara.Switch(
+        label="Presenter mode (large text)",
+        value=layout.presenter,
+        color="primary",
+        classes=["ds-presenter-switch", "ds-switch"],
+    )
     solara.Select(
         label="Scenario",
         value=state.scenario_key.value,
@@ -175,6 +189,22 @@ def Controls():
 
 
 @solara.component
+def DrawerButton():
+    """On a phone the controls are a drawer: this button, always in view, opens and closes it."""
+    is_open = layout.drawer_open.value
+    with solara.Div(classes=["ds-drawer-bar"]):
+        solara.Button(
+            "Close controls" if is_open else "Controls",
+            icon_name="mdi-close" if is_open else "mdi-menu",
+            on_click=lambda: layout.drawer_open.set(not is_open),
+            color="primary",
+            classes=["ds-drawer-button"],
+            attributes={"aria-expanded": str(is_open).lower(), "aria-controls": "ds-controls"},
+        )
+        solara.Text("diffusion_sim", classes=["ds-drawer-title"])
+
+
+@solara.component
 def Page():
     """Controls on the left, always visible; the status line, tabs and the selected tab."""
     solara.Title("diffusion_sim dashboard")
@@ -190,10 +220,18 @@ def Page():
     snapshot = solara.use_memo(
         lambda: run.snapshot() if run is not None else None, [id(run), state.version.value]
     )
-    with solara.Div(classes=["ds-app"]):
-        with solara.v.Html(tag="aside", class_="ds-controls"):
+    app_classes = ["ds-app"]
+    app_classes += ["ds-presenter"] if layout.presenter.value else []
+    app_classes += ["ds-drawer-open"] if layout.drawer_open.value else []
+    with solara.Div(classes=app_classes):
+        with solara.v.Html(
+            tag="aside",
+            class_="ds-controls",
+            attributes={"id": "ds-controls", "aria-label": "Controls"},
+        ):
             Controls()
         with solara.v.Html(tag="main", class_="ds-main"):
+            DrawerButton()
             if state.page_error.value:
                 solara.Error(state.page_error.value, classes=["ds-error"])
             if state.notice.value:
