@@ -164,6 +164,7 @@ def CityView(
                     css_class="ds-map",
                     clickable=on_city is not None,
                     text_px=canvas.text_px,
+                    drawn_for=f"{canvas.look.width}x{canvas.look.height}",
                     event_clicked=clicked,
                 )
             ],
@@ -215,6 +216,7 @@ def CurvesView(snapshot: Snapshot, unit: str = "step"):
                 css_class="ds-curves",
                 clickable=False,
                 text_px=canvas.text_px,
+                drawn_for=f"{canvas.look.width}x{canvas.look.height}",
             )
         ],
     )

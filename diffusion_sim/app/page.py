@@ -201,7 +201,7 @@ def DrawerButton():
             classes=["ds-drawer-button"],
             attributes={"aria-expanded": str(is_open).lower(), "aria-controls": "ds-controls"},
         )
-        solara.Text("diffusion_sim", classes=["ds-drawer-title"])
+        solara.HTML(tag="h1", unsafe_innerHTML="diffusion_sim", classes=["ds-drawer-title"])
 
 
 @solara.component

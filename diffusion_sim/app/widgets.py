@@ -14,12 +14,14 @@ def ClickableImage(
     css_class: str = "",
     clickable: bool = True,
     text_px: float = 0.0,
+    drawn_for: str = "",
     event_clicked: Callable[[dict], None] | None = None,
 ):
     """An image that reports where it was clicked (for the city inspector).
 
     ``text_px`` (its smallest text in the image's own pixels) is kept as the
-    ``data-text-px`` attribute, so the browser tests can measure the text as shown.
+    ``data-text-px`` attribute, and the box size it was drawn for (``WIDTHxHEIGHT``) as
+    ``data-drawn-for``, so the browser tests can measure the text as shown.
     """
 
 
