@@ -34,6 +34,7 @@ from diffusion_sim.app.session import (
     with_switches,
 )
 from diffusion_sim.app.views import png_of
+from diffusion_sim.app.widgets import ProgressText
 from diffusion_sim.errors import InputError
 from diffusion_sim.record.storage import timestamp
 from diffusion_sim.scenario import Scenario
@@ -116,9 +117,14 @@ def compare_task(
     from diffusion_sim.simulation import simulate_ensemble
 
     bands = {}
-    for label, scenario in zip(labels, (a, b), strict=True):
+    compare_task.progress = 0.0
+    for i, (label, scenario) in enumerate(zip(labels, (a, b), strict=True)):
         world = cached_world(scenario, seed_value)
-        ensemble = simulate_ensemble(scenario, replicates, seed_value, world=world)
+
+        def done(n: int, before: int = i * replicates) -> None:
+            compare_task.progress = 100.0 * (before + n) / (2 * replicates)
+
+        ensemble = simulate_ensemble(scenario, replicates, seed_value, world=world, progress=done)
         bands[label] = ensemble.band
     return png_of(compare_figure(bands, unit=a.run.step_unit))
 
@@ -130,6 +136,7 @@ def CompareTab():
     options = [f"current, {m} {'off' if on.get(m) else 'on'}" for m in MECHANISMS]
     options += [f"scenario {k}" for k in state.KEYS if k != state.scenario_key.value]
     other, set_other = solara.use_state(options[0])
+    runs, set_runs = solara.use_state(0)
     replicates_text, set_replicates_text = solara.use_state("5")
     error, set_error = solara.use_state(None)
     spec = {"key": "replicates", "type": "InputText", "kind": "int", "ge": 1, "le": 50}
@@ -151,6 +158,7 @@ def CompareTab():
             return
         set_error(None)
         labels = (f"A: {state.scenario_key.value} (current)", f"B: {other}")
+        set_runs(2 * replicates)
         compare_task(a, b, labels, replicates, state.seed.value)
 
     md(
@@ -172,8 +180,7 @@ def CompareTab():
             "Run comparison", on_click=start, disabled=compare_task.pending, color="primary"
         )
     if compare_task.pending:
-        solara.ProgressLinear(True)
-        solara.Text("running replicates...")
+        ProgressText(compare_task.progress, runs, "runs of A and B")
     elif compare_task.error:
         solara.Error(f"comparison failed: {compare_task.exception}")
     elif compare_task.value is not None:

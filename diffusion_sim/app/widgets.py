@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import solara
@@ -48,3 +49,32 @@ def SpeedSlider(
     event_changed: Callable[[int], None] | None = None,
 ):
     """A native range input labelled with its value ("Speed: 4 steps per second")."""
+
+
+def progress_words(percent: float | None, total: int, what: str) -> str:
+    """What a progress bar says: ``"4 of 10 runs of A and B done (40%)"``.
+
+    Examples
+    --------
+    >>> progress_words(40.0, 10, "runs")
+    '4 of 10 runs done (40%)'
+    >>> progress_words(None, 10, "runs")
+    'starting 10 runs...'
+    """
+    if percent is None or total <= 0:
+        return f"starting {total} {what}..." if total > 0 else f"starting the {what}..."
+    done = round(percent / 100.0 * total)
+    return f"{done} of {total} {what} done ({percent:.0f}%)"
+
+
+@solara.component
+def ProgressText(percent: float | None, total: int, what: str):
+    """A named progress bar with its count in words (a long comparison or demonstration)."""
+    text = progress_words(percent, total, what)
+    solara.ProgressLinear(True if percent is None else percent)
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML=html.escape(text),
+        classes=["ds-progress-text"],
+        attributes={"role": "status", "aria-live": "polite"},
+    )
