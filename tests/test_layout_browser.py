@@ -170,3 +170,18 @@ def test_no_accessibility_violation_of_any_impact(browser, server, axe_script, s
     ]
     assert found == []
     page.close()
+
+
+def test_the_comparison_is_readable_in_presenter_mode(browser, server, tmp_path):
+    page = open_page(browser, server, "projector", True)
+    page.get_by_role("tab", name="Compare").click()
+    page.locator(".ds-tab-compare").wait_for()
+    page.get_by_label("Replicates").fill("2")
+    page.get_by_role("button", name="Run comparison").click()
+    page.locator("img.ds-compare").wait_for()
+    page.wait_for_function("() => document.querySelector('img.ds-compare').complete")
+    text = page.evaluate(SHOWN_TEXT_PX, "img.ds-compare")
+    assert text >= 18, f"comparison text {text:.1f} px"
+    assert page.evaluate(IN_VIEW, "img.ds-compare")
+    page.screenshot(path=tmp_path / "compare-presenter.png")
+    page.close()

@@ -11,7 +11,7 @@ import html
 import solara
 import solara.lab
 
-from diffusion_sim.app import state
+from diffusion_sim.app import layout, state
 from diffusion_sim.app.components import (
     CityView,
     ClickableImage,
@@ -23,6 +23,7 @@ from diffusion_sim.app.components import (
     md,
 )
 from diffusion_sim.app.figures import compare_figure
+from diffusion_sim.app.layout import Look, smallest_text_px
 from diffusion_sim.app.learn import KERN_TYPES, run_demonstration
 from diffusion_sim.app.params import apply_overrides, parameter_specs, parse_input
 from diffusion_sim.app.session import (
@@ -110,9 +111,14 @@ def ParametersTab():
 
 @solara.lab.task
 def compare_task(
-    a: Scenario, b: Scenario, labels: tuple[str, str], replicates: int, seed_value: int
-) -> bytes:
-    """Both settings over the replicates on one world, as a PNG of their bands."""
+    a: Scenario,
+    b: Scenario,
+    labels: tuple[str, str],
+    replicates: int,
+    seed_value: int,
+    look: Look | None = None,
+) -> tuple[bytes, float]:
+    """Both settings over the replicates on one world: a PNG of their bands, its text size."""
     from diffusion_sim.app.session import cached_world
     from diffusion_sim.simulation import simulate_ensemble
 
@@ -126,7 +132,8 @@ def compare_task(
 
         ensemble = simulate_ensemble(scenario, replicates, seed_value, world=world, progress=done)
         bands[label] = ensemble.band
-    return png_of(compare_figure(bands, unit=a.run.step_unit))
+    figure = compare_figure(bands, unit=a.run.step_unit, look=look)
+    return png_of(figure), smallest_text_px(figure)
 
 
 @solara.component
@@ -159,7 +166,9 @@ def CompareTab():
         set_error(None)
         labels = (f"A: {state.scenario_key.value} (current)", f"B: {other}")
         set_runs(2 * replicates)
-        compare_task(a, b, labels, replicates, state.seed.value)
+        width = layout.look_of("curves").width  # the main column's width
+        look = layout.look_of("curves", (width, int(width * 0.42)))
+        compare_task(a, b, labels, replicates, state.seed.value, look)
 
     md(
         "**A** is the scenario as set now. Pick **B**, the number of replicates, and run both "
@@ -185,10 +194,11 @@ def CompareTab():
         solara.Error(f"comparison failed: {compare_task.exception}")
     elif compare_task.value is not None:
         ClickableImage(
-            src=data_url(compare_task.value),
+            src=data_url(compare_task.value[0]),
             alt="comparison of A and B: mean share adopted with 5-95% bands",
             css_class="ds-compare",
             clickable=False,
+            text_px=compare_task.value[1],
         )
 
 
