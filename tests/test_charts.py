@@ -84,9 +84,9 @@ def test_a_legend_over_the_curves_is_caught(tmp_path):
 
 def test_dashboard_charts_have_unit_and_no_legend_on_data(horizontal_run):
     pytest.importorskip("solara")
+    from diffusion_sim.app.curves import CurvesCanvas
     from diffusion_sim.app.figures import compare_figure
     from diffusion_sim.app.session import LiveRun
-    from diffusion_sim.app.views import CurvesCanvas
 
     scenario = ds.Scenario().with_overrides(SMALL)
     run = LiveRun(scenario, seed=2)

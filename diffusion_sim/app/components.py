@@ -17,7 +17,10 @@ from typing import Any
 
 import solara
 
+from diffusion_sim.app import layout
+from diffusion_sim.app.curves import CurvesCanvas
 from diffusion_sim.app.figures import demonstration_figure
+from diffusion_sim.app.layout import Look
 from diffusion_sim.app.learn import Demonstration
 from diffusion_sim.app.params import parse_input
 from diffusion_sim.app.session import LiveRun, Snapshot
@@ -25,11 +28,11 @@ from diffusion_sim.app.views import (
     CHANNEL_COLOURS,
     NETWORK_VIEW_MAX_CITIES,
     CityCanvas,
-    CurvesCanvas,
     network_layout,
     png_of,
     tie_matrix,
 )
+from diffusion_sim.app.widgets import BoxSize, ClickableImage
 from diffusion_sim.errors import InputError
 
 _CANVASES: OrderedDict[tuple, CityCanvas] = OrderedDict()
@@ -37,14 +40,14 @@ _CANVAS_LOCK = threading.Lock()
 _CURVES: dict[tuple, CurvesCanvas] = {}
 
 
-def canvas_for(run: LiveRun, kind: str) -> CityCanvas:
-    """The map or network canvas of a run's world, laid out once and shared by later runs."""
-    key = (id(run.world), kind, run.setup.pioneers.tobytes())
+def canvas_for(run: LiveRun, kind: str, look: Look | None = None) -> CityCanvas:
+    """The map or network canvas of a run's world, laid out once per box and shared by runs."""
+    key = (id(run.world), kind, run.setup.pioneers.tobytes(), look)
     with _CANVAS_LOCK:
         if key in _CANVASES and _CANVASES[key].world is run.world:
             _CANVASES.move_to_end(key)
             return _CANVASES[key]
-    canvas = CityCanvas(run.world, kind, run.setup)
+    canvas = CityCanvas(run.world, kind, run.setup, look)
     with _CANVAS_LOCK:
         _CANVASES[key] = canvas
         while len(_CANVASES) > 6:
@@ -78,12 +81,14 @@ def drawn(draw: Callable[[], bytes], what: str) -> bytes | None:
         return None
 
 
-def curves_canvas(steps: int, unit: str, n_cities: int | None = None) -> CurvesCanvas:
-    """The curves figure for runs of this length and world size, made once (drawing reuses it)."""
-    key = ("curves", steps, unit, n_cities)
+def curves_canvas(
+    steps: int, unit: str, n_cities: int | None = None, look: Look | None = None
+) -> CurvesCanvas:
+    """The curves figure for runs of this length, world size and box, made once (then reused)."""
+    key = ("curves", steps, unit, n_cities, look)
     with _CANVAS_LOCK:
         if key not in _CURVES:
-            _CURVES[key] = CurvesCanvas(steps, unit, n_cities)
+            _CURVES[key] = CurvesCanvas(steps, unit, n_cities, look)
             while len(_CURVES) > 6:
                 _CURVES.pop(next(iter(_CURVES)))
         return _CURVES[key]
@@ -91,32 +96,6 @@ def curves_canvas(steps: int, unit: str, n_cities: int | None = None) -> CurvesC
 
 def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-@solara.component_vue("clickable_image.vue")
-def ClickableImage(
-    src: str,
-    alt: str = "",
-    css_class: str = "",
-    clickable: bool = True,
-    event_clicked: Callable[[dict], None] | None = None,
-):
-    """An image that reports where it was clicked (for the city inspector)."""
-
-
-@solara.component_vue("page_fixes.vue")
-def PageFixes(lang: str = "en"):
-    """Sets the page's language and lets it zoom (Solara's template does neither)."""
-
-
-@solara.component_vue("speed_slider.vue")
-def SpeedSlider(
-    value: int,
-    min: int = 1,
-    max: int = 20,
-    event_changed: Callable[[int], None] | None = None,
-):
-    """A native range input labelled with its value ("Speed: 4 steps per second")."""
 
 
 @solara.component
@@ -151,7 +130,7 @@ def CityView(
     made: dict[str, CityCanvas] = {}
 
     def draw() -> bytes:
-        made["canvas"] = canvas_for(run, kind)
+        made["canvas"] = canvas_for(run, kind, layout.look_of("map"))
         return made["canvas"].render(snapshot, colour_by, selected)
 
     png = drawn(draw, kind)
@@ -173,14 +152,24 @@ def CityView(
     alt = f"{kind} of {n:,} cities, coloured by {colour_by}, step {snapshot.step}"
     if selected is not None and 0 <= selected < n:
         alt += f"; highlighted: {run.world.city_names[selected]}"
-    ClickableImage(
-        src=data_url(png),
-        alt=alt,
-        css_class="ds-map",
-        clickable=on_city is not None,
-        event_clicked=clicked,
-    )
-    Legend(colour_by, getattr(canvas, "outlines", ""))
+    with solara.Div(classes=["ds-map-stack"]):
+        BoxSize(
+            name="map",
+            css_class="ds-box-map",
+            event_resized=layout.report_box,
+            children=[
+                ClickableImage(
+                    src=data_url(png),
+                    alt=alt,
+                    css_class="ds-map",
+                    clickable=on_city is not None,
+                    text_px=canvas.text_px,
+                    drawn_for=f"{canvas.look.width}x{canvas.look.height}",
+                    event_clicked=clicked,
+                )
+            ],
+        )
+        Legend(colour_by, getattr(canvas, "outlines", ""))
 
 
 @solara.component
@@ -211,16 +200,25 @@ def Legend(colour_by: str, outlines: str = ""):
 def CurvesView(snapshot: Snapshot, unit: str = "step"):
     """Adoption over time stacked by channel, share of population beside share of cities."""
     n_cities = len(snapshot.adopted)
-    png = drawn(
-        lambda: curves_canvas(snapshot.steps, unit, n_cities).render(snapshot.timeseries), "curves"
-    )
+    canvas = curves_canvas(snapshot.steps, unit, n_cities, layout.look_of("curves"))
+    png = drawn(lambda: canvas.render(snapshot.timeseries), "curves")
     if png is None:
         return
-    ClickableImage(
-        src=data_url(png),
-        alt=f"adoption over time up to step {snapshot.step}: adopters by channel, share adopted",
-        css_class="ds-curves",
-        clickable=False,
+    BoxSize(
+        name="curves",
+        css_class="ds-box-curves",
+        event_resized=layout.report_box,
+        children=[
+            ClickableImage(
+                src=data_url(png),
+                alt=f"adoption over time up to step {snapshot.step}: adopters by channel, "
+                "share adopted",
+                css_class="ds-curves",
+                clickable=False,
+                text_px=canvas.text_px,
+                drawn_for=f"{canvas.look.width}x{canvas.look.height}",
+            )
+        ],
     )
 
 

@@ -14,6 +14,7 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from diffusion_sim.app.layout import Look
 from diffusion_sim.app.views import (
     CHANNEL_COLOURS,
     LADDER_MARKERS,
@@ -22,16 +23,24 @@ from diffusion_sim.app.views import (
     marker_sizes,
 )
 from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS
-from diffusion_sim.record.plotting import legend_outside, step_label
+from diffusion_sim.record.plotting import step_label
 from diffusion_sim.world import LADDER_NAMES, World
 
 
 def compare_figure(
-    bands: dict[str, pd.DataFrame], column: str = "share_cities", unit: str = "step"
+    bands: dict[str, pd.DataFrame],
+    column: str = "share_cities",
+    unit: str = "step",
+    look: Look | None = None,
 ) -> Figure:
-    """Mean and 5-95% band of each setting, side by side on one axis per measure."""
-    figure = Figure(figsize=(11.0, 4.0), dpi=110, layout="constrained")
-    axes = figure.subplots(1, 2)
+    """Mean and 5-95% band of each setting, side by side on one axis per measure.
+
+    With a ``look`` (the page's), drawn for that width and text size (presenter mode).
+    """
+    look = look or Look(1100, 400, 11.0 * 110 / 100)
+    figure = Figure(figsize=look.figsize, dpi=look.dpi, layout="constrained")
+    text = look.points()
+    axes = figure.subplots(*((2, 1) if look.narrow else (1, 2)))
     for ax, measure, title in zip(
         axes, (column, "share_population"), ("share of cities", "share of population"), strict=True
     ):
@@ -42,9 +51,20 @@ def compare_figure(
             ax.fill_between(
                 band["step"], band[f"{measure}_p5"], band[f"{measure}_p95"], color=colour, alpha=0.2
             )
-        ax.set(ylim=(0, 1.02), xlabel=step_label(unit), ylabel="share adopted")
-        ax.set_title(f"{title} (mean, 5-95%)", fontsize=12)
-    legend_outside(axes[-1], where="below", ncol=2, fontsize=11)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(step_label(unit), fontsize=text)
+        ax.set_ylabel("share adopted", fontsize=text)
+        ax.tick_params(labelsize=text)
+        ax.locator_params(nbins=4 if look.text_px > 16 else 6)
+        gap = "\n" if look.text_px > 16 else " "  # large text: the title on two lines
+        ax.set_title(f"{title}{gap}(mean, 5-95%)", fontsize=look.points(1.1))
+    figure.legend(
+        handles=axes[-1].get_legend_handles_labels()[0],
+        loc="outside lower center",
+        ncol=2,
+        fontsize=text,
+        frameon=False,
+    )
     return figure
 
 

@@ -9,26 +9,29 @@ no app bar eating the height); its CSS is ``dashboard.css`` beside this file.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import solara
 import solara.lab
 
-from diffusion_sim.app import state
-from diffusion_sim.app.components import GovernmentsView, PageFixes, SpeedSlider, StatusLine
+from diffusion_sim.app import layout, state
+from diffusion_sim.app.components import GovernmentsView, StatusLine
 from diffusion_sim.app.export_tab import ExportTab
 from diffusion_sim.app.learn_tab import LearnTab
 from diffusion_sim.app.params import parse_seed
+from diffusion_sim.app.play import Pacer, every_step_requested
 from diffusion_sim.app.session import MECHANISMS
 from diffusion_sim.app.tabs import CompareTab, ParametersTab, RunTab
 from diffusion_sim.app.views import COLOUR_MODES, NETWORK_VIEW_MAX_CITIES
+from diffusion_sim.app.widgets import PageFixes, SpeedSlider
 from diffusion_sim.errors import InputError
 
 CSS = Path(__file__).with_name("dashboard.css")
 
 # Kept importable from here for callers that predate state.py.
 TABS, KEYS, CATALOG = state.TABS, state.KEYS, state.CATALOG
+play_pacer: solara.Reactive[Pacer | None] = solara.reactive(None)
+"""The clock of the play in progress (its note is shown under the status line)."""
 
 
 @solara.component
@@ -58,19 +61,27 @@ def Controls():
     solara.use_effect(lambda: set_seed_text(str(state.seed.value)), [state.seed.value])
 
     def play_loop(cancel) -> None:
+        """Steps on the clock; before each picture every step that is due (see play.py)."""
+        skip = not every_step_requested()
+        pacer = Pacer(state.speed.value, skip=skip)
+        play_pacer.set(pacer)
         while state.playing.value and not cancel.is_set():
             current = state.live.value
             if current is None or current.finished:
                 state.playing.set(False)
                 return
-            started = time.perf_counter()
+            if pacer.speed != state.speed.value:  # the slider moved: a new clock
+                pacer = Pacer(state.speed.value, skip=skip)
+                play_pacer.set(pacer)
+            count = pacer.due()
+            if count == 0:
+                cancel.wait(pacer.wait())
+                continue
             with current.lock:  # a pause waits for this step; none starts after it
                 if current.pause_requested or not state.playing.value:
                     return
-                state.step_run(1)
-            delay = 1.0 / max(state.speed.value, 1) - (time.perf_counter() - started)
-            if delay > 0:
-                cancel.wait(delay)
+                pacer.took(min(count, current.steps - current.step_count))
+                state.step_run(count)  # draws once, with the note of the rates so far
 
     def toggle_play() -> None:
         """Play, or pause once the step in flight (if any) has landed: no step after Pause."""
@@ -82,6 +93,7 @@ def Controls():
         else:
             if current is not None:
                 current.pause_requested = False
+            play_pacer.set(None)  # no rates of an earlier play on screen
             state.playing.set(not state.playing.value)
 
     solara.use_thread(
@@ -89,6 +101,19 @@ def Controls():
     )
 
     solara.HTML(tag="h1", unsafe_innerHTML="diffusion_sim", classes=["ds-title"])
+    solara.Button(
+        "Close controls",
+        icon_name="mdi-close",
+        on_click=lambda: layout.drawer_open.set(False),
+        text=True,
+        classes=["ds-drawer-close"],
+    )
+    solara.Switch(
+        label="Presenter mode (large text)",
+        value=layout.presenter,
+        color="primary",
+        classes=["ds-presenter-switch", "ds-switch"],
+    )
     solara.Select(
         label="Scenario",
         value=state.scenario_key.value,
@@ -166,6 +191,22 @@ def Controls():
 
 
 @solara.component
+def DrawerButton():
+    """On a phone the controls are a drawer: this button, always in view, opens and closes it."""
+    is_open = layout.drawer_open.value
+    with solara.Div(classes=["ds-drawer-bar"]):
+        solara.Button(
+            "Close controls" if is_open else "Controls",
+            icon_name="mdi-close" if is_open else "mdi-menu",
+            on_click=lambda: layout.drawer_open.set(not is_open),
+            color="primary",
+            classes=["ds-drawer-button"],
+            attributes={"aria-expanded": str(is_open).lower(), "aria-controls": "ds-controls"},
+        )
+        solara.HTML(tag="h1", unsafe_innerHTML="diffusion_sim", classes=["ds-drawer-title"])
+
+
+@solara.component
 def Page():
     """Controls on the left, always visible; the status line, tabs and the selected tab."""
     solara.Title("diffusion_sim dashboard")
@@ -177,10 +218,18 @@ def Page():
     snapshot = solara.use_memo(
         lambda: run.snapshot() if run is not None else None, [id(run), state.version.value]
     )
-    with solara.Div(classes=["ds-app"]):
-        with solara.v.Html(tag="aside", class_="ds-controls"):
+    app_classes = ["ds-app"]
+    app_classes += ["ds-presenter"] if layout.presenter.value else []
+    app_classes += ["ds-drawer-open"] if layout.drawer_open.value else []
+    with solara.Div(classes=app_classes):
+        with solara.v.Html(
+            tag="aside",
+            class_="ds-controls",
+            attributes={"id": "ds-controls", "aria-label": "Controls"},
+        ):
             Controls()
         with solara.v.Html(tag="main", class_="ds-main"):
+            DrawerButton()
             if state.page_error.value:
                 solara.Error(state.page_error.value, classes=["ds-error"])
             if state.notice.value:
@@ -189,6 +238,8 @@ def Page():
                 solara.Text("building the world...")
                 return
             StatusLine(snapshot, run.scenario.run.step_unit)
+            if state.playing.value and play_pacer.value is not None:
+                solara.Text(play_pacer.value.note(), classes=["ds-play-note", "ds-muted"])
             # Tab headers only: with Vuetify 3, solara.lab.Tabs puts tab content inside the
             # scrolling header row, so the selected view is rendered below it instead.
             with solara.lab.Tabs(value=state.tab):

@@ -12,7 +12,7 @@ import html
 import solara
 import solara.lab
 
-from diffusion_sim.app import state
+from diffusion_sim.app import layout, state
 from diffusion_sim.app.components import (
     CityView,
     ClickableImage,
@@ -23,6 +23,7 @@ from diffusion_sim.app.components import (
     md,
 )
 from diffusion_sim.app.figures import compare_figure
+from diffusion_sim.app.layout import Look, smallest_text_px
 from diffusion_sim.app.params import apply_overrides, parameter_specs, parse_input
 from diffusion_sim.app.session import (
     MECHANISMS,
@@ -31,6 +32,7 @@ from diffusion_sim.app.session import (
     with_switches,
 )
 from diffusion_sim.app.views import png_of
+from diffusion_sim.app.widgets import ProgressText
 from diffusion_sim.errors import InputError
 from diffusion_sim.scenario import Scenario
 
@@ -105,18 +107,29 @@ def ParametersTab():
 
 @solara.lab.task
 def compare_task(
-    a: Scenario, b: Scenario, labels: tuple[str, str], replicates: int, seed_value: int
-) -> bytes:
-    """Both settings over the replicates on one world, as a PNG of their bands."""
+    a: Scenario,
+    b: Scenario,
+    labels: tuple[str, str],
+    replicates: int,
+    seed_value: int,
+    look: Look | None = None,
+) -> tuple[bytes, float]:
+    """Both settings over the replicates on one world: a PNG of their bands, its text size."""
     from diffusion_sim.app.session import cached_world
     from diffusion_sim.simulation import simulate_ensemble
 
     bands = {}
-    for label, scenario in zip(labels, (a, b), strict=True):
+    compare_task.progress = 0.0
+    for i, (label, scenario) in enumerate(zip(labels, (a, b), strict=True)):
         world = cached_world(scenario, seed_value)
-        ensemble = simulate_ensemble(scenario, replicates, seed_value, world=world)
+
+        def done(n: int, before: int = i * replicates) -> None:
+            compare_task.progress = 100.0 * (before + n) / (2 * replicates)
+
+        ensemble = simulate_ensemble(scenario, replicates, seed_value, world=world, progress=done)
         bands[label] = ensemble.band
-    return png_of(compare_figure(bands, unit=a.run.step_unit))
+    figure = compare_figure(bands, unit=a.run.step_unit, look=look)
+    return png_of(figure), smallest_text_px(figure)
 
 
 @solara.component
@@ -126,6 +139,7 @@ def CompareTab():
     options = [f"current, {m} {'off' if on.get(m) else 'on'}" for m in MECHANISMS]
     options += [f"scenario {k}" for k in state.KEYS if k != state.scenario_key.value]
     other, set_other = solara.use_state(options[0])
+    runs, set_runs = solara.use_state(0)
     replicates_text, set_replicates_text = solara.use_state("5")
     error, set_error = solara.use_state(None)
     spec = {"key": "replicates", "type": "InputText", "kind": "int", "ge": 1, "le": 50}
@@ -147,7 +161,10 @@ def CompareTab():
             return
         set_error(None)
         labels = (f"A: {state.scenario_key.value} (current)", f"B: {other}")
-        compare_task(a, b, labels, replicates, state.seed.value)
+        set_runs(2 * replicates)
+        width = layout.look_of("curves").width  # the main column's width
+        look = layout.look_of("curves", (width, int(width * 0.42)))
+        compare_task(a, b, labels, replicates, state.seed.value, look)
 
     md(
         "**A** is the scenario as set now. Pick **B**, the number of replicates, and run both "
@@ -168,14 +185,14 @@ def CompareTab():
             "Run comparison", on_click=start, disabled=compare_task.pending, color="primary"
         )
     if compare_task.pending:
-        solara.ProgressLinear(True)
-        solara.Text("running replicates...")
+        ProgressText(compare_task.progress, runs, "runs of A and B")
     elif compare_task.error:
         solara.Error(f"comparison failed: {compare_task.exception}")
     elif compare_task.value is not None:
         ClickableImage(
-            src=data_url(compare_task.value),
+            src=data_url(compare_task.value[0]),
             alt="comparison of A and B: mean share adopted with 5-95% bands",
             css_class="ds-compare",
             clickable=False,
+            text_px=compare_task.value[1],
         )

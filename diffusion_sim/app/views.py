@@ -15,14 +15,13 @@ import weakref
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 
-from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS, CHANNELS
-from diffusion_sim.record.plotting import legend_outside, step_label
+from diffusion_sim.app.layout import Look, smallest_text_px
+from diffusion_sim.model.mechanisms.registry import CHANNEL_COLOURS, CHANNELS
 from diffusion_sim.world import LADDER_NAMES, World
 
 NOT_ADOPTED = "#d9d9d9"
@@ -36,9 +35,8 @@ NETWORK_VIEW_MAX_CITIES = 1000
 """Above this many cities the network view would be a hairball; the map is shown instead."""
 NAMES_MAX_CITIES = 100
 """Networks of worlds up to this size show every city's name (the classroom world)."""
-MAP_DPI = 150
-"""The map and the curves are rendered at this resolution and scaled down by the browser, so
-they stay sharp when a 1920-pixel screen shows them large."""
+MAP_LOOK = Look(750, 460, 13.0)
+"""The map's look outside the page (notebooks, tests); the page draws it for its box."""
 HIGHLIGHT = "#d00000"
 
 _LAYOUTS: weakref.WeakKeyDictionary[World, np.ndarray] = weakref.WeakKeyDictionary()
@@ -51,10 +49,10 @@ def png_of(figure: Figure, dpi: int = 100) -> bytes:
     if not isinstance(canvas, FigureCanvasAgg):
         canvas = FigureCanvasAgg(figure)
     canvas.draw()
-    return _encode(canvas)
+    return encode_png(canvas)
 
 
-def _encode(canvas: FigureCanvasAgg) -> bytes:
+def encode_png(canvas: FigureCanvasAgg) -> bytes:
     """The canvas's pixels as PNG (RGB, fast compression: these are redrawn every step)."""
     from PIL import Image
 
@@ -64,7 +62,7 @@ def _encode(canvas: FigureCanvasAgg) -> bytes:
     return buffer.getvalue()
 
 
-def _background(figure: Figure, hidden: list) -> Any:
+def background_pixels(figure: Figure, hidden: list) -> Any:
     """Render everything but the given artists once and keep the pixels (for blitting)."""
     for artist in hidden:
         artist.set_visible(False)
@@ -155,15 +153,18 @@ class CityCanvas:
     """
 
     def __init__(
-        self, world: World, kind: str = "map", setup: Any = None, size: tuple = (7.5, 4.6)
+        self, world: World, kind: str = "map", setup: Any = None, look: Look | None = None
     ):
         self.world, self.kind = world, kind
+        self.look = look = look or MAP_LOOK
         self.lock = threading.Lock()
-        self.figure = Figure(figsize=size, dpi=MAP_DPI)
+        self.figure = Figure(figsize=look.figsize, dpi=look.dpi)
         FigureCanvasAgg(self.figure)
         ax = self.figure.add_axes((0.01, 0.01, 0.98, 0.98))
         ax.set_axis_off()
         few = world.n_cities <= 5000
+        # Marker areas were chosen for a 750-pixel-wide picture: scale them with the box.
+        grow = float(np.clip(look.width / 750.0, 0.45, 2.0)) ** 2
         if kind == "network":
             ties = tie_matrix(setup)
             xy = network_layout(world, ties)
@@ -171,10 +172,11 @@ class CityCanvas:
             keep = coo.row < coo.col
             segments = np.stack([xy[coo.row[keep]], xy[coo.col[keep]]], axis=1)
             ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.5, zorder=1))
-            sizes = marker_sizes(world.population, largest=260.0, smallest=18.0)
+            sizes = marker_sizes(world.population, largest=260.0, smallest=18.0) * grow
         else:
             xy = np.column_stack([world.lon, world.lat])
             sizes = marker_sizes(world.population, largest=120.0 if few else 60.0, smallest=1.5)
+            sizes *= grow
             # Degrees of longitude shrink with latitude: scale so shapes look right.
             mid_lat = float(np.clip(np.median(world.lat), -80, 80))
             ax.set_aspect(1.0 / np.cos(np.radians(mid_lat)), adjustable="datalim")
@@ -201,17 +203,9 @@ class CityCanvas:
         ax.apply_aspect()
         if kind == "map":
             self.outlines = draw_outlines(ax, world)
+        self.names: list = []
         if kind == "network" and world.n_cities <= NAMES_MAX_CITIES:
-            for i, name in enumerate(world.city_names):
-                ax.annotate(
-                    str(name),
-                    xy[i],
-                    xytext=(4, 3),
-                    textcoords="offset points",
-                    fontsize=6.5,
-                    color="#222222",
-                    zorder=3,
-                )
+            self.names = name_cities(ax, world, xy, look.points())
         self.highlight = ax.scatter(
             [np.nan], [np.nan], s=520, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2.6
         )
@@ -219,14 +213,22 @@ class CityCanvas:
         self.ax = ax
         self.xy = xy
         hidden = [self.points, self.highlight]
-        self.background = _background(self.figure, hidden)  # axes, outlines, ties, names
+        self.background = background_pixels(self.figure, hidden)  # axes, outlines, ties, names
+        self.text_px = smallest_text_px(self.figure)
+        """The smallest text in the picture's pixels (0: none, a map has no names)."""
         width, height = self.figure.canvas.get_width_height()
         self.size_px = (width, height)
         pixels = ax.transData.transform(xy)
         self.pixels = np.column_stack([pixels[:, 0], height - pixels[:, 1]])
+        self.last: tuple[tuple, bytes] | None = None
+        """What the last render was asked for and the PNG it made."""
 
     def render(self, snapshot: Any, mode: str = "channel", selected: int | None = None) -> bytes:
         """PNG of the cities coloured for the snapshot, the selected one ringed in red."""
+        key = (mode, selected, snapshot.adopted.tobytes(), snapshot.channel.tobytes())
+        with self.lock:
+            if self.last is not None and self.last[0] == key:
+                return self.last[1]  # no city changed colour: the same picture
         colours = city_colours(mode, snapshot.adopted, snapshot.channel, self.world.ladder)
         with self.lock:
             self.points.set_facecolors(colours[self.order])
@@ -235,7 +237,9 @@ class CityCanvas:
             if selected is not None and 0 <= selected < self.world.n_cities:
                 self.highlight.set_offsets(self.xy[[selected]])
                 self.ax.draw_artist(self.highlight)
-            return _encode(self.figure.canvas)
+            png = encode_png(self.figure.canvas)
+            self.last = (key, png)
+            return png
 
     def pick(
         self, x: float, y: float, width: float, height: float, radius: float = 14
@@ -247,6 +251,34 @@ class CityCanvas:
         distance = np.hypot(self.pixels[:, 0] - x * sx, self.pixels[:, 1] - y * sy)
         best = int(np.argmin(distance))
         return best if distance[best] <= radius * max(sx, sy) else None
+
+
+def name_cities(ax: Any, world: World, xy: np.ndarray, fontsize: float) -> list:
+    """Names of a small world's cities, largest first, leaving out any that would overlap.
+
+    Names at a size readable across a room cannot all fit: a name that would
+    cover one already placed is not drawn (the inspector names every city).
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    placed, boxes = [], []
+    for i in np.argsort(-world.population, kind="stable"):
+        text = ax.annotate(
+            str(world.city_names[i]),
+            xy[i],
+            xytext=(4, 3),
+            textcoords="offset points",
+            fontsize=fontsize,
+            color="#222222",
+            zorder=3,
+        )
+        box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+        inside = ax.figure.bbox.contains(box.x0, box.y0) and ax.figure.bbox.contains(box.x1, box.y1)
+        if not inside or any(box.overlaps(other) for other in boxes):
+            text.remove()
+            continue
+        placed.append(text)
+        boxes.append(box)
+    return placed
 
 
 def draw_outlines(ax: Any, world: World) -> str:
@@ -280,91 +312,3 @@ def draw_outlines(ax: Any, world: World) -> str:
             autolim=False,
         )
     return "country outlines" if hulls else ""
-
-
-class CurvesCanvas:
-    """Adopters now stacked by the channel that brought them; share of cities beside population.
-
-    The figure, axes, legends and lines are made once per run; a redraw sets
-    the lines' data and replaces the stacked areas (a new figure with a layout
-    engine costs about half a second on this machine, a redraw a tenth of that).
-    """
-
-    SHARES = (
-        ("share_cities", "cities", "-"),
-        ("share_population", "population", "-"),
-        ("share_leaders", "leaders", ":"),
-        ("share_followers", "followers", ":"),
-        ("share_laggards", "laggards", ":"),
-    )
-
-    def __init__(self, steps: int, unit: str = "step", n_cities: int | None = None) -> None:
-        self.lock = threading.Lock()
-        self.figure = Figure(figsize=(11.0, 3.6), dpi=110)
-        FigureCanvasAgg(self.figure)
-        self.left = self.figure.add_axes((0.065, 0.18, 0.28, 0.7))
-        self.right = self.figure.add_axes((0.565, 0.18, 0.28, 0.7))
-        for ax in (self.left, self.right):
-            ax.set_xlim(0, steps)
-            ax.set_xlabel(step_label(unit), fontsize=12)
-            ax.tick_params(labelsize=11)
-        self.left.set_ylabel("cities", fontsize=12)
-        self.left.set_title("adopters now, by channel", fontsize=13)
-        handles = [
-            self.left.fill_between([], [], color=CHANNEL_COLOURS[c], label=c)
-            for c in ADOPTION_CHANNELS
-        ]
-        # Legends sit beside their axes, never over the curves (tests/test_charts.py).
-        legend_outside(self.left, "right", handles=handles)
-        self.stack: list = []
-        self.lines = {}
-        for column, label, style in self.SHARES:
-            (self.lines[column],) = self.right.plot(
-                [], [], style, label=label, lw=2.2 if style == "-" else 1.8
-            )
-        self.right.set_ylim(0, 1.02)
-        self.right.set_ylabel("share adopted", fontsize=12)
-        self.right.set_title("share adopted", fontsize=13)
-        legend_outside(self.right, "right")
-        # The axes and legends are drawn once into a background and a redraw only paints the
-        # data (blitting); the left axis grows in jumps, redrawing the background only then.
-        self.n_cities = n_cities
-        self.top = 0.0
-        self.background = None
-
-    def _rescale(self, adopters: float) -> None:
-        """Grow the left axis (to 1.6 x what is needed, at most all cities) and redraw axes."""
-        ceiling = (self.n_cities or np.inf) * 1.02
-        self.top = float(min(max(adopters * 1.6, 5.0), ceiling))
-        self.left.set_ylim(0, self.top)
-        hidden = [*self.stack, *self.lines.values()]
-        self.background = _background(self.figure, hidden)
-
-    def render(self, timeseries: pd.DataFrame) -> bytes:
-        t = timeseries["step"].to_numpy()
-        stacks = [timeseries[f"adopters_{c}"].to_numpy() for c in ADOPTION_CHANNELS]
-        with self.lock:
-            for artist in self.stack:
-                artist.remove()
-            self.stack = self.left.stackplot(
-                t, stacks, colors=[CHANNEL_COLOURS[c] for c in ADOPTION_CHANNELS]
-            )
-            for column, line in self.lines.items():
-                line.set_data(t, timeseries[column].to_numpy())
-            adopters = float(timeseries["adopters"].max()) if len(timeseries) else 0.0
-            too_small, too_big = adopters * 1.05 > self.top, adopters * 6.4 < self.top
-            if self.background is None or too_small or too_big:
-                self._rescale(adopters)
-            self.figure.canvas.restore_region(self.background)
-            for artist in self.stack:
-                self.left.draw_artist(artist)
-            for line in self.lines.values():
-                self.right.draw_artist(line)
-            return _encode(self.figure.canvas)
-
-
-def curves_figure(timeseries: pd.DataFrame, steps: int, unit: str = "step") -> Figure:
-    """The curves of a run as a new figure (for notebooks and exports)."""
-    canvas = CurvesCanvas(steps, unit)
-    canvas.render(timeseries)
-    return canvas.figure

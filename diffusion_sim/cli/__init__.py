@@ -332,6 +332,22 @@ def _version() -> str:
         return "(not installed)"
 
 
+COMPILING = "compiling the engine (first run only)"
+NEVER_COMPILE = ("scenarios", "validate", "dashboard")
+"""Commands that never run the engine here (and so need not import numba)."""
+
+
+def _compiling_note(args: argparse.Namespace):
+    """One line on stderr if this command compiles the engine's loops (a cold numba cache)."""
+    from contextlib import nullcontext
+
+    if getattr(args, "quiet", False) or args.command in NEVER_COMPILE:
+        return nullcontext()
+    from diffusion_sim.model.compiling import announce_compiling
+
+    return announce_compiling(lambda: print(COMPILING, file=sys.stderr, flush=True))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; bad input exits 2 with one message, never a traceback.
 
@@ -340,7 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         args = build_parser().parse_args(argv)
-        code = args.func(args)
+        with _compiling_note(args):
+            code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
     except InputError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numba
+import numba.core.event
 
 CACHED: list[Any] = []
 """Every loop declared with :func:`compiled`, in declaration order."""
@@ -56,6 +57,36 @@ def fresh_cache() -> None:
         stamp.write_text(digest.hexdigest())
     except OSError:  # pragma: no cover - a read-only cache: numba compiles in memory
         return
+
+
+class _FirstCompile(numba.core.event.Listener):
+    """Calls ``say`` once, when numba starts compiling a loop (a cache load is no compile)."""
+
+    def __init__(self, say: Callable[[], None]) -> None:
+        self.say, self.said = say, False
+        self.lock = threading.Lock()
+
+    def on_start(self, event: Any) -> None:
+        with self.lock:
+            if self.said:
+                return
+            self.said = True
+        self.say()
+
+    def on_end(self, event: Any) -> None:
+        pass
+
+
+@contextmanager
+def announce_compiling(say: Callable[[], None]) -> Iterator[None]:
+    """Within the block, call ``say`` once if numba compiles (its disk cache was cold).
+
+    numba raises its "numba:compile" event only for a real compilation, never for
+    a loop loaded from the cache, so a warm cache says nothing (the command line's
+    "compiling the engine (first run only)").
+    """
+    with numba.core.event.install_listener("numba:compile", _FirstCompile(say)):
+        yield
 
 
 def bind(kernel: Any, *args: Any) -> Callable[..., Any]:
