@@ -26,6 +26,7 @@ KEYS = [
     "mechanisms.vertical.top_down_rate",
 ]
 CEILING = "mechanisms.opposition_leaning"
+NOVELTY = "mechanisms.novelty.tau"
 
 
 def main() -> int:
@@ -42,6 +43,9 @@ def main() -> int:
     parser.add_argument("--generations", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--fit-ceiling", action="store_true", help=f"fit {CEILING} too")
+    parser.add_argument(
+        "--fit-novelty", action="store_true", help=f"switch novelty on and fit {NOVELTY} too"
+    )
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     args = parser.parse_args()
@@ -49,8 +53,10 @@ def main() -> int:
         print(f"the JRC Covenant of Mayors file is not at {args.data}", file=sys.stderr)
         return 2
     scenario = ds.load_scenario(ROOT / "scenarios" / "eu_covenant.toml")
+    if args.fit_novelty:
+        scenario = scenario.with_overrides({"mechanisms.novelty.enabled": True})
     scenario = scenario.with_overrides(parse_sets(args.set))
-    keys = KEYS + ([CEILING] if args.fit_ceiling else [])
+    keys = KEYS + ([CEILING] if args.fit_ceiling else []) + ([NOVELTY] if args.fit_novelty else [])
     started = time.perf_counter()
     result = ds.forecast(
         scenario,
