@@ -370,7 +370,7 @@ class Novelty(Section):
     enabled: bool = Field(False, description="switch")
     tau: float = Field(
         120.0,
-        gt=0,
+        ge=1,
         le=1e4,
         description="steps for every voluntary hazard (innovation, horizontal, top-down "
         "support) to fall by a factor e: x exp(-(t - launch) / tau) after the launch",
