@@ -8,7 +8,10 @@ RMSE divided by Bass's is printed in the same run. Defaults keep it under about
 5 minutes of CPU on the 7,609-city world (point fit, one world seed); ``--method abc``
 with ``--world-seeds`` and a small ``--population`` gives the posterior version.
 
-    nice python benchmarks/forecast_covenant.py [--fit-ceiling] [--set KEY=VALUE]
+    nice python benchmarks/forecast_covenant.py [--fit-ceiling] [--fit-novelty] [--set KEY=VALUE]
+
+``--fit-novelty`` runs the covenant_novelty scenario (eu_covenant with novelty on,
+docs/ODD.md 7.5a) and fits ``mechanisms.novelty.tau`` beside the three keys.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ KEYS = [
     "mechanisms.vertical.top_down_rate",
 ]
 CEILING = "mechanisms.opposition_leaning"
+NOVELTY = "mechanisms.novelty.tau"
 
 
 def main() -> int:
@@ -42,15 +46,21 @@ def main() -> int:
     parser.add_argument("--generations", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--fit-ceiling", action="store_true", help=f"fit {CEILING} too")
+    parser.add_argument(
+        "--fit-novelty",
+        action="store_true",
+        help=f"the covenant_novelty scenario (novelty on), fitting {NOVELTY} too",
+    )
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     args = parser.parse_args()
     if not args.data.is_file():
         print(f"the JRC Covenant of Mayors file is not at {args.data}", file=sys.stderr)
         return 2
-    scenario = ds.load_scenario(ROOT / "scenarios" / "eu_covenant.toml")
+    name = "covenant_novelty" if args.fit_novelty else "eu_covenant"  # novelty on, tau 120
+    scenario = ds.load_scenario(ROOT / "scenarios" / f"{name}.toml")
     scenario = scenario.with_overrides(parse_sets(args.set))
-    keys = KEYS + ([CEILING] if args.fit_ceiling else [])
+    keys = KEYS + ([CEILING] if args.fit_ceiling else []) + ([NOVELTY] if args.fit_novelty else [])
     started = time.perf_counter()
     result = ds.forecast(
         scenario,
@@ -75,11 +85,23 @@ def main() -> int:
         f"\nmodel RMSE / Bass RMSE = {model.rmse:.0f} / {bass.rmse:.0f} = "
         f"{model.rmse / bass.rmse:.2f} (goal <= 1); wall {wall:.0f} s"
     )
+    print(yearly_increments(result))
     from diffusion_sim.record.storage import reserve_folder, timestamp
 
     folder = result.save(reserve_folder(args.out, f"forecast-covenant-{timestamp()}"))
     print(f"saved in {folder}")
     return 0
+
+
+def yearly_increments(result) -> str:
+    """Adoptions per calendar year: observed, the model's point forecast, Bass's fitted curve."""
+    curves = result.curves()
+    model = result.methods[0].name.split(" (")[0].replace(" ", "_")
+    curves["year"] = curves["period"].str[:4]
+    december = curves.groupby("year")[["observed_count", f"{model}_median", "bass_point"]].last()
+    increments = december.diff().fillna(december).round().astype(int)
+    increments.columns = ["observed", "model (median)", "bass (fitted)"]
+    return "\nadoptions per year (train to 2014):\n" + increments.T.to_string()
 
 
 if __name__ == "__main__":

@@ -54,3 +54,25 @@ def test_bootstrap_band_widens_beyond_the_training_data():
     width = result.band[2] - result.band[0]
     assert width[190] > width[100] > width[86] > 0  # the forecast starts at the last count
     assert "parametric bootstrap" in result.note and result.dispersion >= 1
+
+
+def test_a_baseline_is_scored_on_its_fitted_curve_whatever_the_bootstrap_draws():
+    """Two bootstraps of the same fit (different draws) move the band's median but not the
+    score: RMSE and end error come from the fitted curve, the band only gives coverage."""
+    from diffusion_sim.studies.calibration.forecast_report import MethodForecast, score
+
+    rng = np.random.default_rng(3)
+    series = np.cumsum(rng.poisson(np.diff(bass(np.arange(-1, 150.0), 0.003, 0.05, 3000.0))))
+    scores, medians = [], []
+    for seed in (11, 12):
+        fit = forecast_baseline(
+            BASS, series[:85], 149, ceiling=7609, rng=np.random.default_rng(seed), bootstrap=30
+        )
+        method = MethodForecast("bass", fit.band, fit.note, point=fit.fitted)
+        assert np.array_equal(method.central, bass(np.arange(150.0), *fit.parameters.values()))
+        scores.append(score(method, series.astype(float), 85))
+        medians.append(fit.band[1])
+    assert not np.array_equal(medians[0], medians[1])  # the bootstraps differ
+    assert scores[0].rmse == scores[1].rmse and scores[0].end_error == scores[1].end_error
+    held = series[85:] - bass(np.arange(85, 150.0), *fit.parameters.values())
+    assert scores[0].rmse == pytest.approx(np.sqrt(np.mean(held**2)))

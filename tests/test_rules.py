@@ -21,6 +21,7 @@ from diffusion_sim.model.mechanisms import (
     hierarchical,
     horizontal,
     innovation,
+    novelty,
     vertical,
 )
 
@@ -63,6 +64,14 @@ RULES = {
     "harmonization": (hierarchical.harmonization_rule, st.tuples(stance, rate)),
     "preemption": (hierarchical.preemption_rule, st.tuples(flag, flag, rate)),
     "abandonment": (abandonment.abandonment_rule, st.tuples(flag, rate, unit)),
+    "novelty": (
+        novelty.novelty_rule,
+        st.tuples(
+            st.integers(0, 400).map(float),
+            st.integers(0, 50).map(float),
+            st.floats(0.5, 1e4, allow_nan=False),
+        ),
+    ),
 }
 
 

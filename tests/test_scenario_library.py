@@ -26,6 +26,7 @@ LIBRARY = {
     "mechelen_global": "Mechelen to the global level",
     "classroom": "classroom world",
     "covenant_fitted": "calibrated",
+    "covenant_novelty": "novelty fades",
 }
 REAL = sorted(p for p in SHIPPED if ds.load_scenario(p).world.generator == "real")
 

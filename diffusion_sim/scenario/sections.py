@@ -364,6 +364,22 @@ class Abandonment(Section):
     )
 
 
+class Novelty(Section):
+    """Attention to the policy fading with its age (Wu & Huberman 2007)."""
+
+    enabled: bool = Field(False, description="switch")
+    tau: float = Field(
+        120.0,
+        ge=1,
+        le=1e4,
+        description="steps for every voluntary hazard (innovation, horizontal, top-down "
+        "support) to fall by a factor e: x exp(-(t - launch) / tau) after the launch",
+    )
+    launch: int = Field(
+        0, ge=0, description="step at which the policy appeared; hazards undecayed until then"
+    )
+
+
 class Mechanisms(Section):
     """Kern's types of upscaling; 'embedded' is all of them on at once."""
 
@@ -372,6 +388,7 @@ class Mechanisms(Section):
     vertical: Vertical = Vertical()
     hierarchical: Hierarchical = Hierarchical()
     abandonment: Abandonment = Abandonment()
+    novelty: Novelty = Novelty()
     opposition_leaning: float = Field(
         0.0,
         ge=0,

@@ -207,7 +207,8 @@ class CityAgent(mesa.Agent):
             model.boost_now(),
             top_down,
         )
-        further = [embedded.further_channel(factor, h) for h in self.further]
+        now = compose.voluntary_now(params, t, factor)
+        further = [embedded.further_channel(now, h) for h in self.further]
         channel = choose_channel_of_one(u, hazards, further)
         if channel >= 0:
             self.next_change, self.next_channel = 1, ADOPTION_CODES[channel]

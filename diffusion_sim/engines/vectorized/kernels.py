@@ -190,7 +190,9 @@ def city_hazards(
             top_down[c],
         )
         for j in range(len(further)):
-            further[j] = embedded.further_channel(factor[c], further_hazard[c, j])
+            further[j] = embedded.further_channel(
+                compose.voluntary_now(params, t, factor[c]), further_hazard[c, j]
+            )
         if choose:
             chosen = embedded.choose_channel_of_one(u[k], adoptions, further)
             channel[k] = chosen
@@ -243,7 +245,9 @@ def every_city_hazard(t, boost, escaped, above, cities, state, params, out):  # 
             top_down,
         )
         for j in range(len(further)):
-            further[j] = embedded.further_channel(factor, cities.further[c, j])
+            further[j] = embedded.further_channel(
+                compose.voluntary_now(params, t, factor), cities.further[c, j]
+            )
         out[c] = embedded.combined_hazard(adoptions, further)
 
 

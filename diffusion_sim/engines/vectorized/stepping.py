@@ -201,8 +201,8 @@ class VectorizedEngine:
         """Recompute the hazard of every city whose inputs changed since the last step."""
         run = self.run_state
         boost = run.boost_at(t)
-        if boost != self._boost_in_hazard:
-            self._boost_in_hazard = boost
+        if boost != self._boost_in_hazard or run.params.novelty:
+            self._boost_in_hazard = boost  # novelty: every voluntary hazard moves every step
             run.refresh_all = True
         self.kept.bring_up_to_date(t, self._all_cities)
         state = run.state

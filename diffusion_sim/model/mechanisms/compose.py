@@ -34,7 +34,14 @@ import numpy as np
 from numba.extending import register_jitable
 
 from diffusion_sim.model.compiling import compiled
-from diffusion_sim.model.mechanisms import abandonment, embedded, hierarchical, horizontal, vertical
+from diffusion_sim.model.mechanisms import (
+    abandonment,
+    embedded,
+    hierarchical,
+    horizontal,
+    novelty,
+    vertical,
+)
 
 if TYPE_CHECKING:
     from diffusion_sim.scenario import Mechanisms
@@ -53,6 +60,7 @@ __all__ = [
     "exit_hazards",
     "government_hazards",
     "params_of",
+    "voluntary_now",
 ]
 
 HORIZONTAL_OFF, THRESHOLD_RULE, CONTAGION_RULE = 0, 1, 2
@@ -80,6 +88,9 @@ class Params(NamedTuple):
     government_rate: float
     deterrence: np.ndarray
     """(1 - deterrence)^k for k hostile governments above a city."""
+    novelty: bool = False
+    novelty_launch: float = 0.0
+    novelty_tau: float = 1.0
 
 
 def params_of(mechanisms: Mechanisms, deterrence: np.ndarray) -> Params:
@@ -107,7 +118,21 @@ def params_of(mechanisms: Mechanisms, deterrence: np.ndarray) -> Params:
         lobbying_weight=float(mechanisms.vertical.lobbying_weight),
         government_rate=float(mechanisms.hierarchical.government_rate),
         deterrence=np.ascontiguousarray(deterrence, dtype=np.float64),
+        novelty=bool(mechanisms.novelty.enabled),
+        novelty_launch=float(mechanisms.novelty.launch),
+        novelty_tau=float(mechanisms.novelty.tau),
     )
+
+
+@register_jitable(inline="always")
+def voluntary_now(params, t, factor):
+    """The voluntary factor at step t: times :func:`.novelty.novelty_rule` when novelty is on.
+
+    Off, ``factor`` is returned untouched (not multiplied by 1), so no bit moves.
+    """
+    if params.novelty:
+        return factor * novelty.novelty_rule(t, params.novelty_launch, params.novelty_tau)
+    return factor
 
 
 def adoption_switches(params: Params) -> tuple[bool, ...]:
@@ -152,8 +177,10 @@ def adoption_hazards(
 
     ``innovation`` is the city's own innovation hazard (fixed for a run),
     ``escaped`` contagion's escape probability (numpy's exp, read only under
-    contagion), ``top_down`` and ``factor`` from :func:`city_context`.
+    contagion), ``top_down`` and ``factor`` from :func:`city_context` (the
+    voluntary channels carry it at step t: :func:`voluntary_now`).
     """
+    factor = voluntary_now(params, t, factor)
     h_innovation = innovation if params.innovation else 0.0
     h_horizontal = 0.0
     if params.horizontal_rule == THRESHOLD_RULE:

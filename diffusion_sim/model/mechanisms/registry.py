@@ -44,7 +44,8 @@ class Mechanism:
     title: str
     """The dashboard's heading for its parameters."""
     channels: tuple[str, ...]
-    """Names in :data:`CHANNEL_SPECS` of the channels it fires through."""
+    """Names in :data:`CHANNEL_SPECS` of the channels it fires through (none for a modifier
+    of other channels, such as novelty)."""
     kern: str | None
     """Kern's type of upscaling it belongs to (horizontal, vertical, hierarchical), if any."""
     switched_by_modes: bool
@@ -137,6 +138,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "hierarchical",
     ),
     Mechanism("abandonment", "Abandonment", ("abandonment",), None, False, "abandonment"),
+    Mechanism("novelty", "Novelty: attention that fades", (), None, False, "novelty"),
 )
 """Every mechanism, in the order of the scenario's sections."""
 

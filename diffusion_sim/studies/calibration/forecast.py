@@ -166,7 +166,13 @@ def forecast(
             baseline, train_counts, horizon, ceiling=float(denominator), rng=rng, levels=levels
         )
         methods.append(
-            MethodForecast(baseline.name, result.band, result.note, parameters=result.parameters)
+            MethodForecast(
+                baseline.name,
+                result.band,
+                result.note + "; scored on the fitted curve",
+                parameters=result.parameters,
+                point=result.fitted,
+            )
         )
     return Forecast(
         calibration=calibration,

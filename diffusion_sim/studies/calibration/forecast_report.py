@@ -1,9 +1,12 @@
 """What a forecast reports: each method's band, its errors on the held-out periods, files.
 
-Every figure in the table is computed here from the bands and the observed
-counts: RMSE of the median over the held-out periods (in cities), the median's
-error at the last period, and the share of held-out periods whose observed count
-lies inside the method's central interval.
+Every figure in the table is computed here from the forecasts and the observed
+counts: RMSE of each method's point forecast over the held-out periods (in
+cities), its error at the last period, and the share of held-out periods whose
+observed count lies inside the method's central interval. The point forecast is
+the median of the band for the model's predictive, and the fitted curve itself
+for a curve baseline (whose band, a bootstrap, serves only the interval: its
+median moves with the bootstrap's draws while the fit does not).
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ class MethodForecast:
     note: str
     has_interval: bool = True
     parameters: dict[str, float] = field(default_factory=dict)
+    point: np.ndarray | None = None
+    """(T+1,) the forecast that is scored, when it is not the band's median (a fitted curve)."""
+
+    @property
+    def central(self) -> np.ndarray:
+        """The scored forecast: ``point`` if given, else the band's median."""
+        return self.band[1] if self.point is None else self.point
 
 
 @dataclass
@@ -42,10 +52,10 @@ class Score:
 
 
 def score(method: MethodForecast, observed: np.ndarray, n_train: int) -> Score:
-    """RMSE and end error of the median; interval coverage over the held-out periods."""
-    low, median, high = method.band
+    """RMSE and end error of the point forecast; interval coverage over the held-out periods."""
+    low, _, high = method.band
     held = slice(n_train, len(observed))
-    error = median[held] - observed[held]
+    error = method.central[held] - observed[held]
     coverage = None
     end = None
     if method.has_interval:
@@ -87,7 +97,7 @@ class Forecast:
                     "rmse_cities": s.rmse,
                     "end_error_cities": s.end_error,
                     f"coverage_{pct}": s.coverage,
-                    "end_median": float(m.band[1, -1]),
+                    "end_point": float(m.central[-1]),
                     "end_low": s.end_interval[0] if s.end_interval else None,
                     "end_high": s.end_interval[1] if s.end_interval else None,
                     "how": m.note,
@@ -104,12 +114,12 @@ class Forecast:
             f"{self.train_until} ({self.n_train} periods), checked on {held} held-out periods "
             f"to {self.until}; observed at the end: {truth:.0f} cities",
             f"  {'method':<30} {'RMSE':>8} {'end error':>10} {f'{pct}% cover':>10}   "
-            f"end: median [{pct}% interval]",
+            f"end: point [{pct}% interval]",
         ]
         for m in self.methods:
             s = score(m, self.observed, self.n_train)
             cover = f"{s.coverage:.0%}" if s.coverage is not None else "-"
-            end = f"{m.band[1, -1]:.0f}"
+            end = f"{m.central[-1]:.0f}"
             if s.end_interval:
                 end += f" [{s.end_interval[0]:.0f}, {s.end_interval[1]:.0f}]"
             lines.append(f"  {m.name:<30} {s.rmse:>8.0f} {s.end_error:>+10.0f} {cover:>10}   {end}")
@@ -133,7 +143,7 @@ class Forecast:
         return "\n".join(lines)
 
     def curves(self) -> pd.DataFrame:
-        """Per period: observed count, training flag, each method's low, median, high."""
+        """Per period: observed count, training flag, each method's low, median, high, point."""
         columns: dict[str, Any] = {
             "step": np.arange(len(self.observed)),
             "period": self.periods.astype(str),
@@ -143,6 +153,8 @@ class Forecast:
         for m in self.methods:
             slug = m.name.split(" (")[0].replace(" ", "_")
             columns[f"{slug}_median"] = m.band[1]
+            if m.point is not None:
+                columns[f"{slug}_point"] = m.point
             if m.has_interval:
                 columns[f"{slug}_low"] = m.band[0]
                 columns[f"{slug}_high"] = m.band[2]
@@ -162,7 +174,7 @@ class Forecast:
         for m in self.methods:
             if m.has_interval:
                 ax.fill_between(x, m.band[0], m.band[2], alpha=0.15, label=f"{m.name}, {pct}%")
-            ax.plot(x, m.band[1], lw=1.2, ls="--" if not m.has_interval else "-", label=m.name)
+            ax.plot(x, m.central, lw=1.2, ls="--" if not m.has_interval else "-", label=m.name)
         ax.plot(x[: self.n_train], self.observed[: self.n_train], "k.", ms=3, label="observed")
         ax.plot(
             x[self.n_train :],

@@ -137,7 +137,7 @@ class Likelihood:
             "adoptions with no possible channel": int((zero_prob & cells.adopted).sum()),
             "non-adoptions where the hazard is 1": int((one_prob & ~cells.adopted).sum()),
         }
-        first, weight = runs(cells, exposure, informative)
+        first, weight = runs(cells, exposure, informative, every_step=self.params.novelty)
         self.all = CellSet.of(setup, cells, exposure, first, weight)
         self.adoptions = CellSet.of(setup, cells, exposure, exposure.adoption_cells)
         self.evaluations = 0
@@ -244,7 +244,9 @@ class Likelihood:
         return int(self.all.y.sum())
 
 
-def runs(cells: Cells, exposure: Exposure, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def runs(
+    cells: Cells, exposure: Exposure, keep: np.ndarray, *, every_step: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """The first cell and length of each run of kept cells whose hazard cannot differ.
 
     A city's consecutive steps at risk share their hazard at every parameter
@@ -253,11 +255,13 @@ def runs(cells: Cells, exposure: Exposure, keep: np.ndarray) -> tuple[np.ndarray
     compliance clock, the network configuration, or the city adopts. Each run is
     evaluated once and weighted by its length: on a real world most of a city's
     steps are alike, so this divides the work of an evaluation by about ten.
+    ``every_step``: no two steps share a hazard (novelty decays every voluntary
+    hazard with the step), so every cell is its own run.
     """
     index = np.flatnonzero(keep)
     order = index[np.lexsort((cells.step[index], cells.city[index]))]
     same = np.zeros(len(order), dtype=bool)
-    if len(order) > 1:
+    if len(order) > 1 and not every_step:
         a, b = order[:-1], order[1:]
         same[1:] = (
             (cells.city[b] == cells.city[a])
