@@ -147,7 +147,7 @@ def test_the_dashboard_draws_and_explains_a_further_mechanism(broadcast):
     import numpy as np
     import diffusion_sim as ds
     from diffusion_sim.app.session import LiveRun
-    from diffusion_sim.app.views import curves_figure
+    from diffusion_sim.app.curves import curves_figure
     from diffusion_sim.model.mechanisms.registry import CHANNELS
     scenario = ds.load_scenario("embedded").with_overrides({
         "world.n_cities": 400, "run.steps": 12,
