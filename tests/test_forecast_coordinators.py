@@ -87,6 +87,7 @@ def test_a_forecast_with_coordinators_is_the_same_whatever_the_held_out_rows_say
         np.testing.assert_array_equal(a.band, b.band)
     _, _, note = _built(scenario, COVENANT, CUT)
     assert first.calibration.manifest["coordinators"] == note
+    assert "rows dated up to 2014-12-" in note and f"world: {note}" in first.summary()
     # fitted.toml's scenario has no coordinator events (they need the coordinator world)
     assert not any(e.kind == "stance" for e in first.calibration.scenario.events)
 
@@ -108,3 +109,20 @@ def test_coordinators_need_the_jrc_file_on_a_real_world(tmp_path):
             draws=10,
             coordinators=True,
         )
+
+
+@pytest.mark.parametrize("command", ["calibrate", "forecast"])
+def test_the_coordinators_flag_on_a_generic_file_exits_2_naming_it(tmp_path, capsys, command):
+    from diffusion_sim.cli import main
+
+    data = tmp_path / "a.csv"
+    data.write_text("city,date\nCity 1,2001-03-01\nCity 2,2002-05-01\n", encoding="utf-8")
+    argv = [command, "embedded", "--data", str(data), "--fit", "mechanisms.innovation.rate"]
+    argv += ["--method", "point", "--coordinators", "--set", "world.n_cities=200"]
+    argv += ["--set", "mechanisms.horizontal.rule=contagion", "--out", str(tmp_path / "out")]
+    if command == "forecast":
+        argv += ["--train-until", "2001-12"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--coordinators: needs the JRC" in err and "Traceback" not in err
+    assert not any((tmp_path / "out").glob("*/manifest.json"))  # nothing looks complete

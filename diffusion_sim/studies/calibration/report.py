@@ -218,6 +218,13 @@ class Calibration:
         seeds = self.world_seeds
         if not seeds:
             return []
+        coordinators = self.manifest.get("coordinators")
+        if coordinators:
+            return [f"  world: {coordinators}", *self._seed_lines(posterior)]
+        return self._seed_lines(posterior)
+
+    def _seed_lines(self, posterior: bool) -> list[str]:
+        seeds = self.world_seeds
         listed = ", ".join(map(str, seeds))
         if len(seeds) == 1:
             return [

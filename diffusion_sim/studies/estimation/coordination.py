@@ -112,7 +112,8 @@ def supportive_coordinators(
     return (
         scenario.with_overrides({"events": events}),
         built,
-        note + "; each supportive from its start",
+        f"{note}; each supportive from its first signatory (rows dated up to "
+        f"{adoptions.table['date'].max():%Y-%m-%d} read)",
     )
 
 
