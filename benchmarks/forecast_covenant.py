@@ -8,10 +8,14 @@ RMSE divided by Bass's is printed in the same run. Defaults keep it under about
 5 minutes of CPU on the 7,609-city world (point fit, one world seed); ``--method abc``
 with ``--world-seeds`` and a small ``--population`` gives the posterior version.
 
-    nice python benchmarks/forecast_covenant.py [--fit-ceiling] [--fit-novelty] [--set KEY=VALUE]
+    nice python benchmarks/forecast_covenant.py [--fit-ceiling] [--fit-novelty] [--coordinators]
+        [--set KEY=VALUE]
 
 ``--fit-novelty`` runs the covenant_novelty scenario (eu_covenant with novelty on,
 docs/ODD.md 7.5a) and fits ``mechanisms.novelty.tau`` beside the three keys.
+``--coordinators``: the Covenant's coordinators named by the signatories outside the
+world, up to December 2014 only, become regional governments, each supportive from its
+first signatory (``ds.forecast(..., coordinators=True)``).
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ def main() -> int:
         action="store_true",
         help=f"the covenant_novelty scenario (novelty on), fitting {NOVELTY} too",
     )
+    parser.add_argument(
+        "--coordinators",
+        action="store_true",
+        help="the coordinator world, from the signatories up to 2014 (each supportive)",
+    )
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     args = parser.parse_args()
@@ -72,6 +81,7 @@ def main() -> int:
         replicates=args.replicates,
         draws=args.draws,
         world_seeds=args.world_seeds,
+        coordinators=args.coordinators,
         population=args.population,
         generations=args.generations,
         workers=args.workers,

@@ -65,6 +65,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             generations=args.generations,
             workers=args.workers,
             world_seeds=args.world_seeds,
+            coordinators=args.coordinators,
             database=work / "abc.db" if work else None,
             progress=not args.quiet,
             overrides=overrides,
@@ -135,6 +136,12 @@ def add_forecast(sub: argparse._SubParsersAction) -> None:
         type=arg.whole_number(1, 100),
         help="fit on K world seeds and mix the posteriors (default 3 on a real world, 1 "
         "on a synthetic one)",
+    )
+    fc.add_argument(
+        "--coordinators",
+        action="store_true",
+        help="with the JRC file on a real world: the coordinators named by the signatories "
+        "outside the world, up to --train-until, become supportive regional governments",
     )
     fc.add_argument("--curve-only", action="store_true")
     fc.add_argument("--start", help="first period of step 0, e.g. 2008-01 (default: first date)")

@@ -166,6 +166,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             generations=args.generations,
             workers=args.workers,
             world_seeds=args.world_seeds,
+            coordinators=args.coordinators,
             database=work / "abc.db" if work and args.method == "abc" else None,
             progress=not args.quiet,
             overrides=overrides,
@@ -329,6 +330,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="fit on K world seeds (world.seed and the K-1 after it) and mix the posteriors, "
         "so intervals include the world's invented parts (default 3 on a real world, 1 on a "
         "synthetic one)",
+    )
+    cal.add_argument(
+        "--coordinators",
+        action="store_true",
+        help="with the JRC file on a real world: the coordinators named by the signatories "
+        "outside the world become supportive regional governments",
     )
     cal.add_argument(
         "--curve-only",

@@ -36,6 +36,14 @@ NEIGHBOURS = 5
 RADIUS_KM = 30.0
 """Rows farther than this do not count."""
 EARTH_KM = 6371.0
+LABEL_LENGTH = 100
+"""A government's name is a scenario label (at most 100 characters), so events can name it."""
+
+
+def government_label(name: str) -> str:
+    """``coordinator: <name>``, cut to :data:`LABEL_LENGTH` with an ellipsis when longer."""
+    label = f"coordinator: {name}"
+    return label if len(label) <= LABEL_LENGTH else label[: LABEL_LENGTH - 1] + "\u2026"
 
 
 def territories(
@@ -94,7 +102,8 @@ def with_coordinators(world: World, rows: pd.DataFrame) -> tuple[World, dict[str
     codes = np.asarray(world.meta["country_codes"], dtype=object)[world.country]
     under = territories(world.lon, world.lat, codes, rows)
     labels = np.asarray(world.region_names, dtype=object)[world.region]
-    labels = np.where(under != "", "coordinator: " + under.astype(str), labels)
+    named = np.array([government_label(str(n)) if n else "" for n in under], dtype=object)
+    labels = np.where(under != "", named, labels)
     region_names, region = np.unique(labels.astype(str), return_inverse=True)
     names = sorted(set(under) - {""})
     coordinated = rows[rows["coordinator"] != ""]
@@ -111,4 +120,4 @@ def with_coordinators(world: World, rows: pd.DataFrame) -> tuple[World, dict[str
         region_names=tuple(str(r) for r in region_names),
         meta=meta,
     )
-    return built, {f"coordinator: {n}": start[n] for n in names}
+    return built, {government_label(n): start[n] for n in names}

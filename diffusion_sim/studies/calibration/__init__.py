@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.scenario import Scenario
@@ -44,6 +45,7 @@ from diffusion_sim.studies.calibration.data import (
 from diffusion_sim.studies.calibration.keys import (
     FitKey,
     Prior,
+    apply_values,
     fit_key,
     parse_priors,
 )
@@ -58,6 +60,7 @@ from diffusion_sim.studies.calibration.worlds import (
     world_scenario,
     world_seed_list,
 )
+from diffusion_sim.world import World
 
 __all__ = [
     "JRC_COLUMNS",
@@ -98,6 +101,7 @@ def calibrate(
     progress: bool = False,
     overrides: Mapping[str, Any] | None = None,
     world_seeds: int | None = None,
+    coordinators: bool = False,
 ) -> Calibration:
     """Fit ``fit`` (dotted keys) so the mean share of cities adopted matches the data.
 
@@ -128,6 +132,11 @@ def calibrate(
         posteriors (default: 3 for a real world, 1 for a synthetic one; see
         :func:`~diffusion_sim.studies.calibration.worlds.default_world_seeds`). The best fit and
         ``fitted.toml`` are the first world seed's.
+    coordinators : bool
+        With the JRC file on a real world: the coordinators named by the given rows'
+        signatories outside the world become regional governments, each supportive
+        from its first signatory (:func:`coordinated_world`); ``fitted.toml`` holds
+        the scenario without their events.
     """
     check_arguments(
         fit, replicates, max_evaluations, denominator, method, population, generations, workers
@@ -156,6 +165,8 @@ def calibrate(
         world = build_world(on_world, seed=root)
         if any(k.key.startswith("networks.") for k in keys):
             world = world.with_networks(())  # memberships follow a fitted size: rebuilt per run
+        if coordinators:
+            on_world, world, note = coordinated_world(on_world, world, adoptions, start)
         if observed is None:  # the data's universe is the same on every world seed
             observed = observed_curve(
                 adoptions, scenario, world, start=start, denominator=denominator
@@ -205,7 +216,7 @@ def calibrate(
         summary = summarise(posterior)
     calibration = build(
         scenario=scenario,
-        fitted=first.evaluator.scenario_at(first.best.values),
+        fitted=apply_values(world_scenario(scenario, first.world_seed), keys, first.best.values),
         keys=keys,
         prior_of=prior_of,
         observed=observed,
@@ -222,7 +233,23 @@ def calibrate(
         evaluations=sum(f.evaluator.evaluations for f in fits),
         overrides=dict(overrides or {}),
     )
+    if coordinators:
+        calibration.manifest["coordinators"] = note
     return with_worlds(calibration, fits)
+
+
+def coordinated_world(
+    scenario: Scenario, world: World, adoptions: Adoptions, start: str | None
+) -> tuple[Scenario, World, str]:
+    """The coordinator world built from ``adoptions`` only, and the scenario that makes them
+    supportive (:func:`diffusion_sim.studies.estimation.coordination.supportive_coordinators`)."""
+    from diffusion_sim.studies.calibration.data import first_period
+    from diffusion_sim.studies.estimation.coordination import supportive_coordinators
+
+    freq = PERIODS[scenario.run.step_unit]
+    dates = pd.PeriodIndex(adoptions.table["date"], freq=freq)
+    first = first_period(start, freq) if start else dates.min()
+    return supportive_coordinators(scenario, world, adoptions, first)
 
 
 def _point_bar(progress: bool, method: str, n_keys: int, budget: int, where: str = ""):

@@ -77,6 +77,7 @@ def forecast(
     level: float = 0.9,
     draws: int = DRAWS,
     seed: int | None = None,
+    coordinators: bool = False,
     **calibrate_options: Any,
 ) -> Forecast:
     """Calibrate ``fit`` on the data up to ``train_until``; forecast to ``until`` (or the end).
@@ -91,12 +92,15 @@ def forecast(
         Central interval of every method, e.g. 0.9 for 5-95%.
     draws : int
         Model runs for its predictive band.
+    coordinators : bool
+        The coordinator world (see :func:`~diffusion_sim.studies.calibration.calibrate`),
+        built from the rows up to ``train_until`` only, for the fit and the forecast.
     calibrate_options
         Passed to :func:`diffusion_sim.studies.calibration.calibrate` (replicates, priors,
         population, generations, workers, world_seeds, ...).
     """
     from diffusion_sim.simulation import build_world
-    from diffusion_sim.studies.calibration import calibrate, observed_curve
+    from diffusion_sim.studies.calibration import calibrate, coordinated_world, observed_curve
     from diffusion_sim.studies.calibration.data import check_span
 
     if not 0.5 <= level < 1:
@@ -110,7 +114,14 @@ def forecast(
     train, first, cut, end = split_data(adoptions, unit, train_until, until, start)
     root = scenario.run.seed if seed is None else seed
     calibration = calibrate(
-        scenario, train, fit, method=method, seed=root, start=str(first), **calibrate_options
+        scenario,
+        train,
+        fit,
+        method=method,
+        seed=root,
+        start=str(first),
+        coordinators=coordinators,
+        **calibrate_options,
     )
     world_seeds = calibration.world_seeds
     worlds = {}
@@ -119,6 +130,8 @@ def forecast(
         world = build_world(on_world, seed=root)
         if any(k.key.startswith("networks.") for k in keys):
             world = world.with_networks(())
+        if coordinators:  # from the training rows only: no coordinator of later years
+            on_world, world, _ = coordinated_world(on_world, world, train, str(first))
         worlds[world_seed] = (on_world, world)
     truth = observed_curve(
         adoptions,

@@ -219,13 +219,14 @@ class Calibration:
         if not seeds:
             return []
         listed = ", ".join(map(str, seeds))
+        said = [f"  world: {c}" for c in [self.manifest.get("coordinators")] if c]
         if len(seeds) == 1:
-            return [
+            return said + [
                 f"  world seed {listed} only: the intervals do not include the uncertainty of "
                 "the world's invented parts (--world-seeds K fits on K world seeds)"
             ]
         what = "intervals cover" if posterior else "best fits on"
-        lines = [
+        lines = said + [
             f"  {what} world seeds {listed} (a mixture of {len(seeds)} posteriors, equal "
             f"weight; best fit and fitted.toml from world seed {seeds[0]})"
             if posterior

@@ -24,7 +24,8 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.studies.calibration.data import Adoptions
+from diffusion_sim.scenario import Scenario
+from diffusion_sim.studies.calibration.data import PERIODS, Adoptions
 from diffusion_sim.world import World
 from diffusion_sim.world.coordinators import with_coordinators
 
@@ -48,24 +49,30 @@ def structure_rows(adoptions: Adoptions, world: World, floor: int) -> pd.DataFra
     raw = pd.read_csv(adoptions.source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     columns = {str(c).strip().lower(): c for c in raw.columns}
     missing = [c for c in COLUMNS if c not in columns]
-    if missing or len(raw) != len(adoptions.table):
+    table = adoptions.table
+    rows = table["line"].to_numpy() - 2  # the file's row of each adoption (header: line 1)
+    if missing or len(rows) == 0 or rows.max() >= len(raw):
         raise InputError(
             f"--coordinators: the file lacks the column(s) {', '.join(missing) or '(rows)'}; "
             "the JRC file has coordinator_name, organisation_latitude, organisation_longitude",
             source=adoptions.source,
         )
-    table = adoptions.table
+    raw = raw.iloc[rows].reset_index(drop=True)  # only the rows read (e.g. up to a date)
     keep = ~universe(table, world, floor)
     name = raw[columns["coordinator_name"]].str.strip()
     return pd.DataFrame(
         {
             "country": table["country"].to_numpy()[keep],
-            "lat": pd.to_numeric(raw[columns["organisation_latitude"]], errors="coerce")[keep],
-            "lon": pd.to_numeric(raw[columns["organisation_longitude"]], errors="coerce")[keep],
+            "lat": _number(raw[columns["organisation_latitude"]])[keep],
+            "lon": _number(raw[columns["organisation_longitude"]])[keep],
             "coordinator": name.where(~name.isin(["", "-"]), "").to_numpy()[keep],
             "date": table["date"].to_numpy()[keep],
         }
     ).reset_index(drop=True)
+
+
+def _number(column: pd.Series) -> np.ndarray:
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
 
 
 def coordinator_world(
@@ -83,6 +90,31 @@ def coordinator_world(
         "held out"
     )
     return built, starts, note
+
+
+def supportive_coordinators(
+    scenario: Scenario, world: World, adoptions: Adoptions, first: pd.Period
+) -> tuple[Scenario, World, str]:
+    """For a simulation: the coordinator world, each coordinator supportive from its start.
+
+    ``adoptions`` are the rows the fit may know (a forecast passes those up to
+    ``--train-until``), so no coordinator of later years, nor any later row of a
+    known one, shapes the world. A coordinator turns supportive (a stance event)
+    at the step of its first structure row (step 0 if before ``first``), so the
+    top-down channel reaches its cities from the month it began bringing them in.
+    """
+    built, starts, note = coordinator_world(adoptions, world, scenario.world.min_population)
+    freq = PERIODS[scenario.run.step_unit]
+    events = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)["events"]
+    for name, date in sorted(starts.items(), key=lambda item: (item[1], item[0])):
+        step = max(0, int(pd.Period(date, freq=freq).ordinal - first.ordinal))
+        events.append({"step": step, "kind": "stance", "government": name, "stance": "supportive"})
+    return (
+        scenario.with_overrides({"events": events}),
+        built,
+        f"{note}; each supportive from its first signatory (rows dated up to "
+        f"{adoptions.table['date'].max():%Y-%m-%d} read)",
+    )
 
 
 def government_steps(
