@@ -185,3 +185,33 @@ def test_the_comparison_is_readable_in_presenter_mode(browser, server, tmp_path)
     assert page.evaluate(IN_VIEW, "img.ds-compare")
     page.screenshot(path=tmp_path / "compare-presenter.png")
     page.close()
+
+
+def test_the_demonstration_is_readable_in_presenter_mode(browser, server, axe_script, tmp_path):
+    page = open_page(browser, server, "projector", True)
+    page.get_by_role("tab", name="Learn").click()
+    page.get_by_role("button", name="Show the demonstration").click()
+    page.locator("img.ds-demo").wait_for(timeout=120_000)
+    page.wait_for_function(
+        """() => { const img = document.querySelector('img.ds-demo');
+            const box = img && img.closest('.ds-box');
+            return box && img.complete && img.naturalWidth > 0
+                && img.dataset.drawnFor === box.clientWidth + 'x' + box.clientHeight; }"""
+    )
+    text = page.evaluate(SHOWN_TEXT_PX, "img.ds-demo")
+    assert text >= 18, f"demonstration text {text:.1f} px"
+    shown = page.evaluate("document.querySelector('img.ds-demo').clientWidth")
+    main = page.evaluate("document.querySelector('.ds-main').clientWidth")
+    assert shown >= 0.9 * (main - 40), (shown, main)  # the column's width, not a thumbnail
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES["projector"][0]
+    page.screenshot(path=tmp_path / "demonstration-presenter.png", full_page=True)
+    page.add_script_tag(content=axe_script)
+    violations = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+    )
+    found = [
+        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+    ]
+    assert found == []
+    page.close()
