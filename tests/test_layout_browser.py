@@ -215,3 +215,24 @@ def test_the_demonstration_is_readable_in_presenter_mode(browser, server, axe_sc
     ]
     assert found == []
     page.close()
+
+
+def test_the_phone_drawer_keeps_focus_and_closes_on_escape(browser, server):
+    page = open_page(browser, server, "phone", False)
+    button = page.get_by_role("button", name="Controls", exact=True)
+    button.click()
+    drawer = page.get_by_role("complementary", name="Controls")
+    drawer.wait_for()
+    inside = "() => document.getElementById('ds-controls').contains(document.activeElement)"
+    page.wait_for_function(inside)  # focus moved into the drawer
+    for _ in range(40):  # more Tabs than the drawer has controls: focus never leaves it
+        page.keyboard.press("Tab")
+        assert page.evaluate(inside)
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(inside)
+    page.keyboard.press("Escape")
+    page.locator(".ds-app.ds-drawer-open").wait_for(state="detached")
+    assert not page.locator("#ds-controls").is_visible()
+    assert page.evaluate("document.activeElement.classList.contains('ds-drawer-button')")
+    assert button.get_attribute("aria-expanded") == "false"
+    page.close()
