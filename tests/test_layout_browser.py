@@ -185,3 +185,54 @@ def test_the_comparison_is_readable_in_presenter_mode(browser, server, tmp_path)
     assert page.evaluate(IN_VIEW, "img.ds-compare")
     page.screenshot(path=tmp_path / "compare-presenter.png")
     page.close()
+
+
+def test_the_demonstration_is_readable_in_presenter_mode(browser, server, axe_script, tmp_path):
+    page = open_page(browser, server, "projector", True)
+    page.get_by_role("tab", name="Learn").click()
+    page.get_by_role("button", name="Show the demonstration").click()
+    page.locator("img.ds-demo").wait_for(timeout=120_000)
+    page.wait_for_function(
+        """() => { const img = document.querySelector('img.ds-demo');
+            const box = img && img.closest('.ds-box');
+            return box && img.complete && img.naturalWidth > 0
+                && img.dataset.drawnFor === box.clientWidth + 'x' + box.clientHeight; }"""
+    )
+    text = page.evaluate(SHOWN_TEXT_PX, "img.ds-demo")
+    assert text >= 18, f"demonstration text {text:.1f} px"
+    shown = page.evaluate("document.querySelector('img.ds-demo').clientWidth")
+    main = page.evaluate("document.querySelector('.ds-main').clientWidth")
+    assert shown >= 0.9 * (main - 40), (shown, main)  # the column's width, not a thumbnail
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES["projector"][0]
+    page.screenshot(path=tmp_path / "demonstration-presenter.png", full_page=True)
+    page.add_script_tag(content=axe_script)
+    violations = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+    )
+    found = [
+        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+    ]
+    assert found == []
+    page.close()
+
+
+def test_the_phone_drawer_keeps_focus_and_closes_on_escape(browser, server):
+    page = open_page(browser, server, "phone", False)
+    button = page.get_by_role("button", name="Controls", exact=True)
+    button.click()
+    drawer = page.get_by_role("complementary", name="Controls")
+    drawer.wait_for()
+    inside = "() => document.getElementById('ds-controls').contains(document.activeElement)"
+    page.wait_for_function(inside)  # focus moved into the drawer
+    for _ in range(40):  # more Tabs than the drawer has controls: focus never leaves it
+        page.keyboard.press("Tab")
+        assert page.evaluate(inside)
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(inside)
+    page.keyboard.press("Escape")
+    page.locator(".ds-app.ds-drawer-open").wait_for(state="detached")
+    assert not page.locator("#ds-controls").is_visible()
+    assert page.evaluate("document.activeElement.classList.contains('ds-drawer-button')")
+    assert button.get_attribute("aria-expanded") == "false"
+    page.close()

@@ -20,7 +20,7 @@ import solara
 from diffusion_sim.app import layout
 from diffusion_sim.app.curves import CurvesCanvas
 from diffusion_sim.app.figures import demonstration_figure
-from diffusion_sim.app.layout import Look
+from diffusion_sim.app.layout import Look, smallest_text_px
 from diffusion_sim.app.learn import Demonstration
 from diffusion_sim.app.params import parse_input
 from diffusion_sim.app.session import LiveRun, Snapshot
@@ -275,22 +275,39 @@ def InspectorView(details: dict[str, Any] | None):
 
 @solara.component
 def DemonstrationView(demo: Demonstration):
-    """The four types side by side on the classroom world, with their reach on the ladder."""
-    png = drawn(
-        lambda: png_of(
-            demonstration_figure(
-                demo.panels, demo.world, network_layout(demo.world, _classroom_ties(demo))
-            )
-        ),
-        "demonstration",
-    )
+    """The four types side by side on the classroom world, with their reach on the ladder.
+
+    Drawn for the box it is shown in and the page's text size (presenter mode), as the
+    map and the curves are (:mod:`diffusion_sim.app.layout`).
+    """
+    look = layout.look_of("demo")
+    made: dict[str, float] = {}
+
+    def draw() -> bytes:
+        xy = network_layout(demo.world, _classroom_ties(demo))
+        figure = demonstration_figure(demo.panels, demo.world, xy, look)
+        png = png_of(figure)
+        made["text_px"] = smallest_text_px(figure)
+        return png
+
+    png = drawn(draw, "demonstration")
     if png is None:
         return
-    ClickableImage(
-        src=data_url(png),
-        alt="Kern's four types on the classroom world: who adopted, by ladder rung and channel",
-        css_class="ds-demo",
-        clickable=False,
+    BoxSize(
+        name="demo",
+        css_class="ds-box-demo",
+        event_resized=layout.report_box,
+        children=[
+            ClickableImage(
+                src=data_url(png),
+                alt="Kern's four types on the classroom world: who adopted, by ladder rung "
+                "and channel",
+                css_class="ds-demo",
+                clickable=False,
+                text_px=made["text_px"],
+                drawn_for=f"{look.width}x{look.height}",
+            )
+        ],
     )
     md(demo.caption)
     solara.HTML(

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from diffusion_sim.app.layout import Look, smallest_text_px
+from diffusion_sim.app.layout import Look, legend_under, smallest_text_px
 from diffusion_sim.app.views import background_pixels, encode_png
 from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS
 from diffusion_sim.record.plotting import legend_outside, step_label
@@ -75,7 +75,9 @@ class CurvesCanvas:
         self.right.set_ylim(0, 1.02)
         self.right.set_title("share adopted", fontsize=title)
         if below:
-            self._legend_under(handles + list(self.lines.values()), text, 3 if look.narrow else 5)
+            legend_under(
+                self.figure, handles + list(self.lines.values()), text, 3 if look.narrow else 5
+            )
         else:
             legend_outside(self.left, "right", handles=handles, fontsize=text)
             legend_outside(self.right, "right", fontsize=text)
@@ -86,24 +88,6 @@ class CurvesCanvas:
         self.background = None
         self.text_px = 0.0
         """The smallest text in the picture's pixels (known once drawn)."""
-
-    def _legend_under(self, handles: list, fontsize: float, columns: int) -> None:
-        """One legend under the charts, in as many columns as fit the picture's width."""
-        renderer = self.figure.canvas.get_renderer()
-        for ncol in range(columns, 0, -1):
-            legend = self.figure.legend(
-                handles=handles,
-                loc="outside lower center",
-                ncol=ncol,
-                fontsize=fontsize,
-                frameon=False,
-                handlelength=1.2,
-                columnspacing=0.9,
-            )
-            if legend.get_window_extent(renderer).width <= 0.98 * self.figure.bbox.width:
-                return
-            legend.remove()
-        self.figure.legend(handles=handles, loc="outside lower center", fontsize=fontsize)
 
     def _rescale(self, adopters: float) -> None:
         """Grow the left axis (to 1.6 x what is needed, at most all cities) and redraw axes."""

@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from diffusion_sim.app.layout import Look
+from diffusion_sim.app.layout import Look, legend_under
 from diffusion_sim.app.views import (
     CHANNEL_COLOURS,
     LADDER_MARKERS,
@@ -68,16 +69,32 @@ def compare_figure(
     return figure
 
 
-def demonstration_figure(panels: dict[str, dict[str, Any]], world: World, xy: np.ndarray) -> Figure:
+DEMO_NOTEBOOK_LOOK = Look(1000, 760, 12.0)
+"""The look of the demonstration outside the page (notebooks)."""
+
+
+def demonstration_figure(
+    panels: dict[str, dict[str, Any]], world: World, xy: np.ndarray, look: Look | None = None
+) -> Figure:
     """One panel per type of upscaling on the same world and seed, cities marked by ladder rung.
 
     Each panel dict has ``adopted`` and ``channel`` arrays. Marker shape is the
     city's rung (triangle leader, circle follower, square laggard); colour the
-    channel that brought the policy (grey: not adopted).
+    channel that brought the policy (grey: not adopted). Drawn for ``look`` (the
+    box it is shown in): two panels a row, one on a narrow box (a phone); text,
+    titles wrapped to the panel's width, and markers sized from the look's text.
     """
-    figure = Figure(figsize=(10.0, 7.6), dpi=100, layout="constrained")
-    axes = figure.subplots(2, 2).ravel()
-    sizes = marker_sizes(world.population, largest=200.0, smallest=25.0)
+    look = look or DEMO_NOTEBOOK_LOOK
+    figure = Figure(figsize=look.figsize, dpi=look.dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    columns = 1 if look.width < 560 else 2
+    axes = figure.subplots(4 // columns, columns).ravel()
+    text, title_size = look.points(), look.points(1.1)
+    # The smallest city's marker is about the text's height, the largest 1.7 times it.
+    sizes = marker_sizes(
+        world.population, largest=look.points(1.7) ** 2, smallest=look.points() ** 2
+    )
+    panel_px = look.width / columns
     for ax, (title, panel) in zip(axes, panels.items(), strict=False):
         colours = city_colours("channel", panel["adopted"], panel["channel"], world.ladder)
         colours[~panel["adopted"]] = to_rgba_array([NOT_ADOPTED])[0]
@@ -90,17 +107,19 @@ def demonstration_figure(panels: dict[str, dict[str, Any]], world: World, xy: np
                 c=colours[mask],
                 marker=LADDER_MARKERS[rung],
                 edgecolors="#444444",
-                linewidths=0.5,
+                linewidths=0.6,
                 label=rung,
             )
-        reach = " / ".join(
-            f"{panel['adopted'][world.ladder == code].mean():.0%}"
+        reach = [
+            f"{rung}s {panel['adopted'][world.ladder == code].mean():.0%}"
             if (world.ladder == code).any()
-            else "-"
-            for code in range(len(LADDER_NAMES))
-        )
-        ax.set_title(f"{title}\nleaders / followers / laggards: {reach}", fontsize=12)
+            else f"{rung}s -"
+            for code, rung in enumerate(LADDER_NAMES)
+        ]
+        lines = wrapped([title, *reach], panel_px, look.text_px * 1.1)
+        ax.set_title("\n".join(lines), fontsize=title_size)
         ax.set_axis_off()
+        ax.margins(0.08)
     shapes = [
         Line2D([], [], marker=LADDER_MARKERS[r], linestyle="", color="#999999", label=r)
         for r in LADDER_NAMES
@@ -109,7 +128,28 @@ def demonstration_figure(panels: dict[str, dict[str, Any]], world: World, xy: np
         Line2D([], [], marker="o", linestyle="", color=CHANNEL_COLOURS[c], label=c)
         for c in ADOPTION_CHANNELS
     ]
-    figure.legend(
-        handles=shapes + colours, loc="outside lower center", ncol=7, fontsize=11, frameon=False
-    )
+    for handle in shapes + colours:
+        handle.set_markersize(text)
+    legend_under(figure, shapes + colours, text, 7)
     return figure
+
+
+def wrapped(parts: list[str], width_px: float, text_px: float) -> list[str]:
+    """The first part on its own line, the others joined by commas in lines that fit ``width_px``.
+
+    A character is taken as 0.6 of the text's size wide (generous for DejaVu Sans).
+
+    Examples
+    --------
+    >>> wrapped(["Horizontal", "leaders 50%", "followers 30%", "laggards 10%"], 400, 20)
+    ['Horizontal', 'leaders 50%, followers 30%,', 'laggards 10%']
+    """
+    fits = max(int(0.9 * width_px / (0.6 * text_px)), 8)
+    lines, line = [parts[0]], ""
+    for part in parts[1:]:
+        candidate = f"{line} {part}," if line else f"{part},"
+        if line and len(candidate) > fits:
+            lines.append(line)
+            candidate = f"{part},"
+        line = candidate
+    return [*lines, line.rstrip(",")] if line else lines

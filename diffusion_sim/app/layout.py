@@ -20,7 +20,7 @@ TEXT_PX = {False: 13.0, True: 20.0}
 """The smallest chart text as shown (CSS pixels): normally, and in presenter mode."""
 SHARPNESS = 1.5
 """Pictures are drawn at this many pixels per CSS pixel (sharp on high-density screens)."""
-DEFAULT_BOXES = {"map": (640, 380), "curves": (760, 260), "wide": (760, 520)}
+DEFAULT_BOXES = {"map": (640, 380), "curves": (760, 260), "wide": (760, 520), "demo": (740, 600)}
 """Box sizes assumed until the browser has reported the real ones (about a projector's)."""
 SMALLEST_BOX = 120
 
@@ -74,11 +74,43 @@ def report_box(event: dict) -> None:
             boxes.set({**boxes.value, name: (width, height)})
 
 
+def legend_under(figure: Figure, handles: list, fontsize: float, columns: int) -> None:
+    """One legend under the axes, in as many columns (at most ``columns``) as fit the width."""
+    renderer = figure.canvas.get_renderer()
+    for ncol in range(columns, 0, -1):
+        legend = figure.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=ncol,
+            fontsize=fontsize,
+            frameon=False,
+            handlelength=1.2,
+            columnspacing=0.9,
+        )
+        if legend.get_window_extent(renderer).width <= 0.98 * figure.bbox.width:
+            return
+        legend.remove()
+    figure.legend(handles=handles, loc="outside lower center", fontsize=fontsize)
+
+
 def smallest_text_px(figure: Figure) -> float:
-    """The smallest visible text of a figure, in the picture's pixels (its font size x dpi)."""
+    """The smallest visible text of a figure, in the picture's pixels (its font size x dpi).
+
+    The tick labels of an axes drawn without axis (``set_axis_off``) are not shown: left out.
+    """
+    hidden = {
+        id(text)
+        for ax in figure.axes
+        if not ax.axison
+        for axis in (ax.xaxis, ax.yaxis)
+        for text in axis.findobj(Text)
+    }
     sizes = [
         text.get_fontsize()
         for text in figure.findobj(Text)
-        if text.get_visible() and text.get_text().strip() and text.figure is not None
+        if text.get_visible()
+        and text.get_text().strip()
+        and text.figure is not None
+        and id(text) not in hidden
     ]
     return min(sizes) * figure.dpi / 72.0 if sizes else 0.0

@@ -211,7 +211,10 @@ def Page():
     """Controls on the left, always visible; the status line, tabs and the selected tab."""
     solara.Title("diffusion_sim dashboard")
     solara.Style(CSS)
-    PageFixes()
+    PageFixes(
+        drawer_open=layout.drawer_open.value,
+        event_close_drawer=lambda _: layout.drawer_open.set(False),
+    )
     search = solara.use_router().search  # a link's settings (state.open_page, links.py)
     solara.use_effect(lambda: state.open_page(search) if state.live.value is None else None, [])
     run = state.live.value

@@ -37,8 +37,16 @@ def BoxSize(
 
 
 @solara.component_vue("page_fixes.vue")
-def PageFixes(lang: str = "en"):
-    """Sets the page's language and lets it zoom (Solara's template does neither)."""
+def PageFixes(
+    lang: str = "en",
+    drawer_open: bool = False,
+    event_close_drawer: Callable[[dict], None] | None = None,
+):
+    """Sets the page's language and lets it zoom (Solara's template does neither).
+
+    While the phone's drawer is open, keeps the keyboard focus in it; Escape calls
+    ``event_close_drawer`` and returns focus to the drawer's button.
+    """
 
 
 @solara.component_vue("speed_slider.vue")
