@@ -247,3 +247,25 @@ def add_chart_flags(parser: argparse.ArgumentParser, *, latex: bool = True) -> N
         parser.add_argument(
             "--latex", action="store_true", help="also write the outcome table as LaTeX"
         )
+
+
+def calibration_keywords(args: Any, work: Path | None, overrides: dict) -> dict[str, Any]:
+    """What ``calibrate`` and ``forecast`` pass on from the flags they share (one list)."""
+    return {
+        "method": args.method,
+        "replicates": args.replicates,
+        "seed": args.seed,
+        "max_evaluations": args.max_evaluations,
+        "start": args.start,
+        "denominator": args.denominator,
+        "priors": args.prior or [],
+        "coordinated": False if args.curve_only else None,
+        "population": args.population,
+        "generations": args.generations,
+        "workers": args.workers,
+        "world_seeds": args.world_seeds,
+        "coordinators": args.coordinators,
+        "database": work / "abc.db" if work and args.method == "abc" else None,
+        "progress": not args.quiet,
+        "overrides": overrides,
+    }

@@ -154,22 +154,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             scenario,
             data,
             args.fit,
-            method=args.method,
-            replicates=args.replicates,
-            seed=args.seed,
-            max_evaluations=args.max_evaluations,
-            start=args.start,
-            denominator=args.denominator,
-            priors=args.prior or [],
-            coordinated=False if args.curve_only else None,
-            population=args.population,
-            generations=args.generations,
-            workers=args.workers,
-            world_seeds=args.world_seeds,
-            coordinators=args.coordinators,
-            database=work / "abc.db" if work and args.method == "abc" else None,
-            progress=not args.quiet,
-            overrides=overrides,
+            **arg.calibration_keywords(args, work, overrides),
         )
         print(fit.summary())
         if folder is not None:
