@@ -58,6 +58,18 @@ seed = 5
 """
 
 
+def chromium_context(playwright, profile: Path, **options):
+    """Debian's chromium, headless, with its own profile folder (close it when done)."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=LAUNCH_ARGS,
+        viewport={"width": 1400, "height": 1000},
+        **options,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,8 +17,8 @@ import pytest
 import diffusion_sim as ds
 from tests.browser_support import (
     CHROMIUM,
-    LAUNCH_ARGS,
     TIMEOUT_MS,
+    chromium_context,
     click_step,
     dashboard_server,
     open_tab,
@@ -43,14 +43,7 @@ def server(tmp_path_factory):
 def browser(tmp_path_factory):
     profile = tmp_path_factory.mktemp("chromium-profile")
     with playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=LAUNCH_ARGS,
-            viewport={"width": 1400, "height": 1000},
-            accept_downloads=True,
-        )
+        context = chromium_context(p, profile, accept_downloads=True)
         yield context
         context.close()
 

@@ -15,9 +15,9 @@ import pytest
 
 from tests.browser_support import (
     CHROMIUM,
-    LAUNCH_ARGS,
     SIZES,
     TIMEOUT_MS,
+    chromium_context,
     click_step,
     dashboard_server,
     step_text,
@@ -42,13 +42,7 @@ def server(tmp_path_factory):
 def browser(tmp_path_factory):
     profile = tmp_path_factory.mktemp("chromium-profile")
     with playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=LAUNCH_ARGS,
-            viewport={"width": 1400, "height": 1000},
-        )
+        context = chromium_context(p, profile)
         yield context
         context.close()
 
