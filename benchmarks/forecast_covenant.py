@@ -60,6 +60,12 @@ def main() -> int:
         action="store_true",
         help="the coordinator world, from the signatories up to 2014 (each supportive)",
     )
+    parser.add_argument(
+        "--receptivity",
+        action="store_true",
+        help="country receptivity from the signatories up to 2014, its exponent chosen on them",
+    )
+    parser.add_argument("--train-until", default="2014-12", help="last month the fit sees")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     args = parser.parse_args()
@@ -75,13 +81,14 @@ def main() -> int:
         scenario,
         args.data,
         keys,
-        train_until="2014-12",
+        train_until=args.train_until,
         start="2008-01",
         method=args.method,
         replicates=args.replicates,
         draws=args.draws,
         world_seeds=args.world_seeds,
         coordinators=args.coordinators,
+        receptivity=args.receptivity,
         population=args.population,
         generations=args.generations,
         workers=args.workers,
@@ -95,7 +102,7 @@ def main() -> int:
         f"\nmodel RMSE / Bass RMSE = {model.rmse:.0f} / {bass.rmse:.0f} = "
         f"{model.rmse / bass.rmse:.2f} (goal <= 1); wall {wall:.0f} s"
     )
-    print(yearly_increments(result))
+    print(yearly_increments(result, args.train_until))
     from diffusion_sim.record.storage import reserve_folder, timestamp
 
     folder = result.save(reserve_folder(args.out, f"forecast-covenant-{timestamp()}"))
@@ -103,7 +110,7 @@ def main() -> int:
     return 0
 
 
-def yearly_increments(result) -> str:
+def yearly_increments(result, train_until: str) -> str:
     """Adoptions per calendar year: observed, the model's point forecast, Bass's fitted curve."""
     curves = result.curves()
     model = result.methods[0].name.split(" (")[0].replace(" ", "_")
@@ -111,7 +118,7 @@ def yearly_increments(result) -> str:
     december = curves.groupby("year")[["observed_count", f"{model}_median", "bass_point"]].last()
     increments = december.diff().fillna(december).round().astype(int)
     increments.columns = ["observed", "model (median)", "bass (fitted)"]
-    return "\nadoptions per year (train to 2014):\n" + increments.T.to_string()
+    return f"\nadoptions per year (trained to {train_until}):\n" + increments.T.to_string()
 
 
 if __name__ == "__main__":

@@ -249,6 +249,25 @@ def add_chart_flags(parser: argparse.ArgumentParser, *, latex: bool = True) -> N
         )
 
 
+def add_data_world_flags(parser: Any, rows: str) -> None:
+    """``--coordinators`` and ``--receptivity``: world data read from the fit's rows.
+
+    ``rows`` says which rows (e.g. "up to --train-until" for a forecast)."""
+    parser.add_argument(
+        "--coordinators",
+        action="store_true",
+        help="with the JRC file on a real world: the coordinators named by the signatories "
+        f"outside the world, {rows}, become supportive regional governments",
+    )
+    parser.add_argument(
+        "--receptivity",
+        action="store_true",
+        help="with the JRC file on a real world: every city's voluntary hazards scaled by its "
+        f"country's share of signatories {rows}, to the power the data's map of adopters "
+        "chooses (docs/calibration.md)",
+    )
+
+
 def calibration_keywords(args: Any, work: Path | None, overrides: dict) -> dict[str, Any]:
     """What ``calibrate`` and ``forecast`` pass on from the flags they share (one list)."""
     return {
@@ -265,6 +284,7 @@ def calibration_keywords(args: Any, work: Path | None, overrides: dict) -> dict[
         "workers": args.workers,
         "world_seeds": args.world_seeds,
         "coordinators": args.coordinators,
+        "receptivity": args.receptivity,
         "database": work / "abc.db" if work and args.method == "abc" else None,
         "progress": not args.quiet,
         "overrides": overrides,

@@ -122,12 +122,7 @@ def add_forecast(sub: argparse._SubParsersAction) -> None:
         help="fit on K world seeds and mix the posteriors (default 3 on a real world, 1 "
         "on a synthetic one)",
     )
-    fc.add_argument(
-        "--coordinators",
-        action="store_true",
-        help="with the JRC file on a real world: the coordinators named by the signatories "
-        "outside the world, up to --train-until, become supportive regional governments",
-    )
+    arg.add_data_world_flags(fc, "up to --train-until")
     fc.add_argument("--curve-only", action="store_true")
     fc.add_argument("--start", help="first period of step 0, e.g. 2008-01 (default: first date)")
     fc.add_argument("--denominator", type=arg.whole_number(1, 5_000_000))

@@ -316,12 +316,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "so intervals include the world's invented parts (default 3 on a real world, 1 on a "
         "synthetic one)",
     )
-    cal.add_argument(
-        "--coordinators",
-        action="store_true",
-        help="with the JRC file on a real world: the coordinators named by the signatories "
-        "outside the world become supportive regional governments",
-    )
+    arg.add_data_world_flags(cal, "in the file")
     cal.add_argument(
         "--curve-only",
         action="store_true",

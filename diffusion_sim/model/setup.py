@@ -112,10 +112,14 @@ class Setup:
 
     @cached_property
     def susceptibility(self) -> np.ndarray:
-        """Per city: s_i, the factor on its voluntary hazards (mechanisms/susceptibility.py)."""
-        return susceptibility.susceptibility(
+        """Per city: s_i, the factor on its voluntary hazards (mechanisms/susceptibility.py),
+        times the world's receptivity when it has one (world/receptivity.py)."""
+        s = susceptibility.susceptibility(
             self.world.leaning, self.scenario.mechanisms.opposition_leaning
         )
+        if self.world.receptivity is not None:
+            s = s * self.world.receptivity
+        return s
 
     @cached_property
     def deterrence(self) -> np.ndarray:

@@ -103,6 +103,9 @@ class World:
     layers: dict[str, sp.csr_array] = field(default_factory=dict)
     networks: tuple[NetworkInfo, ...] = ()
     threshold: np.ndarray | None = None
+    receptivity: np.ndarray | None = None
+    """Per city in (0, 1], a factor on every voluntary hazard read from data (e.g. the
+    country's share of early signatories: :mod:`diffusion_sim.world.receptivity`); None: 1."""
     seed: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 

@@ -102,6 +102,7 @@ def calibrate(
     overrides: Mapping[str, Any] | None = None,
     world_seeds: int | None = None,
     coordinators: bool = False,
+    receptivity: bool = False,
 ) -> Calibration:
     """Fit ``fit`` (dotted keys) so the mean share of cities adopted matches the data.
 
@@ -137,6 +138,12 @@ def calibrate(
         signatories outside the world become regional governments, each supportive
         from its first signatory (:func:`coordinated_world`); ``fitted.toml`` holds
         the scenario without their events.
+    receptivity : bool
+        With the JRC file on a real world: every city's voluntary hazards are scaled by
+        its country's receptivity, read from the given rows (``world/receptivity.py``),
+        with the exponent whose best fit puts the adopters in the data's countries most
+        closely (:mod:`~diffusion_sim.studies.calibration.receptivity`; one point fit
+        per exponent tried, before the fit proper).
     """
     check_arguments(
         fit, replicates, max_evaluations, denominator, method, population, generations, workers
@@ -160,6 +167,8 @@ def calibrate(
 
     fits: list[WorldFit] = []
     observed = None
+    exponents: dict[int, float] = {}
+    receptivity_notes: dict[int, str] = {}
     for i, world_seed in enumerate(seeds_of_worlds):
         on_world = world_scenario(scenario, world_seed)
         world = build_world(on_world, seed=root)
@@ -173,6 +182,27 @@ def calibrate(
             )
         targets = Targets(observed.share, observed.coordinated if joint else None)
         where = f" (world seed {world_seed}, {i + 1} of {count})" if count > 1 else ""
+        fit_options = dict(
+            replicates=replicates, span=span, grid=grid, max_evaluations=max_evaluations
+        )
+        prior_list = [prior_of[k.key] for k in keys]
+        chosen = None
+        if receptivity:
+            world, chosen = _receptive_world(
+                on_world,
+                world,
+                world_seed,
+                keys,
+                prior_list,
+                targets,
+                observed,
+                adoptions,
+                root,
+                fit_options,
+                progress,
+                where,
+            )
+            exponents[world_seed], receptivity_notes[world_seed] = chosen[0], chosen[1]
         abc = None
         if method == "abc":
             db = None
@@ -187,6 +217,9 @@ def calibrate(
                 "progress": progress,
                 "label": f"calibrate {scenario.name} (ABC-SMC){where}",
             }
+        if chosen is not None and abc is None:  # the chosen exponent's point fit is the fit
+            fits.append(chosen[2])
+            continue
         bar = _point_bar(progress, method, len(keys), max_evaluations, where)
         try:
             fits.append(
@@ -195,13 +228,10 @@ def calibrate(
                     world,
                     world_seed,
                     keys,
-                    [prior_of[k.key] for k in keys],
+                    prior_list,
                     targets,
                     np.random.SeedSequence(root),
-                    replicates=replicates,
-                    span=span,
-                    grid=grid,
-                    max_evaluations=max_evaluations,
+                    **fit_options,
                     abc=abc,
                     point_progress=bar.update if bar is not None else None,
                 )
@@ -235,7 +265,58 @@ def calibrate(
     )
     if coordinators:
         calibration.manifest["coordinators"] = note
+    if receptivity:
+        calibration.manifest["receptivity"] = {
+            "note": receptivity_notes[first.world_seed],
+            "exponent_by_world_seed": {str(k): v for k, v in exponents.items()},
+            "note_by_world_seed": {str(k): v for k, v in receptivity_notes.items()},
+        }
     return with_worlds(calibration, fits)
+
+
+def _receptive_world(
+    scenario,
+    world,
+    world_seed,
+    keys,
+    priors,
+    targets,
+    observed,
+    adoptions,
+    root,
+    options,
+    progress,
+    where,
+) -> tuple[World, tuple[float, str, WorldFit]]:
+    """The world with country receptivity at the exponent the data's map chooses."""
+    from diffusion_sim.studies.calibration.receptivity import (
+        adopters_by_country,
+        choose_exponent,
+    )
+
+    adopters = adopters_by_country(adoptions, scenario, world)
+
+    def fit_at(candidate: World) -> WorldFit:
+        bar = _point_bar(progress, "point", len(keys), options["max_evaluations"], where)
+        try:
+            return fit_on_world(
+                scenario,
+                candidate,
+                world_seed,
+                keys,
+                priors,
+                targets,
+                np.random.SeedSequence(root),  # every exponent on the same seeds
+                **options,
+                abc=None,
+                point_progress=bar.update if bar is not None else None,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+
+    choice, fit = choose_exponent(world, adopters, fit_at, observed.share, observed.denominator)
+    return choice.world, (choice.exponent, choice.note(), fit)
 
 
 def coordinated_world(

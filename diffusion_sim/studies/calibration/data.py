@@ -16,6 +16,13 @@ import pandas as pd
 
 from diffusion_sim.errors import InputError
 from diffusion_sim.scenario import Run, Scenario
+from diffusion_sim.studies.calibration.universe import (
+    first_adoptions,
+    in_universe,
+    lines_text,
+    universe_floor,
+    unmatched_warning,
+)
 from diffusion_sim.world import World
 
 JRC_COLUMNS = ("organisation_name", "date_of_adhesion", "country_code", "population_adhesion")
@@ -124,7 +131,7 @@ def read_adoptions(path: str | Path) -> Adoptions:
     if len(bad):
         raise InputError(
             f"column '{date_col}': {len(bad)} missing or unparseable date(s), on "
-            f"{_lines_text(lines, bad)}; expected dates like 2012-07-23",
+            f"{lines_text(lines, bad)}; expected dates like 2012-07-23",
             source=source,
         )
     today = pd.Timestamp.now().normalize()
@@ -132,7 +139,7 @@ def read_adoptions(path: str | Path) -> Adoptions:
     if len(future):
         raise InputError(
             f"column '{date_col}': {len(future)} date(s) after today ({today:%Y-%m-%d}), on "
-            f"{_lines_text(lines, future)}; an observed adoption cannot lie in the future",
+            f"{lines_text(lines, future)}; an observed adoption cannot lie in the future",
             source=source,
         )
     table = pd.DataFrame(
@@ -158,12 +165,6 @@ def read_adoptions(path: str | Path) -> Adoptions:
             )
         table["coordinated"] = flag.isin(TRUE_WORDS).to_numpy()
     return Adoptions(table=table, source=source, format=kind)
-
-
-def _lines_text(lines: np.ndarray, rows: np.ndarray) -> str:
-    """'line(s) 3, 7 and 4 more': where the rows are in the file (the first five named)."""
-    shown = ", ".join(str(lines[i]) for i in rows[:5])
-    return f"line(s) {shown}" + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
 def check_span(adoptions: Adoptions, unit: str, start: str | None, source: str | None) -> None:
@@ -260,13 +261,9 @@ def observed_curve(
     if repeated:
         note += f" ({repeated} repeated row(s) of one city dropped, its first date kept)"
     warnings = unmatched_warning(table, world)
-    if adoptions.format == "jrc" and world.meta.get("generator") == "real":
-        codes = set(world.meta.get("country_codes", ()))
-        floor = scenario.world.min_population
-        if scenario.world.max_cities is not None:  # the largest N: their smallest is the floor
-            floor = max(floor, int(world.population.min()))
-        keep = (table["population"] >= floor) & table["country"].isin(codes)
-        table = table[keep]
+    floor = universe_floor(adoptions, scenario, world)
+    if floor is not None:
+        table = in_universe(table, floor, world)
         note = (
             f"{len(table)} of {total} signatories: population at adhesion >= "
             f"{floor:,} and country in the world"
@@ -308,42 +305,6 @@ def observed_curve(
         note=note,
         coordinated=coordinated,
         warnings=warnings,
-    )
-
-
-def first_adoptions(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Each city's first row (earliest date; file order among equal dates) and how many
-    repeated rows were dropped: a city signs once, however often a register lists it."""
-    from diffusion_sim.studies.estimation.matching import (
-        normal,  # here: estimation imports this module
-    )
-
-    key = table["city"].map(normal)
-    if "country" in table:
-        key = table["country"].astype(str) + "|" + key
-    order = table.assign(_key=key.to_numpy()).sort_values(["date", "line"], kind="stable")
-    first = order[~order["_key"].duplicated()].drop(columns="_key").sort_index()
-    return first, len(table) - len(first)
-
-
-def unmatched_warning(table: pd.DataFrame, world: World) -> tuple[str, ...]:
-    """A warning naming a few of the data's cities that the world does not have."""
-    from diffusion_sim.studies.estimation.matching import examples, find_cities
-
-    if table.empty:
-        return ()
-    country = table["country"].to_numpy() if "country" in table else None
-    found, _ = find_cities(table["city"].to_numpy(dtype=object), world, country)
-    missing = np.flatnonzero(found < 0)
-    if not len(missing):
-        return ()
-    names = table["city"].to_numpy(dtype=object)
-    lines = table["line"].to_numpy()
-    return (
-        f"{len(missing)} of {len(table)} cities of the data are not cities of this world "
-        f"({world.n_cities} cities), e.g. {examples(names[missing])} ({_lines_text(lines, missing)}"
-        "): the curve still counts them, as a share of the world's cities; check that the "
-        "data is for this scenario's world (estimate refuses such names)",
     )
 
 

@@ -78,6 +78,7 @@ def forecast(
     draws: int = DRAWS,
     seed: int | None = None,
     coordinators: bool = False,
+    receptivity: bool = False,
     **calibrate_options: Any,
 ) -> Forecast:
     """Calibrate ``fit`` on the data up to ``train_until``; forecast to ``until`` (or the end).
@@ -95,6 +96,9 @@ def forecast(
     coordinators : bool
         The coordinator world (see :func:`~diffusion_sim.studies.calibration.calibrate`),
         built from the rows up to ``train_until`` only, for the fit and the forecast.
+    receptivity : bool
+        Country receptivity (see :func:`~diffusion_sim.studies.calibration.calibrate`),
+        read from the rows up to ``train_until`` only, its exponent chosen on them too.
     calibrate_options
         Passed to :func:`diffusion_sim.studies.calibration.calibrate` (replicates, priors,
         population, generations, workers, world_seeds, ...).
@@ -102,6 +106,8 @@ def forecast(
     from diffusion_sim.simulation import build_world
     from diffusion_sim.studies.calibration import calibrate, coordinated_world, observed_curve
     from diffusion_sim.studies.calibration.data import check_span
+    from diffusion_sim.studies.calibration.receptivity import adopters_by_country
+    from diffusion_sim.world.receptivity import with_receptivity
 
     if not 0.5 <= level < 1:
         raise InputError(f"--level must lie in [0.5, 1), got {level!r}")
@@ -121,6 +127,7 @@ def forecast(
         seed=root,
         start=str(first),
         coordinators=coordinators,
+        receptivity=receptivity,
         **calibrate_options,
     )
     world_seeds = calibration.world_seeds
@@ -132,6 +139,10 @@ def forecast(
             world = world.with_networks(())
         if coordinators:  # from the training rows only: no coordinator of later years
             on_world, world, _ = coordinated_world(on_world, world, train, str(first))
+        if receptivity:  # the exponent the fit chose, from the training rows
+            exponent = calibration.manifest["receptivity"]["exponent_by_world_seed"]
+            adopters = adopters_by_country(train, on_world, world)
+            world = with_receptivity(world, adopters, exponent[str(world_seed)])
         worlds[world_seed] = (on_world, world)
     truth = observed_curve(
         adoptions,

@@ -127,9 +127,10 @@ class Forecast:
         model = scores[self.methods[0].name]
         bass = scores["bass"]
         verdict = "beats" if model.rmse <= bass.rmse else "loses to"
+        digits = 0 if round(model.rmse) != round(bass.rmse) else 1  # 68 against 68 says nothing
         lines.append(
-            f"  the model's forecast {verdict} the Bass curve: RMSE {model.rmse:.0f} against "
-            f"{bass.rmse:.0f} cities ({model.rmse / bass.rmse:.2f}x)"
+            f"  the model's forecast {verdict} the Bass curve: RMSE {model.rmse:.{digits}f} "
+            f"against {bass.rmse:.{digits}f} cities ({model.rmse / bass.rmse:.2f}x)"
         )
         for m in self.methods:
             if m.parameters:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import tomli_w
 
 from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.record.csv_cells import write_csv
@@ -220,6 +221,14 @@ class Calibration:
             return []
         listed = ", ".join(map(str, seeds))
         said = [f"  world: {c}" for c in [self.manifest.get("coordinators")] if c]
+        chosen = self.manifest.get("receptivity")
+        if chosen:
+            by_seed = chosen["exponent_by_world_seed"]
+            where = f" (world seed {seeds[0]})" if len(by_seed) > 1 else ""
+            said.append(f"  world: {chosen['note']}{where}")
+            if len(by_seed) > 1:
+                listed_exponents = ", ".join(f"{k}: {v:g}" for k, v in by_seed.items())
+                said.append(f"  receptivity exponent by world seed: {listed_exponents}")
         if len(seeds) == 1:
             return said + [
                 f"  world seed {listed} only: the intervals do not include the uncertainty of "
@@ -322,10 +331,14 @@ class Calibration:
         ]
         for key, interval in self.intervals.items():
             lines.append(f"# {key}: posterior median [90% interval] {interval.text()}")
-        if extends:
-            lines.append(f"extends = {_toml_value(extends)}")
-        lines.append(f"name = {_toml_value(name or self.scenario.name)}")
-        sections: dict[str, list[str]] = {}
+        for world_data in ("coordinators", "receptivity"):
+            if self.manifest.get(world_data):
+                lines.append(
+                    f"# Fitted on a world built from the data (--{world_data}), which this "
+                    "file cannot hold: run alone, it gives the world without it."
+                )
+        table: dict[str, Any] = {"extends": extends} if extends else {}
+        table["name"] = name or self.scenario.name
         values: dict[str, Any] = dict(self.overrides if overrides is None else overrides)
         for key in self.keys:
             value = self.values[key]
@@ -335,12 +348,12 @@ class Calibration:
             values.setdefault("run.seed", self.seed)
             values.setdefault("run.replicates", self.replicates)
         for key, value in values.items():
-            head, _, leaf = key.rpartition(".")
-            sections.setdefault(head, []).append(f"{leaf} = {_toml_value(value)}")
-        lines += sections.pop("", [])
-        for head, items in sections.items():
-            lines += ["", f"[{head}]", *items]
-        return "\n".join(lines) + "\n"
+            *heads, leaf = key.split(".")
+            node = table
+            for head in heads:
+                node = node.setdefault(head, {})
+            node[leaf] = value
+        return "\n".join(lines) + "\n" + tomli_w.dumps(table)
 
     @property
     def observed_source(self) -> str:
@@ -382,17 +395,3 @@ class Calibration:
         for c, name in enumerate(ADOPTION_CHANNELS):
             table[f"share_{name}"] = p.channels[:, c]
         return table
-
-
-def _toml_value(value: Any) -> str:
-    """A value as TOML (strings, numbers, booleans, lists of them, tables as inline tables)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f'"{k}" = {_toml_value(v)}' for k, v in value.items()) + " }"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
