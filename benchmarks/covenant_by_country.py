@@ -7,7 +7,8 @@ country (raw rows, not matched to world cities, so a country can exceed its worl
 cities) beside the world's cities per country and the model's adopters per country
 at the same dates, the mean of 3 runs of eu_covenant at the given values (default:
 the 2008-2014 point fit of benchmarks/forecast_covenant.py). It measures whether the
-model's pool of cities is where the data's is.
+model's pool of cities is where the data's is, and prints each year's signatories per
+world city not yet signed in Italy + Spain and in the rest of the world.
 """
 
 from __future__ import annotations
@@ -65,7 +66,26 @@ def main() -> int:
     table = table.fillna(0).sort_values("data_2023", ascending=False).head(12)
     print(table.round(0).astype(int).to_string())
     print(f"{world.n_cities} world cities; mean of 3 runs at {FIT | parse_sets(args.set)}")
+    print(pools_by_year(rows, year, pd.Series(country).value_counts()))
     return 0
+
+
+def pools_by_year(rows: pd.DataFrame, year: pd.Series, cities: pd.Series) -> str:
+    """Signatories a year, and per city not yet signed, in Italy + Spain and in the rest."""
+    italy_spain = rows["country_name"].isin(["Italy", "Spain"]).to_numpy()
+    lines = ["signatories a year / per remaining world city (raw rows over world cities):"]
+    for name, mask, n in [
+        ("Italy + Spain", italy_spain, cities[["Italy", "Spain"]].sum()),
+        ("rest", ~italy_spain, cities.drop(["Italy", "Spain"]).sum()),
+    ]:
+        per_year = year[mask].value_counts().sort_index()
+        remaining = n - per_year.cumsum().shift(fill_value=0)
+        cells = [
+            f"{y} {c} / {c / r:.3f}"
+            for y, c, r in zip(per_year.index, per_year, remaining, strict=True)
+        ]
+        lines.append(f"  {name} ({n} cities): " + ", ".join(cells))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ in ``tests/test_interrupts.py``'s interrupts of a starting run:
   is remembered even once caught, and ``python -m`` then ends the process by
   SIGINT instead of with its exit code (5 of 60 interrupts in the first
   0.15-0.22 s of ``diffusion-sim run``; 0 of 60 with :func:`forget_interrupt`).
+- An object whose construction the Ctrl-C cut short (llvmlite's
+  ``PipelineTuningOptions`` while numba loads) fails in its finalizer when the
+  interpreter shuts down, printed as "Exception ignored ... Traceback" after the
+  program's own line (once in a full test run on a busy machine).
+  :func:`forget_interrupt` therefore also silences finalizers' errors from then on:
+  the program has said what was kept, and half-built objects are not the user's.
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ def deliver_ignored_interrupts() -> None:
 def forget_interrupt() -> None:
     """Keep the exit code 130 of a handled Ctrl-C: clear CPython's "escaped" mark.
 
-    Running any code from a string (``exec("pass")``) resets it (module docstring).
+    Running any code from a string (``exec("pass")``) resets it, and from here on an
+    error in a finalizer (an object the interrupt left half-built) is not printed
+    (module docstring).
     """
     exec("pass")
+    sys.unraisablehook = lambda unraisable: None
