@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.model.mechanisms.registry import MECHANISM_NAMES
+from diffusion_sim.mechanisms.registry import MECHANISM_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

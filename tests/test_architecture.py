@@ -4,11 +4,11 @@ Imports inside functions (lazy imports) count like any other. The layers are the
 package's folders, from the bottom (docs/architecture.md draws them):
 
 - base: errors.py;
-- rules: model/mechanisms/ (rules, their wiring, the registry) and model/compiling.py;
+- rules: mechanisms/ (rules, their wiring, the registry, the compiled loops' keeping);
 - scenario/: TOML -> a validated Scenario (its sections from the registry);
 - world/: worlds are data (synthetic and real cities, networks);
-- model/: the mechanisms and their wiring, what a run reads (setup, ties, events),
-  what carried an adoption (provenance) and what a run writes (trajectory);
+- model/: what a run reads (setup, ties, events), what carried an adoption
+  (provenance) and what a run writes (trajectory);
 - engines/: the vectorized engine (numpy and numba; no Mesa) and the agents (Mesa);
 - record/: tables, outcomes, results on disk, charts, intervals;
 - api: simulation.py and ensemble_folder.py (simulate, ensembles);
@@ -31,7 +31,7 @@ MAX_LINES = 400
 
 LAYERS: dict[str, set[str]] = {
     "base": {"errors"},
-    "rules": {"model.mechanisms", "model.compiling"},
+    "rules": {"mechanisms"},
     "scenario": {"scenario"},
     "world": {"world"},
     "model": {"model"},
@@ -44,7 +44,7 @@ LAYERS: dict[str, set[str]] = {
 """Each layer is a folder (or the api's two modules) of the package, from the bottom.
 
 The mechanisms (their rules, wiring and registry) sit below the scenario files,
-whose sections the registry declares; the rest of model/ reads scenarios.
+whose sections the registry declares; model/ reads scenarios.
 A module's layer is that of the longest prefix listed."""
 ORDER = list(LAYERS)
 THIRD_PARTY_FORBIDDEN = {

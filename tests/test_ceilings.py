@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.model.mechanisms.susceptibility import susceptibility, voluntary_ceiling
+from diffusion_sim.mechanisms.susceptibility import susceptibility, voluntary_ceiling
 from diffusion_sim.model.setup import build_setup
 from tests.conftest import SCENARIOS, only, small
 from tests.test_performance_paths import CheckedEngine

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diffusion_sim.model.mechanisms import compose, embedded, hierarchical, vertical
-from diffusion_sim.model.mechanisms.compose import NO_MANDATE, Params
+from diffusion_sim.mechanisms import compose, embedded, hierarchical, vertical
+from diffusion_sim.mechanisms.compose import NO_MANDATE, Params
 
 N = 400
 

@@ -78,5 +78,5 @@ def test_the_checks_can_fail():
     assert stale_file_names("see `engine/kernels.py` and `vectorized/kernels.py`.", files) == [
         "engine/kernels.py"
     ]
-    assert resolves("diffusion_sim.model.mechanisms.compose.city_context")
+    assert resolves("diffusion_sim.mechanisms.compose.city_context")
     assert not resolves("diffusion_sim.compose.cell_channels")

@@ -37,7 +37,7 @@ RUN_BOTH_ENGINES = """
 import json, sys
 import numpy as np
 from diffusion_sim import parse_scenario, simulate
-from diffusion_sim.model.mechanisms.registry import CHANNELS, MECHANISM_NAMES
+from diffusion_sim.mechanisms.registry import CHANNELS, MECHANISM_NAMES
 
 off = {"enabled": False}
 scenario = parse_scenario({
@@ -148,7 +148,7 @@ def test_the_dashboard_draws_and_explains_a_further_mechanism(broadcast):
     import diffusion_sim as ds
     from diffusion_sim.app.session import LiveRun
     from diffusion_sim.app.curves import curves_figure
-    from diffusion_sim.model.mechanisms.registry import CHANNELS
+    from diffusion_sim.mechanisms.registry import CHANNELS
     scenario = ds.load_scenario("embedded").with_overrides({
         "world.n_cities": 400, "run.steps": 12,
         "mechanisms.broadcast.enabled": True, "mechanisms.broadcast.rate": 0.05,

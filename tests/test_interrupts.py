@@ -25,7 +25,7 @@ from numba.core import event as numba_events
 
 import diffusion_sim as ds
 from diffusion_sim.ensemble_folder import INCOMPLETE, finished_replicates, run_ensemble
-from diffusion_sim.model import compiling
+from diffusion_sim.mechanisms import compiling
 from diffusion_sim.record.storage import clean_stale_staging, reserve_folder, staged
 from tests.conftest import ROOT
 

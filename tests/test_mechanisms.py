@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diffusion_sim.model.mechanisms import (
+from diffusion_sim.mechanisms import (
     abandonment,
     hierarchical,
     horizontal,
     innovation,
     vertical,
 )
-from diffusion_sim.model.mechanisms.embedded import choose_channel, combined_hazard
+from diffusion_sim.mechanisms.embedded import choose_channel, combined_hazard
 
 probabilities = st.floats(0.0, 1.0, allow_nan=False)
 

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.model.mechanisms import compose, novelty
-from diffusion_sim.model.mechanisms.innovation import innovation_hazard
+from diffusion_sim.mechanisms import compose, novelty
+from diffusion_sim.mechanisms.innovation import innovation_hazard
 from diffusion_sim.model.setup import build_setup
 from diffusion_sim.simulation import build_world, make_engine
 from tests.conftest import only

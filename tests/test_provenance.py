@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 import diffusion_sim as ds
-from diffusion_sim.model.mechanisms.embedded import choose_channel_of_one, position_in_channel
+from diffusion_sim.mechanisms.embedded import choose_channel_of_one, position_in_channel
 from diffusion_sim.model.provenance import (
     choose_layers,
     mandating_government,

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.model.mechanisms.innovation import innovation_hazard
+from diffusion_sim.mechanisms.innovation import innovation_hazard
 from diffusion_sim.model.setup import build_setup
 from diffusion_sim.simulation import build_world, make_engine
 from diffusion_sim.studies.calibration.receptivity import misplaced_share

@@ -17,7 +17,7 @@ import pytest
 
 import diffusion_sim as ds
 from diffusion_sim.errors import InputError
-from diffusion_sim.model.mechanisms import registry
+from diffusion_sim.mechanisms import registry
 from tests.conftest import only
 
 PACKAGE = Path(__file__).resolve().parent.parent / "diffusion_sim"

@@ -1,6 +1,6 @@
 """Each rule written once gives the same bits in its three forms.
 
-A rule (diffusion_sim/model/mechanisms/rules.py) is a scalar function the agents call
+A rule (diffusion_sim/mechanisms/rules.py) is a scalar function the agents call
 as plain Python, the kernels compile with numba, and the numpy reference applies
 through its array form (``numba.vectorize`` of the same function). On random
 inputs, boundaries included, the three must agree to the last bit: that is what
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diffusion_sim.model.mechanisms import (
+from diffusion_sim.mechanisms import (
     abandonment,
     embedded,
     hierarchical,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import diffusion_sim as ds
-from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS
 from tests.conftest import ROOT
 
 

@@ -15,8 +15,8 @@ import pytest
 import scipy.sparse as sp
 
 import diffusion_sim as ds
+from diffusion_sim.mechanisms import horizontal
 from diffusion_sim.model import provenance, ties
-from diffusion_sim.model.mechanisms import horizontal
 from diffusion_sim.world import networks
 
 

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from diffusion_sim.app.layout import Look, legend_under, smallest_text_px
 from diffusion_sim.app.views import background_pixels, encode_png
-from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS
+from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS
 from diffusion_sim.record.plotting import legend_outside, step_label
 
 NOTEBOOK_LOOK = Look(1100, 360, 14.0)

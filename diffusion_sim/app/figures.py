@@ -23,7 +23,7 @@ from diffusion_sim.app.views import (
     city_colours,
     marker_sizes,
 )
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.record.plotting import step_label
 from diffusion_sim.world import LADDER_NAMES, World
 

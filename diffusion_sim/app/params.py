@@ -15,7 +15,7 @@ import typing
 from typing import Any
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.model.mechanisms.registry import KERN_TYPES, MECHANISMS
+from diffusion_sim.mechanisms.registry import KERN_TYPES, MECHANISMS
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.scenario.keys import bounds, iter_fields
 from diffusion_sim.scenario.numbers import NumberError, parse_number

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.mechanisms.registry import CHANNELS, KERN_TYPES
 from diffusion_sim.model import provenance
-from diffusion_sim.model.mechanisms.registry import CHANNELS, KERN_TYPES
 from diffusion_sim.model.setup import build_setup
 from diffusion_sim.model.trajectory import ADOPT
 from diffusion_sim.record.results import Result, build_result, make_manifest

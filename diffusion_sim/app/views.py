@@ -21,7 +21,7 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 
 from diffusion_sim.app.layout import Look, smallest_text_px
-from diffusion_sim.model.mechanisms.registry import CHANNEL_COLOURS, CHANNELS
+from diffusion_sim.mechanisms.registry import CHANNEL_COLOURS, CHANNELS
 from diffusion_sim.world import LADDER_NAMES, World
 
 NOT_ADOPTED = "#d9d9d9"

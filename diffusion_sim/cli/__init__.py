@@ -343,7 +343,7 @@ def _compiling_note(args: argparse.Namespace):
 
     if getattr(args, "quiet", False) or args.command in NEVER_COMPILE:
         return nullcontext()
-    from diffusion_sim.model.compiling import announce_compiling
+    from diffusion_sim.mechanisms.compiling import announce_compiling
 
     return announce_compiling(lambda: print(COMPILING, file=sys.stderr, flush=True))
 

@@ -22,8 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
+from diffusion_sim.mechanisms import vertical
 from diffusion_sim.model.governments import GovernmentStates
-from diffusion_sim.model.mechanisms import vertical
 from diffusion_sim.model.setup import ResolvedEvent, Setup, choose_pioneers
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.world import LADDER_NAMES, SIZE_CLASSES

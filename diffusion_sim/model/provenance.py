@@ -1,7 +1,7 @@
 """Provenance: which tie, government or event carried each adoption.
 
 Both engines decide a city's fate and channel with one uniform u
-(:mod:`diffusion_sim.model.mechanisms.embedded`). Given the channel, u's place in that
+(:mod:`diffusion_sim.mechanisms.embedded`). Given the channel, u's place in that
 channel's interval is again uniform (:func:`embedded.position_in_channel`), and
 it picks the source, so naming a source costs no draw and the engines agree:
 
@@ -26,16 +26,16 @@ import numpy as np
 import scipy.sparse as sp
 from numba.extending import register_jitable
 
-from diffusion_sim.model import compiling
-from diffusion_sim.model.compiling import compiled
-from diffusion_sim.model.events import network_changes, network_sizes_at
-from diffusion_sim.model.mechanisms.registry import (
+from diffusion_sim.mechanisms import compiling
+from diffusion_sim.mechanisms.compiling import compiled
+from diffusion_sim.mechanisms.registry import (
     CHANNELS,
     HIERARCHICAL,
     HORIZONTAL,
     INNOVATION,
     VERTICAL,
 )
+from diffusion_sim.model.events import network_changes, network_sizes_at
 from diffusion_sim.model.ties import row
 from diffusion_sim.model.trajectory import EVENT_SOURCE, NO_SOURCE
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.model.mechanisms import vertical
+from diffusion_sim.mechanisms import vertical
 from diffusion_sim.scenario import GOVERNMENT_EVENTS, LEVELS, Scenario
 from diffusion_sim.world import World
 

@@ -16,11 +16,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from diffusion_sim.errors import InputError
+from diffusion_sim.mechanisms import horizontal, susceptibility, vertical
+from diffusion_sim.mechanisms.compose import NO_MANDATE as NO_MANDATE  # what a run reads
+from diffusion_sim.mechanisms.innovation import top_pioneers
+from diffusion_sim.mechanisms.registry import FURTHER
 from diffusion_sim.model import ties
-from diffusion_sim.model.mechanisms import horizontal, susceptibility, vertical
-from diffusion_sim.model.mechanisms.compose import NO_MANDATE as NO_MANDATE  # what a run reads
-from diffusion_sim.model.mechanisms.innovation import top_pioneers
-from diffusion_sim.model.mechanisms.registry import FURTHER
 from diffusion_sim.model.resolving import ResolvedEvent, resolve_events, resolve_name
 from diffusion_sim.model.ties import Influence
 from diffusion_sim.scenario import LEVELS, Scenario
@@ -260,7 +260,7 @@ def build_setup(
     same horizontal weights (``mechanisms.horizontal`` but its thresholds), so the
     tie matrices are built once, not per run (sweeps, calibration).
     """
-    from diffusion_sim.model.mechanisms.hierarchical import defiance
+    from diffusion_sim.mechanisms.hierarchical import defiance
 
     source = scenario.source
     mech = scenario.mechanisms

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from diffusion_sim.model import compiling
-from diffusion_sim.model.compiling import compiled
-from diffusion_sim.model.mechanisms import horizontal
+from diffusion_sim.mechanisms import compiling, horizontal
+from diffusion_sim.mechanisms.compiling import compiled
 from diffusion_sim.world import World
 from diffusion_sim.world.networks import comember_ties
 

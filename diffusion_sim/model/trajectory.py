@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.embedded import CHANNELS
+from diffusion_sim.mechanisms.embedded import CHANNELS
 
 ADOPT, DROP = 1, -1
 GOV_ADOPT, GOV_WITHDRAW, GOV_STANCE = 1, -1, 0

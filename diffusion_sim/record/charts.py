@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS
 from diffusion_sim.record.plotting import FONT_SIZE, event_marks, mark_events, time_axis
 from diffusion_sim.world import LADDER_NAMES
 

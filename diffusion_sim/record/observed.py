@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
 from diffusion_sim.model import provenance
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
 from diffusion_sim.model.trajectory import ADOPT, Trajectory
 from diffusion_sim.record.tables import GOV_CHANGES, STANCES, final_state
 from diffusion_sim.scenario import LEVELS

@@ -34,7 +34,7 @@ from typing import Literal
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.record.observed import (
     SIZE_CLASSES,
     Observed,

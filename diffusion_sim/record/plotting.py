@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.model.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS
+from diffusion_sim.mechanisms.registry import ADOPTION_CHANNELS, CHANNEL_COLOURS
 
 FONT_SIZE = 11
 """Tick labels and legends; titles and axis labels one or two points larger."""

@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.model.setup import Setup
 from diffusion_sim.model.trajectory import Trajectory
 from diffusion_sim.record.storage import read_bytes, staged, versions, write_manifest

@@ -13,9 +13,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
+from diffusion_sim.mechanisms.registry import HORIZONTAL
 from diffusion_sim.model import provenance
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS, EXIT_CHANNELS
-from diffusion_sim.model.mechanisms.registry import HORIZONTAL
 from diffusion_sim.model.setup import Setup
 from diffusion_sim.model.trajectory import (
     ADOPT,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, create_model
 
-from diffusion_sim.model.mechanisms.registry import FURTHER, FurtherMechanism
+from diffusion_sim.mechanisms.registry import FURTHER, FurtherMechanism
 from diffusion_sim.scenario import sections
 from diffusion_sim.scenario.types import Section
 

@@ -224,8 +224,8 @@ class Scenario(Section):
 
     def with_mechanisms(self, *enabled: str) -> Scenario:
         """The same scenario with only the named upscaling mechanisms switched on."""
-        from diffusion_sim.model.mechanisms.registry import MECHANISM_NAMES as known
-        from diffusion_sim.model.mechanisms.registry import SWITCHED
+        from diffusion_sim.mechanisms.registry import MECHANISM_NAMES as known
+        from diffusion_sim.mechanisms.registry import SWITCHED
 
         unknown = set(enabled) - set(known)
         if unknown:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.registry import SWITCHED, of_kern_type
+from diffusion_sim.mechanisms.registry import SWITCHED, of_kern_type
 from diffusion_sim.scenario import Scenario
 
 __all__ = ["CLAIMS", "MODES", "MODE_NAMES", "SWITCHED", "Claim", "Mode", "mode"]

@@ -1,8 +1,8 @@
 """City and government agents: each applies the mechanisms to itself.
 
 This is the model as a student reads it. Every hazard is the same scalar rule
-the vectorized engine's compiled loops call (:mod:`diffusion_sim.model.mechanisms.rules`),
-composed by the same :mod:`diffusion_sim.model.mechanisms.embedded` functions, on one
+the vectorized engine's compiled loops call (:mod:`diffusion_sim.mechanisms.rules`),
+composed by the same :mod:`diffusion_sim.mechanisms.embedded` functions, on one
 agent's numbers; each step has a
 decide phase (read the state at the start of the step) and an apply phase
 (write the next state), so the order in which agents act changes nothing.
@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from diffusion_sim.model import provenance
-from diffusion_sim.model.mechanisms import compose, embedded, horizontal, innovation, vertical
-from diffusion_sim.model.mechanisms.compose import NO_MANDATE
-from diffusion_sim.model.mechanisms.embedded import choose_channel_of_one
-from diffusion_sim.model.mechanisms.registry import (
+from diffusion_sim.mechanisms import compose, embedded, horizontal, innovation, vertical
+from diffusion_sim.mechanisms.compose import NO_MANDATE
+from diffusion_sim.mechanisms.embedded import choose_channel_of_one
+from diffusion_sim.mechanisms.registry import (
     ADOPTION_CODES,
     EXIT_CODES,
     FURTHER,
@@ -28,6 +27,7 @@ from diffusion_sim.model.mechanisms.registry import (
     HORIZONTAL,
     VERTICAL,
 )
+from diffusion_sim.model import provenance
 from diffusion_sim.model.trajectory import NO_SOURCE
 
 if TYPE_CHECKING:

@@ -16,11 +16,11 @@ from mesa.agent import AgentSet
 
 from diffusion_sim.engines.agents.agents import CityAgent, GovernmentAgent
 from diffusion_sim.engines.interface import GovernmentState, run_steps
+from diffusion_sim.mechanisms import compose, innovation
+from diffusion_sim.mechanisms.registry import ADOPTION_CODES, INNOVATION
 from diffusion_sim.model import events
 from diffusion_sim.model.events import Boost
 from diffusion_sim.model.governments import GovernmentStates
-from diffusion_sim.model.mechanisms import compose, innovation
-from diffusion_sim.model.mechanisms.registry import ADOPTION_CODES, INNOVATION
 from diffusion_sim.model.setup import ResolvedEvent, Setup
 from diffusion_sim.model.trajectory import ADOPT, DROP, EVENT_SOURCE, Recorder, Trajectory
 from diffusion_sim.scenario import LEVELS, Scenario
@@ -44,7 +44,7 @@ class DiffusionModel(mesa.Model):
         self.rng = rng
         self.setup = setup
         self.params = compose.params_of(setup.scenario.mechanisms, setup.deterrence)
-        """The mechanisms' switches and rates (:mod:`diffusion_sim.model.mechanisms.compose`)."""
+        """The mechanisms' switches and rates (:mod:`diffusion_sim.mechanisms.compose`)."""
         self.scenario: Scenario = setup.scenario
         self.recorder = Recorder()
         self.gov_states = GovernmentStates(setup, self.recorder)
@@ -257,7 +257,7 @@ class DiffusionModel(mesa.Model):
         """Mesa's DataCollector: model reporters (adopters, shares, governments) and, if
         ``agents``, agent reporters (kind, adopted, channel: the name of the last change;
         source: who carried a city's adoption)."""
-        from diffusion_sim.model.mechanisms.embedded import CHANNELS
+        from diffusion_sim.mechanisms.embedded import CHANNELS
 
         def channel(agent: mesa.Agent) -> str | None:
             code = getattr(agent, "channel", -1)
@@ -312,7 +312,7 @@ class DiffusionModel(mesa.Model):
 def _record_sources(model: DiffusionModel, carried: dict) -> None:
     """Bring ``carried["by_city"]`` (city index -> name of its adoption's source) up to date
     with the events recorded since the last call (the agent reporter ``source``)."""
-    from diffusion_sim.model.mechanisms.embedded import CHANNELS
+    from diffusion_sim.mechanisms.embedded import CHANNELS
 
     trajectory = model.recorder.finish(model.steps)
     new = slice(carried["seen"], len(trajectory.city))

@@ -5,7 +5,7 @@ arguments instead of twenty-six, and reads ``context.blocked[c]``, never the
 n-th positional boolean array. Every array is allocated once per run with a
 fixed dtype and written in place (a network event copies new values into
 ``State.total``, ``monitored`` and ``lobbying``), so a bundle's types never
-change and each kernel is bound once (:func:`diffusion_sim.model.compiling.bind`).
+change and each kernel is bound once (:func:`diffusion_sim.mechanisms.compiling.bind`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import NamedTuple
 import numpy as np
 
 from diffusion_sim.engines.vectorized import kernels
-from diffusion_sim.model import compiling
-from diffusion_sim.model.mechanisms.compose import NO_MANDATE, Params, params_of
+from diffusion_sim.mechanisms import compiling
+from diffusion_sim.mechanisms.compose import NO_MANDATE, Params, params_of
 from diffusion_sim.model.setup import Setup
 
 
@@ -142,7 +142,7 @@ def make_governments(g: int) -> Governments:
 
 
 def make_params(setup: Setup, mechanisms=None) -> Params:
-    """The scenario's switches and rates (:func:`diffusion_sim.model.mechanisms.compose.params_of`).
+    """The scenario's switches and rates (:func:`diffusion_sim.mechanisms.compose.params_of`).
 
     ``mechanisms``: a scenario's changed by a set event (default: the scenario's).
     """

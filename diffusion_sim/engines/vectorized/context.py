@@ -14,8 +14,8 @@ import numpy as np
 
 from diffusion_sim.engines.vectorized import bundles, kernels
 from diffusion_sim.engines.vectorized.state import RunState
-from diffusion_sim.model import compiling
-from diffusion_sim.model.mechanisms.compose import NO_MANDATE
+from diffusion_sim.mechanisms import compiling
+from diffusion_sim.mechanisms.compose import NO_MANDATE
 
 FULL_REFRESH_SHARE = 0.25
 """Above this share of cities under governments that changed, recompute every

@@ -7,11 +7,11 @@ few nanoseconds per element and allocates nothing. numba compiles these loops
 once and caches them on disk.
 
 Why the numbers are the same as the agents': the loops call the mechanisms'
-scalar rules and :mod:`diffusion_sim.model.mechanisms.embedded`'s composition, which
+scalar rules and :mod:`diffusion_sim.mechanisms.embedded`'s composition, which
 numba compiles into them (``register_jitable``; no ``fastmath``, so the same IEEE
 operations in the same order), and every sum they form is of integer-valued
 floats, exact in any order. Contagion's ``exp`` is the one function left to
-numpy (:func:`diffusion_sim.model.mechanisms.horizontal.escape_probability`).
+numpy (:func:`diffusion_sim.mechanisms.horizontal.escape_probability`).
 ``tests/test_performance_paths.py`` checks, every step, that the hazards kept
 with these loops equal a from-scratch numpy evaluation (array forms of the
 same rules) bit for bit, and ``tests/test_engines.py`` that the engine agrees
@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffusion_sim.model.compiling import compiled
-from diffusion_sim.model.mechanisms import compose, embedded, innovation, vertical
-from diffusion_sim.model.mechanisms.compose import (
+from diffusion_sim.mechanisms import compose, embedded, innovation, vertical
+from diffusion_sim.mechanisms.compiling import compiled
+from diffusion_sim.mechanisms.compose import (
     CONTAGION_RULE,
     HORIZONTAL_OFF,
     NO_MANDATE,
@@ -142,7 +142,7 @@ def city_hazards(
     For every city c = which[k]: an adopter's (abandonment, preemption) hazards,
     a non-adopter's (innovation, horizontal, vertical, hierarchical, then any
     further mechanisms') ones, each
-    the mechanism's rule composed by :mod:`diffusion_sim.model.mechanisms.embedded`
+    the mechanism's rule composed by :mod:`diffusion_sim.mechanisms.embedded`
     (a mechanism switched off gives 0, and x (1 - 0) == x exactly). With ``u``
     empty it writes the combined hazard to ``state.hazard[c]`` (the refresh);
     otherwise ``u[k]`` is the city's uniform and it writes the channel that

@@ -4,7 +4,7 @@ It reads only the engine's state (adoption, pressure, tie totals, memberships,
 governments) and the setup, never the context or the hazards the kernels keep:
 the governments above each city are gathered here with numpy, and one loop over
 every city (:func:`diffusion_sim.engines.vectorized.kernels.every_city_hazard`) applies the same
-wiring (:mod:`diffusion_sim.model.mechanisms.compose`) the engines apply.
+wiring (:mod:`diffusion_sim.mechanisms.compose`) the engines apply.
 tests/test_performance_paths.py checks, every step, that the engine's kept
 hazards equal it bit for bit: what it checks is the bookkeeping (which cities
 are refreshed, what the kept context holds), since the wiring is one.
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from diffusion_sim.engines.vectorized import kernels
-from diffusion_sim.model.mechanisms import horizontal, vertical
-from diffusion_sim.model.mechanisms.compose import NO_MANDATE
+from diffusion_sim.mechanisms import horizontal, vertical
+from diffusion_sim.mechanisms.compose import NO_MANDATE
 
 if TYPE_CHECKING:
     from diffusion_sim.engines.vectorized.stepping import VectorizedEngine

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from diffusion_sim.engines.vectorized import bundles, kernels
-from diffusion_sim.model import compiling
+from diffusion_sim.mechanisms import compiling
 from diffusion_sim.model.events import Boost
 from diffusion_sim.model.governments import GovernmentStates
 from diffusion_sim.model.setup import Setup

@@ -34,15 +34,15 @@ from diffusion_sim.engines.vectorized import kernels
 from diffusion_sim.engines.vectorized.context import KeptContext
 from diffusion_sim.engines.vectorized.reference import full_hazard
 from diffusion_sim.engines.vectorized.state import RunState
-from diffusion_sim.model import compiling, events, provenance
-from diffusion_sim.model.events import Boost
-from diffusion_sim.model.mechanisms import horizontal
-from diffusion_sim.model.mechanisms.registry import (
+from diffusion_sim.mechanisms import compiling, horizontal
+from diffusion_sim.mechanisms.registry import (
     ADOPTION_CODES,
     EXIT_CODES,
     GOVERNMENT_DECISIONS,
     INNOVATION,
 )
+from diffusion_sim.model import events, provenance
+from diffusion_sim.model.events import Boost
 from diffusion_sim.model.setup import ResolvedEvent, Setup
 from diffusion_sim.model.trajectory import ADOPT, DROP, EVENT_SOURCE, Recorder, Trajectory
 from diffusion_sim.scenario import Scenario

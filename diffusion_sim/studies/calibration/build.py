@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.studies.calibration.checks import best_fit_disagreement
 from diffusion_sim.studies.calibration.data import Adoptions, ObservedCurve
 from diffusion_sim.studies.calibration.keys import FitKey, Prior, read_value

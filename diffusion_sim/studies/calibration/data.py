@@ -261,7 +261,7 @@ def observed_curve(
     if repeated:
         note += f" ({repeated} repeated row(s) of one city dropped, its first date kept)"
     warnings = unmatched_warning(table, world)
-    floor = universe_floor(adoptions, scenario, world)
+    floor = universe_floor(adoptions.format, scenario, world)
     if floor is not None:
         table = in_universe(table, floor, world)
         note = (

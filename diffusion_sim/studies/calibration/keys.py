@@ -17,8 +17,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.model.mechanisms.innovation import top_pioneers
-from diffusion_sim.model.mechanisms.susceptibility import susceptibility
+from diffusion_sim.mechanisms.innovation import top_pioneers
+from diffusion_sim.mechanisms.susceptibility import susceptibility
 from diffusion_sim.scenario import Scenario, model_of
 from diffusion_sim.world import World
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, CHANNELS
 from diffusion_sim.model.setup import influence_key
 from diffusion_sim.record.tables import final_state, timeseries_table
 from diffusion_sim.scenario import Scenario

@@ -42,7 +42,7 @@ EXPONENTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 def adopters_by_country(adoptions: Adoptions, scenario: Scenario, world: World) -> pd.Series:
     """The data's adopters per country name of the world (its universe, one row per city)."""
-    floor = universe_floor(adoptions, scenario, world)
+    floor = universe_floor(adoptions.format, scenario, world)
     if floor is None:
         raise InputError(
             "--receptivity: needs the JRC Covenant of Mayors file (its country_code) on a "

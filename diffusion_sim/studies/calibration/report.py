@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.record.csv_cells import write_csv
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.studies.calibration.abc import Posterior, weighted_corr, weighted_quantiles

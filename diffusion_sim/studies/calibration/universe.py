@@ -7,16 +7,11 @@ and names that are not the world's cities are counted still but named in a warni
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from diffusion_sim.scenario import Scenario
 from diffusion_sim.world import World
-
-if TYPE_CHECKING:
-    from diffusion_sim.studies.calibration.data import Adoptions
 
 
 def lines_text(lines: np.ndarray, rows: np.ndarray) -> str:
@@ -25,12 +20,12 @@ def lines_text(lines: np.ndarray, rows: np.ndarray) -> str:
     return f"line(s) {shown}" + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
-def universe_floor(adoptions: Adoptions, scenario: Scenario, world: World) -> int | None:
+def universe_floor(data_format: str, scenario: Scenario, world: World) -> int | None:
     """The population floor of a JRC file's universe on a real world (None: every row counts).
 
     The world's cities are those of at least ``world.min_population`` inhabitants (or,
     with ``world.max_cities``, the largest N, whose smallest is then the floor)."""
-    if adoptions.format != "jrc" or world.meta.get("generator") != "real":
+    if data_format != "jrc" or world.meta.get("generator") != "real":
         return None
     floor = scenario.world.min_population
     if scenario.world.max_cities is not None:

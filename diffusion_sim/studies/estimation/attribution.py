@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.model.mechanisms import horizontal
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS
+from diffusion_sim.mechanisms import horizontal
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS
 from diffusion_sim.studies.estimation.fit import Fit
 from diffusion_sim.studies.estimation.likelihood import Likelihood
 

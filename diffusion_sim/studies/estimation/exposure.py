@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from diffusion_sim.model.mechanisms import horizontal
+from diffusion_sim.mechanisms import horizontal
 from diffusion_sim.model.setup import Setup
 from diffusion_sim.studies.estimation.timeline import Cells
 

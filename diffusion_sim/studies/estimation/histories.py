@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from diffusion_sim.errors import InputError
-from diffusion_sim.model.mechanisms.registry import GOVERNMENT_DECISIONS
+from diffusion_sim.mechanisms.registry import GOVERNMENT_DECISIONS
 from diffusion_sim.model.setup import Setup
 from diffusion_sim.model.trajectory import ADOPT, DROP
 from diffusion_sim.record.results import Result

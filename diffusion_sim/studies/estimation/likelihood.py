@@ -4,7 +4,7 @@ At every cell (city i at risk at step t) the model gives the hazard
 
     h_it = 1 - prod_k (1 - h_k,it),   k in (innovation, horizontal, vertical, hierarchical)
 
-composed by :mod:`diffusion_sim.model.mechanisms.embedded` from the mechanisms' own
+composed by :mod:`diffusion_sim.mechanisms.embedded` from the mechanisms' own
 rules (the array forms of the ``@rule`` functions, as the engine's numpy
 reference :func:`diffusion_sim.engines.vectorized.full_hazard` applies them), and
 
@@ -29,9 +29,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from diffusion_sim.model import compiling
-from diffusion_sim.model.mechanisms import compose, horizontal, innovation, vertical
-from diffusion_sim.model.mechanisms.embedded import ADOPTION_CHANNELS, combined_hazard
+from diffusion_sim.mechanisms import compiling, compose, horizontal, innovation, vertical
+from diffusion_sim.mechanisms.embedded import ADOPTION_CHANNELS, combined_hazard
 from diffusion_sim.model.setup import Setup
 from diffusion_sim.studies.estimation.exposure import Exposure
 from diffusion_sim.studies.estimation.parameters import Parametrisation, Values
@@ -43,7 +42,7 @@ ALMOST_ONE = 1.0 - 2.0**-52
 
 
 class CellInputs(NamedTuple):
-    """What :func:`~diffusion_sim.model.mechanisms.compose.cell_channels` reads per cell."""
+    """What :func:`~diffusion_sim.mechanisms.compose.cell_channels` reads per cell."""
 
     support: np.ndarray
     n_hostile: np.ndarray
@@ -178,8 +177,8 @@ class Likelihood:
     ) -> tuple[np.ndarray, ...]:
         """The four channels' hazards at the cells, composed as the engines compose them.
 
-        :func:`diffusion_sim.model.mechanisms.compose.cell_channels` with the scenario's switches
-        and rates (:mod:`diffusion_sim.model.mechanisms.compose`), the estimated ones
+        :func:`diffusion_sim.mechanisms.compose.cell_channels` with the scenario's switches
+        and rates (:mod:`diffusion_sim.mechanisms.compose`), the estimated ones
         put in their place.
         """
         params = self.params._replace(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diffusion_sim.model.mechanisms import horizontal
+from diffusion_sim.mechanisms import horizontal
 from diffusion_sim.model.setup import NO_MANDATE, Setup
 from diffusion_sim.scenario import LEVELS
 from diffusion_sim.studies.estimation.exposure import Exposure, ranges, unit_setup

@@ -25,11 +25,11 @@ from diffusion_sim.engines.vectorized import bundles
 from diffusion_sim.engines.vectorized.bundles import Cities
 from diffusion_sim.engines.vectorized.reference import government_context
 from diffusion_sim.errors import InputError
+from diffusion_sim.mechanisms import compose, hierarchical
+from diffusion_sim.mechanisms.compose import Params
 from diffusion_sim.model import events
 from diffusion_sim.model.events import Boost
 from diffusion_sim.model.governments import GovernmentStates
-from diffusion_sim.model.mechanisms import compose, hierarchical
-from diffusion_sim.model.mechanisms.compose import Params
 from diffusion_sim.model.setup import ResolvedEvent, Setup
 from diffusion_sim.studies.estimation.histories import Histories, changes_at
 
@@ -224,7 +224,7 @@ def _context(
     """Per city: top-down support, hostile governments, blocked, mandate start.
 
     The governments above each city gathered by the engine's reference, then
-    :func:`diffusion_sim.model.mechanisms.compose.city_context` as every engine applies it.
+    :func:`diffusion_sim.mechanisms.compose.city_context` as every engine applies it.
     """
     above = government_context(replay)
     context = bundles.make_context(setup.n_cities)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.rules import either, rule
+from diffusion_sim.mechanisms.rules import either, rule
 
 
 @rule

@@ -7,7 +7,7 @@ without the will (leaning) or means to act, and only hierarchical upscaling
 (mandates) reaches them. So every voluntary hazard (innovation, horizontal under
 both rules, top-down support) is multiplied by s_i = f(leaning_i); mandates are not
 (the voluntary factor is composed in
-:func:`diffusion_sim.model.mechanisms.embedded.voluntary_factor`).
+:func:`diffusion_sim.mechanisms.embedded.voluntary_factor`).
 
     s_i = clip((leaning_i - c) / RAMP, 0, 1),   s_i = 1 for every city when c = 0,
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.embedded import voluntary_factor
+from diffusion_sim.mechanisms.embedded import voluntary_factor
 
 __all__ = ["RAMP", "susceptibility", "voluntary_ceiling", "voluntary_factor"]
 

@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba.extending import register_jitable
 
-from diffusion_sim.model.mechanisms.registry import (
+from diffusion_sim.mechanisms.registry import (
     ADOPTION_CHANNELS,
     CHANNELS,
     EXIT_CHANNELS,

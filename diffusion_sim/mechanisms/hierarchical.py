@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.rules import either, rule
-from diffusion_sim.model.mechanisms.vertical import NEUTRAL, SUPPORTIVE
+from diffusion_sim.mechanisms.rules import either, rule
+from diffusion_sim.mechanisms.vertical import NEUTRAL, SUPPORTIVE
 
 
 @rule

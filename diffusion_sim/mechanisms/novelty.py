@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.rules import either, rule
+from diffusion_sim.mechanisms.rules import either, rule
 
 
 @rule

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from diffusion_sim.model.mechanisms.rules import either, rule
+from diffusion_sim.mechanisms.rules import either, rule
 
 INFLUENCE_UNITS = 2.0**20
 """Resolution of influence weights: the largest tie weighs 2^20 units."""

@@ -36,7 +36,7 @@ def fresh_cache() -> None:
     """Drop the compiled loops' disk cache if a mechanism's source changed (once per process).
 
     numba keys a cached function on its own file only; the loops inline the rules
-    of ``diffusion_sim/model/mechanisms/``, so a changed rule must recompile them. Called
+    of ``diffusion_sim/mechanisms/``, so a changed rule must recompile them. Called
     before a run's first compiled call (:func:`bind`, the engines' bundles, the
     provenance tables, the likelihood), never on import.
     """
@@ -44,7 +44,7 @@ def fresh_cache() -> None:
     if _fresh or not CACHED:
         return
     _fresh = True
-    folder = Path(__file__).parent / "mechanisms"
+    folder = Path(__file__).parent  # this module sits among the rules it guards
     digest = hashlib.sha256()
     for path in sorted(folder.glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())

@@ -2,14 +2,14 @@
 
 Networks that publish members' commitments enforce by reputation (Swiney
 2020, "global law"), which lowers the risk. Under a mandate in force nobody
-abandons (the composition rule is in :mod:`diffusion_sim.model.mechanisms.embedded`).
+abandons (the composition rule is in :mod:`diffusion_sim.mechanisms.embedded`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.rules import either, rule
+from diffusion_sim.mechanisms.rules import either, rule
 
 
 @rule

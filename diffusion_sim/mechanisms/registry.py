@@ -51,7 +51,7 @@ class Mechanism:
     switched_by_modes: bool
     """Whether Kern's modes switch it (else it stays as the scenario sets it)."""
     module: str
-    """The module under ``diffusion_sim/model/mechanisms`` that holds its rules."""
+    """The module under ``diffusion_sim/mechanisms`` that holds its rules."""
     subsections: tuple[tuple[str, str], ...] = ()
     """Nested parameter tables of its section, with the dashboard's headings."""
 

@@ -33,8 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from numba.extending import register_jitable
 
-from diffusion_sim.model.compiling import compiled
-from diffusion_sim.model.mechanisms import (
+from diffusion_sim.mechanisms import (
     abandonment,
     embedded,
     hierarchical,
@@ -42,6 +41,7 @@ from diffusion_sim.model.mechanisms import (
     novelty,
     vertical,
 )
+from diffusion_sim.mechanisms.compiling import compiled
 
 if TYPE_CHECKING:
     from diffusion_sim.scenario import Mechanisms

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffusion_sim.model.mechanisms.rules import either, rule
+from diffusion_sim.mechanisms.rules import either, rule
 
 HOSTILE, NEUTRAL, SUPPORTIVE = -1, 0, 1
 STANCE_NAMES = {HOSTILE: "hostile", NEUTRAL: "neutral", SUPPORTIVE: "supportive"}
