@@ -14,6 +14,7 @@ import pytest
 
 import diffusion_sim as ds
 from diffusion_sim.cli import build_parser, main
+from tests.conftest import SCENARIOS
 
 SMALL = ["--set", "world.n_cities=300", "--set", "run.steps=12"]
 CONTAGION = ["--set", "mechanisms.horizontal.rule=contagion"]
@@ -132,6 +133,28 @@ def test_quiet_sweep_and_export_print_only_where_the_files_are(tmp_path, monkeyp
     assert "%|" not in err  # no progress bar
     code, out, err = run(["export", "horizontal", *tiny, "--world-only", "--quiet"], capsys)
     assert code == 0 and len(out.splitlines()) == 1 and "cities" in out
+
+
+def test_a_quiet_sweep_resumed_or_already_complete_says_only_where_the_results_are(tmp_path):
+    """Killed after its first part (tests/process_hooks.py), a sweep resumed with --quiet
+    prints nothing on stderr; without it, it says it resumes and, when done, that it is."""
+    from tests.test_hostile_resume import SWEEP, cli
+
+    sweep_file = tmp_path / "w.toml"
+    sweep_file.write_text(SWEEP.format(scenario=SCENARIOS / "embedded.toml", seed=3))
+    argv = ["sweep", str(sweep_file), "--workers", "1", "--no-progress"]
+    for quiet in (True, False):
+        out = tmp_path / f"quiet-{quiet}"
+        assert cli([*argv, "--out", str(out)], kill_after=1).returncode == 137
+        resumed = cli([*argv, "--out", str(out), *(["--quiet"] if quiet else [])])
+        assert resumed.returncode == 0, resumed.stderr
+        if quiet:
+            assert resumed.stderr == "" and resumed.stdout.splitlines() == [resumed.stdout.strip()]
+        else:
+            assert "resuming: 1 of " in resumed.stderr
+        again = cli([*argv, "--out", str(out), *(["--quiet"] if quiet else [])])
+        assert again.returncode == 0
+        assert ("already complete" in again.stderr) is not quiet
 
 
 def test_every_command_that_runs_a_model_has_quiet_and_no_save_or_says_why_not():

@@ -69,6 +69,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             cluster=args.cluster,
             cluster_options=cluster_options,
             progress=not (args.no_progress or args.quiet),
+            quiet=args.quiet,
         )
     except KeyboardInterrupt:
         print(

@@ -94,6 +94,7 @@ def run_sweep(
     cluster_options: dict[str, Any] | SlurmOptions | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    quiet: bool = False,
 ) -> SweepReport:
     """Run (or finish) a sweep into ``folder``.
 
@@ -113,6 +114,11 @@ def run_sweep(
         For ``cluster="slurm"``: jobs, cores, memory, walltime, queue, ... (docs/sweeps.md).
     progress : bool
         Show a progress bar (runs done, runs/s, ETA) on stderr.
+    log : callable, optional
+        Where the sweep's lines go (default: stderr).
+    quiet : bool
+        Leave out the lines that only inform ("resuming ...", "already complete"); the
+        lines that name a damaged or foreign part are still said.
 
     Raises
     ------
@@ -132,18 +138,21 @@ def run_sweep(
         prepare(sweep, folder)  # refuses a folder that is not a sweep's, creating nothing
     folder.mkdir(parents=True, exist_ok=True)
     with sweep_lock(folder):
-        report = _run_locked(sweep, folder, say, progress, where)
+        inform = (lambda text: None) if quiet else say
+        report = _run_locked(sweep, folder, say, inform, progress, where)
         if report.complete:
             (folder / LOCK).unlink(missing_ok=True)  # finished: nothing will resume it
     return report
 
 
-def _run_locked(sweep, folder: Path, say, progress: bool, where: dict[str, Any]) -> SweepReport:
+def _run_locked(
+    sweep, folder: Path, say, inform, progress: bool, where: dict[str, Any]
+) -> SweepReport:
     """The sweep, with its folder's lock held: state checked, missing batches run, assembled."""
     plan = prepare(sweep, folder)
     if (plan.folder / MANIFEST).is_file():
         check_results(plan.folder / RESULTS, plan.total_runs)
-        say(f"{plan.folder}: sweep already complete ({plan.total_runs} runs)")
+        inform(f"{plan.folder}: sweep already complete ({plan.total_runs} runs)")
         return SweepReport(plan.folder, plan.total_runs, plan.total_runs, 0, True)
     for name in (PARTS, SERIES):
         if (plan.folder / name).is_symlink():
@@ -158,7 +167,7 @@ def _run_locked(sweep, folder: Path, say, progress: bool, where: dict[str, Any])
     runs_before = sum(len(plan.batch_runs(b)) for b in done)
     report = SweepReport(plan.folder, plan.total_runs, runs_before, 0, False)
     if runs_before:
-        say(f"resuming: {runs_before} of {plan.total_runs} runs already in {plan.folder}")
+        inform(f"resuming: {runs_before} of {plan.total_runs} runs already in {plan.folder}")
     if pending:
         where = {**where, "log_directory": plan.folder / "slurm-logs"}
         try:
