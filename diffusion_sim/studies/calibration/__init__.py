@@ -22,6 +22,7 @@ priors), :mod:`.model` (the simulator on fixed seeds), :mod:`.point`,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -182,27 +183,36 @@ def calibrate(
             )
         targets = Targets(observed.share, observed.coordinated if joint else None)
         where = f" (world seed {world_seed}, {i + 1} of {count})" if count > 1 else ""
-        fit_options = dict(
-            replicates=replicates, span=span, grid=grid, max_evaluations=max_evaluations
+        fit = partial(
+            _fit_with_bar,
+            scenario=on_world,
+            world_seed=world_seed,
+            keys=keys,
+            priors=[prior_of[k.key] for k in keys],
+            targets=targets,
+            root=root,  # every fit on a world seed, whatever its world, on the same seeds
+            options=dict(
+                replicates=replicates, span=span, grid=grid, max_evaluations=max_evaluations
+            ),
+            progress=progress,
+            where=where,
         )
-        prior_list = [prior_of[k.key] for k in keys]
         chosen = None
         if receptivity:
-            world, chosen = _receptive_world(
-                on_world,
-                world,
-                world_seed,
-                keys,
-                prior_list,
-                targets,
-                observed,
-                adoptions,
-                root,
-                fit_options,
-                progress,
-                where,
+            from diffusion_sim.studies.calibration.receptivity import (
+                adopters_by_country,
+                choose_exponent,
             )
-            exponents[world_seed], receptivity_notes[world_seed] = chosen[0], chosen[1]
+
+            choice, chosen = choose_exponent(
+                world,
+                adopters_by_country(adoptions, on_world, world),
+                partial(fit, abc=None),
+                observed.share,
+                observed.denominator,
+            )
+            world = choice.world
+            exponents[world_seed], receptivity_notes[world_seed] = choice.exponent, choice.note()
         abc = None
         if method == "abc":
             db = None
@@ -217,28 +227,8 @@ def calibrate(
                 "progress": progress,
                 "label": f"calibrate {scenario.name} (ABC-SMC){where}",
             }
-        if chosen is not None and abc is None:  # the chosen exponent's point fit is the fit
-            fits.append(chosen[2])
-            continue
-        bar = _point_bar(progress, method, len(keys), max_evaluations, where)
-        try:
-            fits.append(
-                fit_on_world(
-                    on_world,
-                    world,
-                    world_seed,
-                    keys,
-                    prior_list,
-                    targets,
-                    np.random.SeedSequence(root),
-                    **fit_options,
-                    abc=abc,
-                    point_progress=bar.update if bar is not None else None,
-                )
-            )
-        finally:
-            if bar is not None:
-                bar.close()
+        # with --method point the chosen exponent's point fit is the fit
+        fits.append(chosen if chosen is not None and abc is None else fit(world, abc=abc))
     first = fits[0]
     posterior = summary = None
     if method == "abc":
@@ -274,49 +264,40 @@ def calibrate(
     return with_worlds(calibration, fits)
 
 
-def _receptive_world(
+def _fit_with_bar(
+    world: World,
+    *,
+    abc,
     scenario,
-    world,
     world_seed,
     keys,
     priors,
     targets,
-    observed,
-    adoptions,
     root,
     options,
     progress,
     where,
-) -> tuple[World, tuple[float, str, WorldFit]]:
-    """The world with country receptivity at the exponent the data's map chooses."""
-    from diffusion_sim.studies.calibration.receptivity import (
-        adopters_by_country,
-        choose_exponent,
+) -> WorldFit:
+    """One world's fit (point, then ABC when asked), with the point fit's progress bar."""
+    bar = _point_bar(
+        progress, "point" if abc is None else "abc", len(keys), options["max_evaluations"], where
     )
-
-    adopters = adopters_by_country(adoptions, scenario, world)
-
-    def fit_at(candidate: World) -> WorldFit:
-        bar = _point_bar(progress, "point", len(keys), options["max_evaluations"], where)
-        try:
-            return fit_on_world(
-                scenario,
-                candidate,
-                world_seed,
-                keys,
-                priors,
-                targets,
-                np.random.SeedSequence(root),  # every exponent on the same seeds
-                **options,
-                abc=None,
-                point_progress=bar.update if bar is not None else None,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
-
-    choice, fit = choose_exponent(world, adopters, fit_at, observed.share, observed.denominator)
-    return choice.world, (choice.exponent, choice.note(), fit)
+    try:
+        return fit_on_world(
+            scenario,
+            world,
+            world_seed,
+            keys,
+            priors,
+            targets,
+            np.random.SeedSequence(root),
+            **options,
+            abc=abc,
+            point_progress=bar.update if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def coordinated_world(
