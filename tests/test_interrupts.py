@@ -404,3 +404,39 @@ def test_after_a_handled_ctrl_c_a_half_built_objects_finalizer_prints_nothing():
     assert done.returncode == 0
     assert "Exception ignored" in before and "no _as_parameter_" in before
     assert after == ""
+
+
+def test_a_ctrl_c_inside_an_extensions_import_is_one_line_and_exit_130(monkeypatch, capsys):
+    """A C extension turns a Ctrl-C during its import into "ImportError: initialization
+    failed" (matplotlib's _image, seen once in CI); main treats it as the interrupt it is,
+    and any other ImportError still escapes."""
+    from diffusion_sim import cli
+
+    def interrupted_import(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+
+    def broken_import(args):
+        raise ImportError("no module named nothing")
+
+    for command, expected in ((interrupted_import, 130), (broken_import, None)):
+        parser = cli.build_parser()
+        original = parser.parse_args
+
+        def parse(argv, original=original, command=command):
+            args = original(["scenarios"])
+            args.func = command
+            return args
+
+        parser.parse_args = parse
+        monkeypatch.setattr(cli, "build_parser", lambda parser=parser: parser)
+        if expected is None:
+            with pytest.raises(ImportError, match="no module"):
+                cli.main([])
+        else:
+            assert cli.main([]) == expected
+            assert capsys.readouterr().err.strip() == (
+                "interrupted; no unfinished run was saved as complete"
+            )

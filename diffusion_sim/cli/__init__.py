@@ -367,6 +367,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc) or "interrupted; no unfinished run was saved as complete", file=sys.stderr)
         forget_interrupt()
         return 130
+    except ImportError as exc:
+        # A Ctrl-C inside a C extension's import (matplotlib's _image) comes out as
+        # "ImportError: initialization failed" raised while handling the interrupt.
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        print("interrupted; no unfinished run was saved as complete", file=sys.stderr)
+        forget_interrupt()
+        return 130
     except BrokenPipeError:
         # Python would complain again when flushing stdout at exit: point it at devnull.
         devnull = os.open(os.devnull, os.O_WRONLY)
