@@ -111,18 +111,20 @@ def test_coordinators_need_the_jrc_file_on_a_real_world(tmp_path):
         )
 
 
+@pytest.mark.parametrize("flag", ["--coordinators", "--receptivity"])
 @pytest.mark.parametrize("command", ["calibrate", "forecast"])
-def test_the_coordinators_flag_on_a_generic_file_exits_2_naming_it(tmp_path, capsys, command):
+def test_a_data_world_flag_on_a_generic_file_exits_2_naming_it(tmp_path, capsys, command, flag):
+    """--coordinators and --receptivity (world data read from the JRC file) on a generic file."""
     from diffusion_sim.cli import main
 
     data = tmp_path / "a.csv"
     data.write_text("city,date\nCity 1,2001-03-01\nCity 2,2002-05-01\n", encoding="utf-8")
     argv = [command, "embedded", "--data", str(data), "--fit", "mechanisms.innovation.rate"]
-    argv += ["--method", "point", "--coordinators", "--set", "world.n_cities=200"]
+    argv += ["--method", "point", flag, "--set", "world.n_cities=200"]
     argv += ["--set", "mechanisms.horizontal.rule=contagion", "--out", str(tmp_path / "out")]
     if command == "forecast":
         argv += ["--train-until", "2001-12"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "--coordinators: needs the JRC" in err and "Traceback" not in err
+    assert f"{flag}: needs the JRC" in err and "Traceback" not in err
     assert not any((tmp_path / "out").glob("*/manifest.json"))  # nothing looks complete

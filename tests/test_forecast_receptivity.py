@@ -5,7 +5,8 @@ by where the adopters are.
   an exponent above 0, whose best fit misplaces far fewer adopters than without;
 - a forecast's receptivity reads no row after --train-until (rows rewritten after the
   cut leave the whole forecast bit for bit);
-- the flag on a generic file is refused, naming it, with exit 2.
+- the flag on a generic file is refused, naming it (by both commands with exit 2:
+  tests/test_forecast_coordinators.py).
 """
 
 from __future__ import annotations
@@ -136,20 +137,3 @@ def test_receptivity_needs_the_jrc_file_on_a_real_world(tmp_path):
     )
     with pytest.raises(InputError, match="--receptivity: needs the JRC"):
         ds.calibrate(scenario, data, ["mechanisms.innovation.rate"], receptivity=True, **FAST)
-
-
-@pytest.mark.parametrize("command", ["calibrate", "forecast"])
-def test_the_receptivity_flag_on_a_generic_file_exits_2_naming_it(tmp_path, capsys, command):
-    from diffusion_sim.cli import main
-
-    data = tmp_path / "a.csv"
-    data.write_text("city,date\nCity 1,2001-03-01\nCity 2,2002-05-01\n", encoding="utf-8")
-    argv = [command, "embedded", "--data", str(data), "--fit", "mechanisms.innovation.rate"]
-    argv += ["--method", "point", "--receptivity", "--set", "world.n_cities=200"]
-    argv += ["--set", "mechanisms.horizontal.rule=contagion", "--out", str(tmp_path / "out")]
-    if command == "forecast":
-        argv += ["--train-until", "2001-12"]
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert "--receptivity: needs the JRC" in err and "Traceback" not in err
-    assert not any((tmp_path / "out").glob("*/manifest.json"))

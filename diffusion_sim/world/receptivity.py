@@ -63,9 +63,10 @@ def receptivity_of(world: World, adopters: pd.Series, exponent: float) -> np.nda
     has = world.country >= 0
     cities = pd.Series(names[world.country[has]]).value_counts()
     hazard = country_hazards(adopters, cities)
-    relative = (hazard / hazard.max()) ** exponent if hazard.max() > 0 else hazard * 0 + 1.0
     out = np.ones(world.n_cities)
-    out[has] = relative.reindex(names[world.country[has]]).to_numpy()
+    if hazard.max() > 0:  # no adopter anywhere: no contrast to scale by
+        relative = (hazard / hazard.max()) ** exponent
+        out[has] = relative.reindex(names[world.country[has]]).to_numpy()
     return out
 
 
