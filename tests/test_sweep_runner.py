@@ -547,3 +547,34 @@ def test_a_sweep_without_series_writes_none_and_keeps_its_fingerprint(tmp_path):
     every = sweep_from_dict({**data, "series": ["adopters"], "series_every": 2})
     assert fingerprint(every) != fingerprint(kept)
     assert fingerprint(sweep_from_dict({**data, "at": 3})) != fingerprint(sweep)
+
+
+def _heartbeat_filter_on_worker(dask_worker) -> tuple[bool, bool]:
+    """(is the filter installed, does a failed-heartbeat record pass) in this worker now."""
+    import logging
+
+    from diffusion_sim.studies.sweep._worker import HEARTBEAT_FAILED, HeartbeatAtClose
+
+    logger = logging.getLogger("distributed.worker")
+    record = logger.makeRecord(logger.name, logging.ERROR, __file__, 0, HEARTBEAT_FAILED, (), None)
+    installed = any(isinstance(f, HeartbeatAtClose) for f in logger.filters)
+    return installed, bool(logger.filter(record))
+
+
+def test_a_local_workers_heartbeat_error_is_dropped_only_while_it_closes():
+    import logging
+    from types import SimpleNamespace
+
+    from distributed.core import Status
+
+    from diffusion_sim.studies.sweep._worker import HEARTBEAT_FAILED, HeartbeatAtClose
+    from diffusion_sim.studies.sweep.runner import open_client
+
+    with open_client(workers=1) as client:  # installed on the real worker, which is running
+        assert list(client.run(_heartbeat_filter_on_worker).values()) == [(True, True)]
+    record = logging.makeLogRecord({"msg": HEARTBEAT_FAILED + ".", "levelno": logging.ERROR})
+    other = logging.makeLogRecord({"msg": "Unexpected exception during heartbeat."})
+    for status, passes in [(Status.running, True), (Status.closing, False), (Status.closed, False)]:
+        quiet = HeartbeatAtClose(SimpleNamespace(status=status))
+        assert quiet.filter(record) is passes, status
+        assert quiet.filter(other) is True

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import signal
 import time
 from dataclasses import dataclass, field
@@ -54,6 +55,50 @@ class IgnoreInterrupt(WorkerPlugin):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         except ValueError:  # not the main thread: leave the default
             pass
+
+
+class QuietWhileClosing(WorkerPlugin):
+    """Drop the heartbeat error a local worker logs while it closes itself.
+
+    A worker that closes stops its heartbeat but lets one already under way finish; when
+    that one meets the worker's own closed connection pool, distributed logs
+    "Failed to communicate with scheduler during heartbeat" with a traceback
+    (dask/distributed#7105), which a finished sweep would print after its last line. Only
+    that record, and only once the worker is closing, is dropped: a heartbeat that fails
+    while the worker runs is still said.
+    """
+
+    name = "diffusion-sim-quiet-while-closing"
+
+    def setup(self, worker) -> None:
+        self.logger = logging.getLogger("distributed.worker")
+        self.filter = HeartbeatAtClose(worker)
+        self.logger.addFilter(self.filter)
+
+    def teardown(self, worker) -> None:
+        self.logger.removeFilter(self.filter)
+
+
+class HeartbeatAtClose(logging.Filter):
+    """A logging filter: False for a failed heartbeat of a worker that is closing."""
+
+    def __init__(self, worker: Any) -> None:
+        super().__init__()
+        self.worker = worker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from distributed.core import Status
+
+        closing = getattr(self.worker, "status", None) in (
+            Status.closing,
+            Status.closed,
+            Status.closing_gracefully,
+            Status.failed,
+        )
+        return not (closing and record.getMessage().startswith(HEARTBEAT_FAILED))
+
+
+HEARTBEAT_FAILED = "Failed to communicate with scheduler during heartbeat"
 
 
 # ------------------------------------------------------------------ caches

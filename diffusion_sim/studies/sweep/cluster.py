@@ -160,9 +160,10 @@ def _local(workers: int | None) -> Iterator[Any]:
         )
     client = Client(cluster)
     try:
-        from diffusion_sim.studies.sweep._worker import IgnoreInterrupt
+        from diffusion_sim.studies.sweep._worker import IgnoreInterrupt, QuietWhileClosing
 
         client.register_plugin(IgnoreInterrupt())
+        client.register_plugin(QuietWhileClosing())
         yield client
     finally:
         client.close()
