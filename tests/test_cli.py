@@ -130,6 +130,22 @@ def test_help_everywhere():
         assert done.returncode == 0 and "usage" in done.stdout
 
 
+def test_every_flag_of_every_command_says_what_it_does():
+    from diffusion_sim.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices
+    silent = [
+        f"{name} {action.option_strings[0]}"
+        for name, parser in sub.items()
+        for action in parser._actions
+        if action.option_strings and not action.help
+    ]
+    assert not silent, silent
+    # calibrate and forecast share their fit's flags, word for word
+    fit = {a.dest: a.help for a in sub["calibrate"]._actions if a.dest in ("fit", "prior")}
+    assert fit == {a.dest: a.help for a in sub["forecast"]._actions if a.dest in fit}
+
+
 def test_parameter_reference_in_docs_matches_the_schema():
     from diffusion_sim.scenario import explain, parameters_markdown
 

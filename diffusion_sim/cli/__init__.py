@@ -262,14 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--replicates", type=arg.REPLICATES, help="replicates (default: run.replicates)"
     )
-    run.add_argument("--engine", choices=("vectorized", "agents"), default="vectorized")
-    run.add_argument("--steps", type=arg.STEPS, help="steps (default: run.steps)")
     run.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a parameter by dotted key, e.g. mechanisms.horizontal.rule=contagion",
+        "--engine",
+        choices=("vectorized", "agents"),
+        default="vectorized",
+        help="vectorized (numpy, fast) or agents (Mesa, agent by agent; the same events)",
     )
+    run.add_argument("--steps", type=arg.STEPS, help="steps (default: run.steps)")
+    arg.add_set_flag(run)
     run.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     run.add_argument(
         "--workers",
@@ -286,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", nargs="?", help="a scenario file")
-    validate.add_argument("--set", action="append", metavar="KEY=VALUE")
+    arg.add_set_flag(validate)
     validate.add_argument(
         "--explain",
         action="store_true",

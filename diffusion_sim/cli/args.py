@@ -178,6 +178,17 @@ QUIET_HELP = "no progress bars or progress notes: only the final summary, and er
 NO_SAVE_HELP = "print the summary, write nothing to disk (no results folder)"
 
 
+def add_set_flag(parser: argparse.ArgumentParser, where: str = "") -> None:
+    """``--set KEY=VALUE``, read by :func:`parse_sets`; ``where`` says what it overrides."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a scenario key by its dotted name, e.g. world.n_cities=500 or "
+        f"mechanisms.horizontal.rule=contagion{where} (repeatable)",
+    )
+
+
 def add_output_flags(parser: argparse.ArgumentParser, *, no_save: bool = True) -> None:
     """``--quiet`` (and ``--no-save``) with the same words on every command."""
     parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
@@ -247,6 +258,87 @@ def add_chart_flags(parser: argparse.ArgumentParser, *, latex: bool = True) -> N
         parser.add_argument(
             "--latex", action="store_true", help="also write the outcome table as LaTeX"
         )
+
+
+def add_fit_flags(parser: argparse.ArgumentParser, rows: str) -> None:
+    """The flags ``calibrate`` and ``forecast`` share, defined once (read by
+    :func:`calibration_keywords`); ``rows`` says which rows of the data the fit reads."""
+    parser.add_argument(
+        "--fit",
+        action="append",
+        required=True,
+        metavar="KEY",
+        help="a numeric key to fit, e.g. mechanisms.innovation.rate (repeatable)",
+    )
+    parser.add_argument(
+        "--replicates",
+        type=whole_number(1, 1000),
+        default=4,
+        help="replicates per evaluation, fixed seeds (default 4)",
+    )
+    parser.add_argument("--seed", type=SEED, help="root seed (default: run.seed)")
+    parser.add_argument(
+        "--max-evaluations",
+        type=whole_number(1, 100_000),
+        default=40,
+        help="Nelder-Mead budget after the coarse grid (default 40)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("abc", "point"),
+        default="abc",
+        help="abc: a posterior by ABC-SMC, median and 90%% interval per key and channel "
+        "(default); point: best values only, fast",
+    )
+    parser.add_argument(
+        "--prior",
+        action="append",
+        metavar="KEY=KIND:LOW:HIGH",
+        help="prior of a fitted key, e.g. mechanisms.innovation.rate=loguniform:1e-4:0.1 "
+        "(default: from the schema's bounds)",
+    )
+    parser.add_argument(
+        "--population",
+        type=whole_number(10, 100_000),
+        default=100,
+        help="ABC-SMC particles per generation (default 100)",
+    )
+    parser.add_argument(
+        "--generations",
+        type=whole_number(1, 100),
+        default=6,
+        help="ABC-SMC generations at most; the last is at temperature 1 (default 6)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=WORKERS,
+        default=1,
+        help="processes for ABC-SMC (pyabc's multicore sampler when > 1; default 1)",
+    )
+    parser.add_argument(
+        "--world-seeds",
+        type=whole_number(1, 100),
+        help="fit on K world seeds (world.seed and the K-1 after it) and mix the posteriors, "
+        "so intervals include the world's invented parts (default 3 on a real world, 1 on a "
+        "synthetic one)",
+    )
+    add_data_world_flags(parser, rows)
+    parser.add_argument(
+        "--curve-only",
+        action="store_true",
+        help="fit the adoption curve alone, even when the data says which adoptions were "
+        "coordinated",
+    )
+    parser.add_argument(
+        "--start", help="first period of step 0, e.g. 2008-01 (default: first date)"
+    )
+    parser.add_argument(
+        "--denominator",
+        type=whole_number(1, 5_000_000),
+        help="cities the observed counts are shares of (default: the world's)",
+    )
+    add_set_flag(parser)
+    parser.add_argument("--out", type=out_folder, help="folder for results (default: ./results)")
 
 
 def add_data_world_flags(parser: Any, rows: str) -> None:

@@ -92,7 +92,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         "--no-layer-tests", action="store_true", help="skip the refits of the layer table"
     )
     est.add_argument("--seed", type=arg.SEED, help="with --data: seed of the setup's draws")
-    est.add_argument("--set", action="append", metavar="KEY=VALUE")
+    arg.add_set_flag(est)
     est.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     arg.add_output_flags(est)
     est.set_defaults(func=cmd_estimate)

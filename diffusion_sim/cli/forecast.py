@@ -98,8 +98,6 @@ def add_forecast(sub: argparse._SubParsersAction) -> None:
     fc.add_argument(
         "--until", metavar="DATE", help="last period forecast (default: the data's last)"
     )
-    fc.add_argument("--fit", action="append", required=True, metavar="KEY")
-    fc.add_argument("--method", choices=("abc", "point"), default="abc")
     fc.add_argument(
         "--level", type=level, default=0.9, help="central interval of every method (0.9)"
     )
@@ -109,24 +107,6 @@ def add_forecast(sub: argparse._SubParsersAction) -> None:
         default=60,
         help="model runs for its predictive band (default 60)",
     )
-    fc.add_argument("--replicates", type=arg.whole_number(1, 1000), default=4)
-    fc.add_argument("--seed", type=arg.SEED, help="root seed (default: run.seed)")
-    fc.add_argument("--max-evaluations", type=arg.whole_number(1, 100_000), default=40)
-    fc.add_argument("--prior", action="append", metavar="KEY=KIND:LOW:HIGH")
-    fc.add_argument("--population", type=arg.whole_number(10, 100_000), default=100)
-    fc.add_argument("--generations", type=arg.whole_number(1, 100), default=6)
-    fc.add_argument("--workers", type=arg.WORKERS, default=1)
-    fc.add_argument(
-        "--world-seeds",
-        type=arg.whole_number(1, 100),
-        help="fit on K world seeds and mix the posteriors (default 3 on a real world, 1 "
-        "on a synthetic one)",
-    )
-    arg.add_data_world_flags(fc, "up to --train-until")
-    fc.add_argument("--curve-only", action="store_true")
-    fc.add_argument("--start", help="first period of step 0, e.g. 2008-01 (default: first date)")
-    fc.add_argument("--denominator", type=arg.whole_number(1, 5_000_000))
-    fc.add_argument("--set", action="append", metavar="KEY=VALUE")
-    fc.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
+    arg.add_fit_flags(fc, "up to --train-until")
     arg.add_output_flags(fc)
     fc.set_defaults(func=cmd_forecast)

@@ -241,7 +241,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     comp.add_argument(
         "--engine", choices=("vectorized", "agents"), help="engine (default: vectorized)"
     )
-    comp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override in all")
+    arg.add_set_flag(comp, ", in every scenario compared")
     comp.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     arg.add_window_flags(comp)
     arg.add_chart_flags(comp)
@@ -257,78 +257,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="CSV of city,date or the JRC Covenant of Mayors signatories file",
     )
-    cal.add_argument(
-        "--fit",
-        action="append",
-        required=True,
-        metavar="KEY",
-        help="a numeric key to fit, e.g. mechanisms.innovation.rate (repeatable)",
-    )
-    cal.add_argument(
-        "--replicates",
-        type=arg.whole_number(1, 1000),
-        default=4,
-        help="replicates per evaluation, fixed seeds (default 4)",
-    )
-    cal.add_argument("--seed", type=arg.SEED, help="root seed (default: run.seed)")
-    cal.add_argument(
-        "--max-evaluations",
-        type=arg.whole_number(1, 100_000),
-        default=40,
-        help="Nelder-Mead budget after the coarse grid (default 40)",
-    )
-    cal.add_argument(
-        "--method",
-        choices=("abc", "point"),
-        default="abc",
-        help="abc: a posterior by ABC-SMC, median and 90%% interval per key and channel "
-        "(default); point: best values only, fast",
-    )
-    cal.add_argument(
-        "--prior",
-        action="append",
-        metavar="KEY=KIND:LOW:HIGH",
-        help="prior of a fitted key, e.g. mechanisms.innovation.rate=loguniform:1e-4:0.1 "
-        "(default: from the schema's bounds)",
-    )
-    cal.add_argument(
-        "--population",
-        type=arg.whole_number(10, 100_000),
-        default=100,
-        help="ABC-SMC particles per generation (default 100)",
-    )
-    cal.add_argument(
-        "--generations",
-        type=arg.whole_number(1, 100),
-        default=6,
-        help="ABC-SMC generations at most; the last is at temperature 1 (default 6)",
-    )
-    cal.add_argument(
-        "--workers",
-        type=arg.WORKERS,
-        default=1,
-        help="processes for ABC-SMC (pyabc's multicore sampler when > 1; default 1)",
-    )
-    cal.add_argument(
-        "--world-seeds",
-        type=arg.whole_number(1, 100),
-        help="fit on K world seeds (world.seed and the K-1 after it) and mix the posteriors, "
-        "so intervals include the world's invented parts (default 3 on a real world, 1 on a "
-        "synthetic one)",
-    )
-    arg.add_data_world_flags(cal, "in the file")
-    cal.add_argument(
-        "--curve-only",
-        action="store_true",
-        help="fit the adoption curve alone, even when the data says which adoptions were "
-        "coordinated",
-    )
-    cal.add_argument("--start", help="first period of step 0, e.g. 2008-01 (default: first date)")
-    cal.add_argument(
-        "--denominator",
-        type=arg.whole_number(1, 5_000_000),
-        help="cities the observed counts are shares of (default: the world's)",
-    )
+    arg.add_fit_flags(cal, "in the file")
     cal.add_argument(
         "--write-scenario",
         type=arg.out_file,
@@ -339,8 +268,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     cal.add_argument(
         "--force", action="store_true", help="replace an existing --write-scenario file"
     )
-    cal.add_argument("--set", action="append", metavar="KEY=VALUE")
-    cal.add_argument("--out", type=arg.out_folder, help="folder for results (default: ./results)")
     arg.add_output_flags(cal)
     cal.set_defaults(func=cmd_calibrate)
 
@@ -355,7 +282,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "or CSV. Export exists to write these files, so it has no --no-save.",
     )
     exp.add_argument("scenario", help="scenario file or shipped name")
-    exp.add_argument("--format", choices=("graphml", "gexf", "csv"), default="graphml")
+    exp.add_argument(
+        "--format",
+        choices=("graphml", "gexf", "csv"),
+        default="graphml",
+        help="graphml (Gephi, networkx, igraph), gexf (Gephi) or csv (nodes and edges files)",
+    )
     exp.add_argument(
         "--out", type=arg.out_file, help="file (or folder for csv); default results/<name>-network"
     )
@@ -369,6 +301,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     exp.add_argument(
         "--force", action="store_true", help="replace existing files (every file export writes)"
     )
-    exp.add_argument("--set", action="append", metavar="KEY=VALUE")
+    arg.add_set_flag(exp)
     arg.add_output_flags(exp, no_save=False)
     exp.set_defaults(func=cmd_export)
