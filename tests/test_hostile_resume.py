@@ -188,6 +188,29 @@ def test_a_finished_sweep_whose_results_are_damaged_is_not_called_complete(
     one_error(err, "results.parquet: damaged or missing", "run the sweep again")
 
 
+def test_a_finished_sweeps_results_altered_whole_are_refused_by_resume_analyze_and_read(
+    tmp_path, sweep_files, finished_sweep
+):
+    # A whole, readable table of the right size, one number changed: only the digest can tell.
+    from diffusion_sim.errors import InputError
+    from diffusion_sim.studies.sweep.runner import read_results
+
+    out = tmp_path / "out"
+    shutil.copytree(finished_sweep, out)
+    results = pd.read_parquet(out / "results.parquet")
+    assert read_results(out).equals(results)  # as written, it reads
+    results.loc[0, "share_cities"] = 1 - results.loc[0, "share_cities"]
+    results.to_parquet(out / "results.parquet", index=False)
+    before = tree(out)
+    err = clean_exit(sweep(sweep_files[11], out), 2)
+    one_error(err, "results.parquet: altered since the sweep finished", "run the sweep again")
+    err = clean_exit(cli(["analyze", str(out)]), 2)
+    one_error(err, "results.parquet: altered since the sweep finished")
+    with pytest.raises(InputError, match="altered since the sweep finished"):
+        read_results(out)
+    assert tree(out) == before  # refused, and nothing written or removed
+
+
 @pytest.fixture(scope="module")
 def killed_sweeps(sweep_files, tmp_path_factory) -> dict[int, Path]:
     """Each seed's sweep killed right after its second part (of four) was written."""

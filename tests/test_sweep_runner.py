@@ -511,6 +511,24 @@ def test_csv_copies_equal_the_parquet_tables(series_file, with_series, tmp_path)
             assert copy[column].isna().equals(table[column].isna()), column
 
 
+def test_an_altered_series_table_is_refused_by_read_and_csv(with_series, tmp_path):
+    import shutil
+
+    from diffusion_sim.errors import InputError
+    from diffusion_sim.studies.sweep.series import read_series, write_csv
+
+    out = tmp_path / "out"
+    shutil.copytree(with_series, out)
+    series = read_series(out)
+    series.loc[0, "step"] += 1  # whole and readable: only the manifest's digest can tell
+    series.to_parquet(out / "series.parquet", index=False)
+    with pytest.raises(InputError, match=r"series\.parquet.*altered since the sweep finished"):
+        read_series(out)
+    with pytest.raises(InputError, match=r"series\.parquet.*altered since the sweep finished"):
+        write_csv(out)
+    assert not (out / "series.csv").exists() and not list(out.glob(".*.tmp"))
+
+
 def test_a_sweep_without_series_writes_none_and_keeps_its_fingerprint(tmp_path):
     import hashlib
 

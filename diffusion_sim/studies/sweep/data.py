@@ -6,7 +6,6 @@ analysis counts runs that never got there.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from diffusion_sim.errors import InputError
 from diffusion_sim.record.outcomes import kind_of
 from diffusion_sim.studies.sweep.runner import DESIGN, MANIFEST, PLAN, RESULTS
 from diffusion_sim.studies.sweep.spec import parse_condition
+from diffusion_sim.studies.sweep.state import read_design, read_finished, read_json
 
 _OPS = {
     "<": np.less,
@@ -65,12 +65,15 @@ def load(folder: str | Path) -> SweepData:
             "to finish it",
             source=str(folder),
         )
+    plan = read_json(folder / PLAN)
+    if not isinstance(plan, dict) or not isinstance(plan.get("parameters"), list):
+        raise InputError("not a sweep plan (no list of parameters)", source=str(folder / PLAN))
     return SweepData(
         folder=folder,
-        plan=json.loads((folder / PLAN).read_text()),
-        manifest=json.loads((folder / MANIFEST).read_text()),
-        design=pd.read_parquet(folder / DESIGN),
-        results=pd.read_parquet(folder / RESULTS),
+        plan=plan,
+        manifest=read_json(folder / MANIFEST),
+        design=read_design(folder / DESIGN, plan),
+        results=read_finished(folder, RESULTS),
     )
 
 

@@ -40,6 +40,7 @@ from diffusion_sim.studies.sweep.spec import Sweep
 from diffusion_sim.studies.sweep.state import (
     PART_KEY,
     check_plan,
+    file_digests,
     fingerprint,
     frame_digest,
     is_fresh,
@@ -371,6 +372,7 @@ def finalize(plan: Plan, report: SweepReport) -> Path:
         "errors": [{"error": e, "runs": n} for e, n in errors.most_common(20)],
         "simulation_seconds": round(sim_s, 3),
         "series_file": series.name if series else None,
+        "files": file_digests(plan.folder, [RESULTS, *([series.name] if series else [])]),
         "last_session": {
             "workers": report.workers,
             "runs": report.runs_done,
@@ -386,14 +388,3 @@ def finalize(plan: Plan, report: SweepReport) -> Path:
         parts.rmdir()
     remove_series_parts(plan)
     return plan.folder / RESULTS
-
-
-def read_results(folder: str | Path) -> pd.DataFrame:
-    """The tidy table of a finished sweep (one row per run)."""
-    folder = Path(folder)
-    if not (folder / MANIFEST).is_file():
-        raise InputError(
-            "not a finished sweep (no manifest.json); run the sweep command again to finish it",
-            source=str(folder),
-        )
-    return pd.read_parquet(folder / RESULTS)

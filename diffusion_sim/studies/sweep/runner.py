@@ -36,14 +36,19 @@ from diffusion_sim.studies.sweep.parts import (
     completed_batches,
     finalize,
     prepare,
-    read_results,
     runs_of,
     schema,
     write_part,
 )
 from diffusion_sim.studies.sweep.series import SERIES, clean_series_parts, wanted, write_series_part
 from diffusion_sim.studies.sweep.spec import Sweep
-from diffusion_sim.studies.sweep.state import check_results, is_fresh, refuse, sweep_lock
+from diffusion_sim.studies.sweep.state import (
+    check_results,
+    is_fresh,
+    read_results,
+    refuse,
+    sweep_lock,
+)
 
 __all__ = [
     "DESIGN",
@@ -139,9 +144,11 @@ def run_sweep(
     folder.mkdir(parents=True, exist_ok=True)
     with sweep_lock(folder):
         inform = (lambda text: None) if quiet else say
-        report = _run_locked(sweep, folder, say, inform, progress, where)
-        if report.complete:
-            (folder / LOCK).unlink(missing_ok=True)  # finished: nothing will resume it
+        try:
+            report = _run_locked(sweep, folder, say, inform, progress, where)
+        finally:
+            if (folder / MANIFEST).is_file():  # finished (or refused as such): none resumes it
+                (folder / LOCK).unlink(missing_ok=True)
     return report
 
 

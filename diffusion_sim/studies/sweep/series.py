@@ -15,6 +15,7 @@ exactly the code it ran before.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,9 +26,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from diffusion_sim.errors import InputError
 from diffusion_sim.record.csv_cells import neutral_batch, neutral_schema
 from diffusion_sim.record.tables import timeseries_columns
+from diffusion_sim.studies.sweep.state import finished_bytes, read_finished
 
 if TYPE_CHECKING:
     from diffusion_sim.studies.sweep.parts import Plan
@@ -137,10 +138,9 @@ def write_csv(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     written = []
     for source, target in ((RESULTS_CSV, "results.parquet"), (SERIES_CSV, SERIES_RESULTS)):
-        parquet = folder / target
-        if not parquet.is_file():
+        if not (folder / target).is_file():
             continue
-        reader = pq.ParquetFile(parquet)
+        reader = pq.ParquetFile(io.BytesIO(finished_bytes(folder, target)))
         tmp = folder / f".{source}.tmp"
         with pacsv.CSVWriter(tmp, neutral_schema(reader.schema_arrow)) as writer:
             for batch in reader.iter_batches():
@@ -152,10 +152,4 @@ def write_csv(folder: str | Path) -> list[Path]:
 
 def read_series(folder: str | Path) -> pd.DataFrame:
     """The per-step series of a finished sweep (long format; one row per run and kept step)."""
-    folder = Path(folder)
-    if not (folder / "manifest.json").is_file():  # parts.MANIFEST (parts imports this module)
-        raise InputError(
-            "not a finished sweep (no manifest.json); run the sweep command again to finish it",
-            source=str(folder),
-        )
-    return pd.read_parquet(folder / SERIES_RESULTS)
+    return read_finished(Path(folder), SERIES_RESULTS)

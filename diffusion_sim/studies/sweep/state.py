@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from diffusion_sim.errors import InputError
 from diffusion_sim.record.storage import LOCK, read_bytes, refuse_link, try_lock
 
+RUN_AGAIN = ": move the folder away (or give another --out) and run the sweep again"
 PART_KEY = b"diffusion_sim.part"
 """The Parquet metadata key of a part's fingerprint record."""
 
@@ -170,6 +171,60 @@ def read_design(path: Path, plan_data: dict[str, Any]) -> pd.DataFrame:
     return table
 
 
+def file_digests(folder: Path, names: list[str]) -> dict[str, str]:
+    """Each finished table's SHA-256, for the manifest (checked by :func:`check_digest`)."""
+    return {name: hashlib.sha256(read_bytes(folder / name)).hexdigest() for name in names}
+
+
+def finished_bytes(folder: Path, name: str) -> bytes:
+    """A finished sweep's table file, as its manifest recorded it (:func:`check_digest`)."""
+    path = folder / name
+    try:
+        data = read_bytes(path)
+    except FileNotFoundError:
+        raise InputError(
+            f"missing, though the sweep is marked finished{RUN_AGAIN}", source=str(path)
+        ) from None
+    check_digest(path, data)
+    return data
+
+
+def check_digest(path: Path, data: bytes) -> None:
+    """Refuse a finished table whose SHA-256 is not the one the manifest beside it recorded.
+
+    A manifest written before digests were kept (no ``files``) is taken at its word.
+    """
+    manifest = read_json(path.parent / "manifest.json")  # parts.MANIFEST (parts imports us)
+    expected = (manifest.get("files") or {}).get(path.name) if isinstance(manifest, dict) else None
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        raise InputError(
+            "altered since the sweep finished (its SHA-256 is not the one manifest.json "
+            f"recorded){RUN_AGAIN}",
+            source=str(path),
+        )
+
+
+def read_results(folder: str | Path) -> pd.DataFrame:
+    """The tidy table of a finished sweep (one row per run)."""
+    return read_finished(Path(folder), "results.parquet")  # parts.RESULTS
+
+
+def read_finished(folder: Path, name: str) -> pd.DataFrame:
+    """A finished sweep's table (:func:`finished_bytes`), read; an unfinished sweep: refused."""
+    if not (folder / "manifest.json").is_file():
+        raise InputError(
+            "not a finished sweep (no manifest.json); run the sweep command again to finish it",
+            source=str(folder),
+        )
+    try:
+        return pq.read_table(io.BytesIO(finished_bytes(folder, name))).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(
+            f"not a readable Parquet table ({type(exc).__name__}){RUN_AGAIN}",
+            source=str(folder / name),
+        ) from None
+
+
 def check_results(path: Path, total_runs: int) -> None:
     """A finished sweep's ``results.parquet``: a whole Parquet file of its runs, else refused.
 
@@ -177,17 +232,19 @@ def check_results(path: Path, total_runs: int) -> None:
     """
     if path.is_symlink():
         raise refuse_link(path)
+    data = b""
     try:
-        rows = pq.ParquetFile(io.BytesIO(read_bytes(path))).metadata.num_rows
+        data = read_bytes(path)
+        rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
     except (OSError, ValueError, pa.ArrowException):
         rows = None
     if rows != total_runs:
         raise InputError(
             f"damaged or missing (not a whole Parquet table of this sweep's {total_runs} "
-            "runs), though the sweep is marked finished and its parts are gone: move the "
-            "folder away (or give another --out) and run the sweep again",
+            f"runs), though the sweep is marked finished and its parts are gone{RUN_AGAIN}",
             source=str(path),
         )
+    check_digest(path, data)  # whole, but is it the table the sweep wrote?
 
 
 def part_record(fingerprint: str, batch: int, table: pa.Table, series: str | None) -> bytes:
