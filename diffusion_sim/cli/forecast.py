@@ -7,44 +7,28 @@ Argparse here; the work is :func:`diffusion_sim.studies.calibration.forecast.for
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from pathlib import Path
 
 from diffusion_sim.cli import args as arg
+from diffusion_sim.cli import fitting
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
-    from diffusion_sim.record.storage import (
-        check_output_folder,
-        give_back,
-        reserve_folder,
-        timestamp,
-    )
     from diffusion_sim.studies.calibration import fit_key, read_adoptions
     from diffusion_sim.studies.calibration.forecast import forecast
-    from diffusion_sim.studies.calibration.workspace import abc_workspace
 
     scenario = arg.load_with_overrides(args.scenario, args.set or [])
     overrides = arg.parse_sets(args.set or [])
     for key in args.fit:  # bad keys and the data file are refused before any work
         fit_key(scenario, key)
     data = read_adoptions(args.data)
-    folder = None
-    if not args.no_save:
-        check_output_folder(args.out or "results")
-        stem = f"forecast-{scenario.name}-{timestamp()}"
-        folder = reserve_folder(Path(args.out or "results"), stem)
-    work, workspace = None, contextlib.ExitStack()
-    if args.method == "abc" and folder is not None:  # locked; a killed run's removed by the next
-        work = workspace.enter_context(abc_workspace(folder))
-    if not args.quiet:
-        print(
-            f"forecast {scenario.name}: fitting {', '.join(args.fit)} on the data up to "
-            f"{args.train_until}, then forecasting to {args.until or 'the data’s end'}",
-            file=sys.stderr,
-        )
-    try:
+    with fitting.fit_folder(args, f"forecast-{scenario.name}") as (folder, work):
+        if not args.quiet:
+            print(
+                f"forecast {scenario.name}: fitting {', '.join(args.fit)} on the data up to "
+                f"{args.train_until}, then forecasting to {args.until or 'the data’s end'}",
+                file=sys.stderr,
+            )
         result = forecast(
             scenario,
             data,
@@ -53,17 +37,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             until=args.until,
             level=args.level,
             draws=args.draws,
-            **arg.calibration_keywords(args, work, overrides),
+            **fitting.calibration_keywords(args, work, overrides),
         )
         print(result.summary())
         if folder is not None:
             folder = result.save(folder)
-    except BaseException:
-        if folder is not None:  # interrupted or failed: no empty results folder stays behind
-            give_back(folder)
-        raise
-    finally:
-        workspace.close()
     if folder is None:
         print("not saved (--no-save)")
     else:
@@ -107,6 +85,6 @@ def add_forecast(sub: argparse._SubParsersAction) -> None:
         default=60,
         help="model runs for its predictive band (default 60)",
     )
-    arg.add_fit_flags(fc, "up to --train-until")
+    fitting.add_fit_flags(fc, "up to --train-until")
     arg.add_output_flags(fc)
     fc.set_defaults(func=cmd_forecast)

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from diffusion_sim.cli import args as arg
+from diffusion_sim.cli import fitting
 from diffusion_sim.errors import InputError
 
 
@@ -117,13 +118,11 @@ def _show_and_save(args: argparse.Namespace, comparison, stem: str) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    import contextlib
     import os
     import sys
 
-    from diffusion_sim.record.storage import check_output_file, give_back, write_atomic
+    from diffusion_sim.record.storage import check_output_file, write_atomic
     from diffusion_sim.studies.calibration import calibrate, check_span, fit_key, read_adoptions
-    from diffusion_sim.studies.calibration.workspace import abc_workspace
 
     if args.no_save and args.write_scenario:
         raise InputError("--no-save and --write-scenario: --no-save writes nothing; choose one")
@@ -135,36 +134,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_span(data, scenario.run.step_unit, args.start, scenario.source)
     if args.write_scenario:  # an existing file is never replaced unless asked, said before work
         check_output_file(args.write_scenario, "--write-scenario", force=args.force)
-    folder = None if args.no_save else new_results_folder(args, f"calibrate-{scenario.name}")
-    work, workspace = None, contextlib.ExitStack()
-    if folder is not None:
-        # A locked working folder beside the results, for pyabc's database (never elsewhere;
-        # it then moves into them; with --no-save it stays in memory). A killed run's is
-        # removed by the next, with its empty results folder (calibration/workspace.py).
-        work = workspace.enter_context(abc_workspace(folder))
-    if not args.quiet:
-        print(
-            f"calibrate {scenario.name}: fitting {', '.join(args.fit)} by "
-            f"{'ABC-SMC (posterior)' if args.method == 'abc' else 'point fit'}, "
-            f"{args.replicates} replicates per evaluation, {args.workers} worker(s)",
-            file=sys.stderr,
-        )
-    try:
+    with fitting.fit_folder(args, f"calibrate-{scenario.name}") as (folder, work):
+        if not args.quiet:
+            print(
+                f"calibrate {scenario.name}: fitting {', '.join(args.fit)} by "
+                f"{'ABC-SMC (posterior)' if args.method == 'abc' else 'point fit'}, "
+                f"{args.replicates} replicates per evaluation, {args.workers} worker(s)",
+                file=sys.stderr,
+            )
         fit = calibrate(
             scenario,
             data,
             args.fit,
-            **arg.calibration_keywords(args, work, overrides),
+            **fitting.calibration_keywords(args, work, overrides),
         )
         print(fit.summary())
         if folder is not None:
             folder = fit.save(folder)
-    except BaseException:
-        if folder is not None:  # interrupted or failed: no empty results folder stays behind
-            give_back(folder)
-        raise
-    finally:
-        workspace.close()
     if folder is None:
         print("not saved (--no-save)")
         return 0
@@ -257,7 +243,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="CSV of city,date or the JRC Covenant of Mayors signatories file",
     )
-    arg.add_fit_flags(cal, "in the file")
+    fitting.add_fit_flags(cal, "in the file")
     cal.add_argument(
         "--write-scenario",
         type=arg.out_file,
