@@ -270,17 +270,19 @@ def test_a_ctrl_c_as_the_program_starts_is_one_line_exit_130_and_no_debris(tmp_p
     assert folders == [], f"an interrupted run left {folders}"
 
 
+@pytest.mark.parametrize("command", ["calibrate", "forecast"])
 @pytest.mark.parametrize("moment", range(2))
-def test_an_interrupted_calibration_leaves_no_folder_behind(tmp_path, moment):
+def test_an_interrupted_calibration_leaves_no_folder_behind(tmp_path, moment, command):
     """Its results folder is claimed before the fit; a Ctrl-C during the fit gives it back."""
     data = tmp_path / "d.csv"
     rows = [f"City {k},{2000 + k // 12}-{k % 12 + 1:02d}-15" for k in range(40)]
     data.write_text("city,date\n" + "\n".join(rows) + "\n")
     out = tmp_path / "out"
-    fit = ["calibrate", "horizontal", "--data", str(data), "--method", "point"]
+    fit = [command, "horizontal", "--data", str(data), "--method", "point"]
     fit += ["--fit", "mechanisms.horizontal.strength", "--max-evaluations", "60"]
     fit += ["--set", "world.n_cities=400", "--out", str(out)]
-    code, stderr = interrupted(fit, f"calibrate-{moment}", 1.0, 5.0)
+    fit += ["--train-until", "2002-06"] if command == "forecast" else []
+    code, stderr = interrupted(fit, f"{command}-{moment}", 1.0, 5.0)
     left = list(out.iterdir()) if out.exists() else []
     if code == 0:  # the fit had finished: one whole folder
         assert len(left) == 1 and (left[0] / "manifest.json").exists()
