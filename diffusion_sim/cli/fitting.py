@@ -37,16 +37,16 @@ def fit_folder(args: argparse.Namespace, stem: str) -> Iterator[tuple[Path | Non
     if not args.no_save:
         check_output_folder(args.out or "results")
         folder = reserve_folder(Path(args.out or "results"), f"{stem}-{timestamp()}")
-    with contextlib.ExitStack() as workspace:
-        try:
+    try:
+        with contextlib.ExitStack() as workspace:
             work = None
             if args.method == "abc" and folder is not None:
                 work = workspace.enter_context(abc_workspace(folder))
             yield folder, work
-        except BaseException:
-            if folder is not None:
-                give_back(folder)
-            raise
+    except BaseException:
+        if folder is not None:
+            give_back(folder)  # only if still empty: a saved result is never removed
+        raise
 
 
 def add_fit_flags(parser: argparse.ArgumentParser, rows: str) -> None:
