@@ -178,6 +178,18 @@ QUIET_HELP = "no progress bars or progress notes: only the final summary, and er
 NO_SAVE_HELP = "print the summary, write nothing to disk (no results folder)"
 
 
+def new_results_folder(args: argparse.Namespace, stem: str) -> Path:
+    """A new folder for this command's results, claimed atomically (never an existing one)."""
+    from diffusion_sim.record.storage import reserve_folder, timestamp
+
+    return reserve_folder(Path(args.out or "results"), f"{stem}-{timestamp()}")
+
+
+def check_out(args: argparse.Namespace) -> None:
+    """Fail on an unusable --out before any work."""
+    check_output_folder(args.out or "results")
+
+
 def add_set_flag(parser: argparse.ArgumentParser, where: str = "") -> None:
     """``--set KEY=VALUE``, read by :func:`parse_sets`; ``where`` says what it overrides."""
     parser.add_argument(

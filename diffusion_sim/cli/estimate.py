@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from diffusion_sim.cli import args as arg
-from diffusion_sim.cli.research import check_out, new_results_folder, scenario_with_sets
+from diffusion_sim.cli.research import scenario_with_sets
 from diffusion_sim.errors import InputError
 
 
@@ -121,10 +121,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     else:
         data = _run_folder(args.from_result)
     if not args.no_save:
-        check_out(args)
+        arg.check_out(args)
     if args.panel is not None and Path(args.panel).exists() and any(Path(args.panel).iterdir()):
         raise InputError(f"--panel {args.panel}: exists and is not empty; give a new folder")
-    folder = None if args.no_save else new_results_folder(args, f"estimate-{scenario.name}")
+    folder = None if args.no_save else arg.new_results_folder(args, f"estimate-{scenario.name}")
     progress = arg.say_unless_quiet(args)
     progress(f"estimate {scenario.name}: maximum likelihood of the model's hazard", file=sys.stderr)
     count = args.world_seeds or (DEFAULT_DATA_SEEDS if args.data is not None else 1)

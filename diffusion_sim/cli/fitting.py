@@ -25,18 +25,13 @@ def fit_folder(args: argparse.Namespace, stem: str) -> Iterator[tuple[Path | Non
     a killed run's is removed by the next, calibration/workspace.py). If the block fails or
     is interrupted, the claimed folder is given back: no empty results folder stays behind.
     """
-    from diffusion_sim.record.storage import (
-        check_output_folder,
-        give_back,
-        reserve_folder,
-        timestamp,
-    )
+    from diffusion_sim.record.storage import give_back
     from diffusion_sim.studies.calibration.workspace import abc_workspace
 
     folder = None
     if not args.no_save:
-        check_output_folder(args.out or "results")
-        folder = reserve_folder(Path(args.out or "results"), f"{stem}-{timestamp()}")
+        arg.check_out(args)
+        folder = arg.new_results_folder(args, stem)
     try:
         with contextlib.ExitStack() as workspace:
             work = None

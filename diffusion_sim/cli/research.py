@@ -19,20 +19,6 @@ def scenario_with_sets(name: str, sets: list[str] | None):
     return arg.load_with_overrides(name, sets or [])
 
 
-def new_results_folder(args: argparse.Namespace, stem: str) -> Path:
-    """A new folder for this command's results, claimed atomically (never an existing one)."""
-    from diffusion_sim.record.storage import reserve_folder, timestamp
-
-    return reserve_folder(Path(args.out or "results"), f"{stem}-{timestamp()}")
-
-
-def check_out(args: argparse.Namespace) -> None:
-    """Fail on an unusable --out before any work."""
-    from diffusion_sim.record.storage import check_output_folder
-
-    check_output_folder(args.out or "results")
-
-
 def _compare_file(args: argparse.Namespace):
     """A compare file's scenarios (``--set`` applied) and settings, flags given winning."""
     from diffusion_sim.studies.compare_file import load_compare_file, settings
@@ -63,14 +49,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) == 1 and not args.modes and is_compare_file(args.scenarios[0]):
         labelled, chosen, stem = _compare_file(args)
         if not args.no_save:
-            check_out(args)
+            arg.check_out(args)
         comparison = compare(labelled, chosen.pop("replicates"), chosen.pop("seed"), **chosen)
         return _show_and_save(args, comparison, f"compare-{stem}")
     scenarios = [scenario_with_sets(name, args.set) for name in args.scenarios]
     args.replicates = args.replicates or 20
     args.engine = args.engine or "vectorized"
     if not args.no_save:
-        check_out(args)
+        arg.check_out(args)
     if args.modes:
         if len(scenarios) != 1:
             raise InputError("compare --modes takes exactly one scenario")
@@ -107,7 +93,7 @@ def _show_and_save(args: argparse.Namespace, comparison, stem: str) -> int:
         print("not saved (--no-save)")
         return 0
     folder = comparison.save(
-        new_results_folder(args, stem),
+        arg.new_results_folder(args, stem),
         chart_format=args.format,
         figsize=args.figsize,
         latex=args.latex,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from distributed.core import Status
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from diffusion_sim.model.setup import influence_key
@@ -87,18 +88,12 @@ class HeartbeatAtClose(logging.Filter):
         self.worker = worker
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from distributed.core import Status
-
-        closing = getattr(self.worker, "status", None) in (
-            Status.closing,
-            Status.closed,
-            Status.closing_gracefully,
-            Status.failed,
-        )
+        closing = self.worker.status in CLOSING
         return not (closing and record.getMessage().startswith(HEARTBEAT_FAILED))
 
 
 HEARTBEAT_FAILED = "Failed to communicate with scheduler during heartbeat"
+CLOSING = frozenset({Status.closing, Status.closing_gracefully, Status.closed, Status.failed})
 
 
 # ------------------------------------------------------------------ caches

@@ -38,7 +38,9 @@ from diffusion_sim.studies.sweep.design import Points, problem, run_seed, sample
 from diffusion_sim.studies.sweep.series import SERIES, assemble_series, remove_series_parts
 from diffusion_sim.studies.sweep.spec import Sweep
 from diffusion_sim.studies.sweep.state import (
+    MANIFEST,
     PART_KEY,
+    RESULTS,
     check_plan,
     file_digests,
     fingerprint,
@@ -54,13 +56,7 @@ from diffusion_sim.studies.sweep.state import (
 if TYPE_CHECKING:
     from diffusion_sim.studies.sweep.runner import SweepReport
 
-PLAN, DESIGN, PARTS, RESULTS, MANIFEST = (
-    "sweep.json",
-    "design.parquet",
-    "parts",
-    "results.parquet",
-    "manifest.json",
-)
+PLAN, DESIGN, PARTS = "sweep.json", "design.parquet", "parts"
 FORMAT_VERSION = 1
 
 # Automatic batch size (``runs_per_task = "auto"``), decided once when the plan is written.

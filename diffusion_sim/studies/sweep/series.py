@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from diffusion_sim.record.csv_cells import neutral_batch, neutral_schema
 from diffusion_sim.record.tables import timeseries_columns
-from diffusion_sim.studies.sweep.state import finished_bytes, read_finished
+from diffusion_sim.studies.sweep.state import RESULTS, finished_bytes, read_finished
 
 if TYPE_CHECKING:
     from diffusion_sim.studies.sweep.parts import Plan
@@ -137,7 +137,7 @@ def write_csv(folder: str | Path) -> list[Path]:
     """
     folder = Path(folder)
     written = []
-    for source, target in ((RESULTS_CSV, "results.parquet"), (SERIES_CSV, SERIES_RESULTS)):
+    for source, target in ((RESULTS_CSV, RESULTS), (SERIES_CSV, SERIES_RESULTS)):
         if not (folder / target).is_file():
             continue
         reader = pq.ParquetFile(io.BytesIO(finished_bytes(folder, target)))

@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from diffusion_sim.errors import InputError
 from diffusion_sim.record.storage import LOCK, read_bytes, refuse_link, try_lock
 
+MANIFEST, RESULTS = "manifest.json", "results.parquet"
+"""A finished sweep's manifest (written last) and its table of runs."""
 RUN_AGAIN = ": move the folder away (or give another --out) and run the sweep again"
 PART_KEY = b"diffusion_sim.part"
 """The Parquet metadata key of a part's fingerprint record."""
@@ -194,7 +196,7 @@ def check_digest(path: Path, data: bytes) -> None:
 
     A manifest written before digests were kept (no ``files``) is taken at its word.
     """
-    manifest = read_json(path.parent / "manifest.json")  # parts.MANIFEST (parts imports us)
+    manifest = read_json(path.parent / MANIFEST)
     expected = (manifest.get("files") or {}).get(path.name) if isinstance(manifest, dict) else None
     if expected is not None and hashlib.sha256(data).hexdigest() != expected:
         raise InputError(
@@ -206,12 +208,12 @@ def check_digest(path: Path, data: bytes) -> None:
 
 def read_results(folder: str | Path) -> pd.DataFrame:
     """The tidy table of a finished sweep (one row per run)."""
-    return read_finished(Path(folder), "results.parquet")  # parts.RESULTS
+    return read_finished(Path(folder), RESULTS)
 
 
 def read_finished(folder: Path, name: str) -> pd.DataFrame:
     """A finished sweep's table (:func:`finished_bytes`), read; an unfinished sweep: refused."""
-    if not (folder / "manifest.json").is_file():
+    if not (folder / MANIFEST).is_file():
         raise InputError(
             "not a finished sweep (no manifest.json); run the sweep command again to finish it",
             source=str(folder),
